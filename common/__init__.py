@@ -1,0 +1,61 @@
+"""Plumbing shared by every script: the IMDB data, flags, seeds, plots and metrics files.
+
+Nothing a reader needs in order to understand a model lives here: each model, its
+`compile`, `fit` and `evaluate` stay in its own script.
+"""
+
+from common.cli import (
+    UserError,
+    data_parser,
+    prepare_output_dir,
+    progress_verbosity,
+    run,
+    set_seed,
+    training_parser,
+)
+from common.data import (
+    INDEX_FROM,
+    MAXLEN,
+    NUM_WORDS,
+    OOV,
+    START,
+    Imdb,
+    decode,
+    encode,
+    load_imdb,
+    tokenize,
+)
+from common.report import (
+    EpochTimer,
+    PhaseClock,
+    save_figure,
+    save_history_plot,
+    save_training_report,
+    write_json,
+)
+
+__all__ = [
+    "INDEX_FROM",
+    "MAXLEN",
+    "NUM_WORDS",
+    "OOV",
+    "START",
+    "EpochTimer",
+    "Imdb",
+    "PhaseClock",
+    "UserError",
+    "data_parser",
+    "decode",
+    "encode",
+    "load_imdb",
+    "prepare_output_dir",
+    "progress_verbosity",
+    "run",
+    "save_figure",
+    "save_history_plot",
+    "save_training_report",
+    "set_seed",
+    "tokenize",
+    "training_parser",
+    "write_json",
+]

@@ -1,0 +1,136 @@
+"""Command-line plumbing shared by the scripts: flags, seeds, the output folder, errors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+DEFAULT_SEED = 7  # the tutorial's seed
+DEFAULT_OUTPUT_DIR = "outputs"
+
+
+class UserError(Exception):
+    """A problem with what the user asked for (a bad path, a corrupt archive, ...).
+
+    `run` reports it as one sentence and exit code 2, never as a traceback.
+    """
+
+
+def run(main: Callable[[Sequence[str] | None], object]) -> None:
+    """Call `main()` the way every script's `__main__` block does: user errors exit 2."""
+    try:
+        main(None)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+def progress_verbosity() -> int:
+    """Keras `verbose`: a live progress bar in a terminal, one line per epoch in a log file."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {value}")
+    return value
+
+
+def data_parser(description: str | None) -> argparse.ArgumentParser:
+    """A parser with the flags every script takes: where the reviews are, where outputs go."""
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        default=os.environ.get("IMDB_DATA") or None,
+        help="the Stanford Large Movie Review Dataset: aclImdb_v1.tar.gz, an extracted "
+        "aclImdb/ folder, or aclImdb_labeled.tar.gz (default: $IMDB_DATA if set, "
+        "else download through keras.datasets.imdb)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        default=DEFAULT_OUTPUT_DIR,
+        help=f"where plots and metrics are written (default: {DEFAULT_OUTPUT_DIR}/)",
+    )
+    return parser
+
+
+def training_parser(
+    description: str | None, *, epochs: int, batch_size: int
+) -> argparse.ArgumentParser:
+    """The flags of every training script; the defaults come from the script's constants."""
+    parser = data_parser(description)
+    parser.add_argument("--epochs", type=_positive_int, default=epochs, help=f"default: {epochs}")
+    parser.add_argument(
+        "--batch-size", type=_positive_int, default=batch_size, help=f"default: {batch_size}"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="seeds Python, NumPy and TensorFlow: the same seed gives the same result "
+        f"(default: {DEFAULT_SEED})",
+    )
+    parser.add_argument(
+        "--validation-split",
+        type=_fraction,
+        default=0.1,
+        metavar="FRACTION",
+        help="share of the training reviews held out to watch overfitting; 0 trains "
+        "on all 25,000 and skips validation (default: 0.1)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="train 1 epoch on 512 reviews and test on 512, to check that everything "
+        "runs; the accuracy means nothing",
+    )
+    return parser
+
+
+def set_seed(seed: int) -> None:
+    """Make a run repeatable: same seed, same machine, same weights and accuracy."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators
+    # Without this, some TensorFlow kernels add floating-point sums in a varying order.
+    tf.config.experimental.enable_op_determinism()
+
+
+def prepare_output_dir(path: str | os.PathLike[str]) -> Path:
+    """Create the output folder and check that it is writable, before any long work."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise UserError(f"cannot write to the output folder {str(folder)!r}: {reason}.") from None
+    return folder

@@ -1,0 +1,352 @@
+"""Load the IMDB reviews once, the same way for every script.
+
+Two sources give the same kind of arrays:
+
+* `keras.datasets.imdb` (the default), which downloads a pre-encoded copy;
+* the Stanford Large Movie Review Dataset on disk (`--data PATH` or `$IMDB_DATA`):
+  the official `aclImdb_v1.tar.gz`, an extracted `aclImdb/` folder, or any archive
+  with the same `train/{pos,neg}` and `test/{pos,neg}` folders.
+
+A review becomes a list of integers with the keras.datasets conventions: 1 marks
+the start, 2 stands for a word outside the vocabulary, and a word of frequency
+rank r (1 = most frequent) is r + 3. Keeping the `num_words` most frequent words
+turns every index >= num_words into 2. Reviews are then padded with zeros or cut
+to `maxlen` tokens, both at the front, as `keras.utils.pad_sequences` does by default.
+
+Tokenizing the local reviews is deliberately simple (see `tokenize`). Words are
+ranked by how often they occur in the training reviews only, so the choice of the
+5,000 words the models see never looks at the test set; words seen only in test
+reviews are ranked after them. The first read of the 50,000 files takes some
+seconds; the encoded arrays are then cached in the Keras cache folder, keyed by
+the archive's content, so later runs load in about a second.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+import re
+import sys
+import tarfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import UserError, progress_verbosity
+from common.files import write_atomically
+
+NUM_WORDS = 5000  # keep the 5,000 most frequent words
+MAXLEN = 500  # pad or cut every review to 500 tokens
+START = 1  # the first token of every review
+OOV = 2  # a word outside the vocabulary
+INDEX_FROM = 3  # a word of rank r is encoded as r + INDEX_FROM
+PADDING = TRUNCATING = "pre"  # zeros go in front; long reviews lose their beginning
+
+SPLITS = ("train", "test")
+LABELS = {"neg": 0, "pos": 1}
+SHUFFLE_SEED = 113  # the order keras.datasets.imdb uses; fixed so every run sees the same order
+
+# Bump when tokenizing or encoding changes, so that no stale cache is served.
+_ENCODING_VERSION = "1"
+_REVIEW_PATH = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters and digits; in-word apostrophes stay
+
+
+@dataclass
+class Imdb:
+    """The reviews as integer sequences, their labels (1 = positive) and the vocabulary."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    word_index: dict[str, int]  # word -> frequency rank, 1 = most frequent
+    source: str  # where the reviews came from, for the metrics file
+
+    def head(self, n: int) -> Imdb:
+        """The first `n` training and test reviews: for quick checks, not for results."""
+        return Imdb(
+            self.x_train[:n],
+            self.y_train[:n],
+            self.x_test[:n],
+            self.y_test[:n],
+            self.word_index,
+            self.source,
+        )
+
+
+def tokenize(text: str) -> list[str]:
+    """Split a review into lowercase words.
+
+    `<br />` tags and punctuation become spaces; an apostrophe inside a word stays
+    ("don't", "director's"), typographic apostrophes become plain ones.
+    """
+    text = _LINE_BREAK.sub(" ", text.lower()).replace("\u2019", "'")
+    return _WORD.findall(text)
+
+
+def clip_vocabulary(sequence: np.ndarray, num_words: int | None) -> np.ndarray:
+    """Replace every index >= num_words by OOV, as keras.datasets.imdb does."""
+    if num_words is None:
+        return sequence
+    return np.where(sequence < num_words, sequence, OOV).astype(sequence.dtype)
+
+
+def encode(text: str, word_index: dict[str, int], num_words: int | None = None) -> np.ndarray:
+    """Encode one review: START, then each word's rank + INDEX_FROM, or OOV if unknown.
+
+    This is the encoder for the local archive's training data and for new text alike.
+    """
+    indices = [START]
+    for word in tokenize(text):
+        rank = word_index.get(word)
+        indices.append(OOV if rank is None else rank + INDEX_FROM)
+    return clip_vocabulary(np.array(indices, dtype=np.int32), num_words)
+
+
+def decode(sequence: np.ndarray | list[int], word_index: dict[str, int]) -> str:
+    """Turn an encoded review back into words; padding and the start token are dropped."""
+    words = {rank + INDEX_FROM: word for word, rank in word_index.items()}
+    return " ".join(words.get(int(i), "<unk>") for i in sequence if i not in (0, START))
+
+
+def pad(sequences: np.ndarray, maxlen: int) -> np.ndarray:
+    """Pad with zeros or cut every sequence to `maxlen` tokens, at the front."""
+    import keras
+
+    return keras.utils.pad_sequences(
+        sequences, maxlen=maxlen, padding=PADDING, truncating=TRUNCATING, value=0
+    )
+
+
+def load_imdb(
+    data: str | os.PathLike[str] | None = None,
+    num_words: int | None = NUM_WORDS,
+    maxlen: int | None = MAXLEN,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Imdb:
+    """Load the 25,000 training and 25,000 test reviews.
+
+    `data` is None for keras.datasets.imdb, else a path to the Stanford dataset.
+    `num_words=None` keeps every word; `maxlen=None` leaves the sequences unpadded
+    (a NumPy object array of sequences of varying length).
+    """
+    if data is None:
+        imdb = _load_from_keras(num_words)
+    else:
+        imdb = _load_local(Path(data), num_words, cache_dir)
+    if maxlen is not None:
+        imdb.x_train = pad(imdb.x_train, maxlen)
+        imdb.x_test = pad(imdb.x_test, maxlen)
+    return imdb
+
+
+def _load_from_keras(num_words: int | None) -> Imdb:
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
+            num_words=num_words, start_char=START, oov_char=OOV, index_from=INDEX_FROM
+        )
+        word_index = keras.datasets.imdb.get_word_index()
+    except Exception as err:  # keras raises a bare Exception when the download fails
+        reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        raise UserError(
+            f"could not download the IMDB reviews through keras.datasets ({reason}); "
+            "to run offline, pass --data PATH (or set IMDB_DATA) to the Stanford "
+            "dataset, e.g. --data ../shared/data/aclImdb_labeled.tar.gz"
+        ) from None
+    return Imdb(x_train, y_train, x_test, y_test, word_index, "keras.datasets.imdb")
+
+
+# --- The local Stanford dataset -----------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """The Keras cache folder, where keras.datasets keeps its downloads too."""
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+
+
+def _load_local(
+    path: Path, num_words: int | None, cache_dir: str | os.PathLike[str] | None
+) -> Imdb:
+    if not path.exists():
+        raise UserError(f"--data {str(path)!r}: no such file or folder.")
+    folder = _dataset_folder(path) if path.is_dir() else None
+    content = _content_digest(path, folder)
+    # The cache key covers the reviews and the way they are encoded: change either,
+    # and a new cache file is built instead of a stale one being served.
+    key = hashlib.sha256(f"{content} encoding-v{_ENCODING_VERSION}".encode()).hexdigest()
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache_file = cache / f"imdb_local_{key[:20]}.npz"
+
+    arrays = _read_cache(cache_file)
+    if arrays is None:
+        reviews = _read_archive(path) if folder is None else _read_folder(folder)
+        arrays = _encode_reviews(reviews)
+        _write_cache(cache_file, arrays)
+
+    words = bytes(arrays["words"]).decode("utf-8").split("\n")
+    word_index = {word: rank for rank, word in enumerate(words, start=1)}
+    return Imdb(
+        _split(arrays["x_train"], arrays["train_ends"], num_words),
+        arrays["y_train"],
+        _split(arrays["x_test"], arrays["test_ends"], num_words),
+        arrays["y_test"],
+        word_index,
+        f"{path.resolve()} ({'sha256 ' + content if folder is None else 'folder'})",
+    )
+
+
+def _dataset_folder(path: Path) -> Path:
+    """The folder holding train/ and test/: `path` itself or its aclImdb/ subfolder."""
+    folder = path / "aclImdb" if (path / "aclImdb").is_dir() else path
+    missing = [
+        f"{s}/{label}" for s in SPLITS for label in LABELS if not (folder / s / label).is_dir()
+    ]
+    if missing:
+        raise UserError(
+            f"--data {str(path)!r} is not the IMDB dataset: it has no {', '.join(missing)} "
+            "folder (expected aclImdb/train/{pos,neg} and aclImdb/test/{pos,neg})."
+        )
+    return folder
+
+
+def _review_files(folder: Path) -> list[tuple[str, Path]]:
+    """(relative name, path) of every review, e.g. ("train/pos/0_9.txt", ...)."""
+    files = []
+    for split in SPLITS:
+        for label in LABELS:
+            for entry in os.scandir(folder / split / label):
+                if entry.name.endswith(".txt") and entry.is_file():
+                    files.append((f"{split}/{label}/{entry.name}", Path(entry.path)))
+    return sorted(files)
+
+
+def _content_digest(path: Path, folder: Path | None) -> str:
+    """The sha256 of an archive; for a folder, of its review files' names, sizes and times."""
+    digest = hashlib.sha256()
+    try:
+        if folder is None:
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    digest.update(chunk)
+        else:  # hashing 50,000 files would take as long as reading them
+            for name, file in _review_files(folder):
+                stat = file.stat()
+                digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    except OSError as err:
+        raise UserError(f"cannot read --data {str(path)!r}: {err.strerror or err}.") from None
+    return digest.hexdigest()
+
+
+def _read_folder(folder: Path) -> dict[str, str]:
+    print(f"Reading the reviews in {folder} (first run only; the result is cached) ...")
+    try:
+        return {
+            name: file.read_text(encoding="utf-8", errors="replace")
+            for name, file in _review_files(folder)
+        }
+    except OSError as err:
+        raise UserError(f"cannot read {err.filename}: {err.strerror}.") from None
+
+
+def _read_archive(path: Path) -> dict[str, str]:
+    print(f"Reading the reviews in {path} (first run only; the result is cached) ...")
+    reviews = {}
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                match = _REVIEW_PATH.search(member.name)
+                if match and member.isfile():
+                    text = archive.extractfile(member).read().decode("utf-8", errors="replace")
+                    reviews[match.group(0).lstrip("/")] = text
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
+        raise UserError(f"cannot read --data {str(path)!r} as a .tar.gz archive: {err}.") from None
+    found = {name.rsplit("/", 1)[0] for name in reviews}
+    missing = [f"{s}/{label}" for s in SPLITS for label in LABELS if f"{s}/{label}" not in found]
+    if missing:
+        raise UserError(
+            f"--data {str(path)!r} is not the IMDB dataset: it has no reviews in "
+            f"{', '.join(missing)} (expected aclImdb/train/{{pos,neg}} and "
+            "aclImdb/test/{pos,neg})."
+        )
+    return reviews
+
+
+def _encode_reviews(reviews: dict[str, str]) -> dict[str, np.ndarray]:
+    """Rank the words on the training reviews, then encode every review with `encode`."""
+    import keras
+
+    names = sorted(reviews)  # a fixed order, whatever order the files were read in
+    counts = {split: collections.Counter() for split in SPLITS}
+    print("Counting words:")
+    progress = keras.utils.Progbar(len(names), verbose=progress_verbosity(), unit_name="review")
+    for i, name in enumerate(names, start=1):
+        counts[name.split("/", 1)[0]].update(tokenize(reviews[name]))
+        if i % 2500 == 0 or i == len(names):
+            progress.update(i)
+
+    # Most frequent first; ties alphabetically, so the ranking never depends on reading order.
+    def by_frequency(counter: collections.Counter) -> list[str]:
+        return [w for w, _ in sorted(counter.items(), key=lambda wc: (-wc[1], wc[0]))]
+
+    test_only = collections.Counter(
+        {w: c for w, c in counts["test"].items() if w not in counts["train"]}
+    )
+    words = by_frequency(counts["train"]) + by_frequency(test_only)
+    word_index = {word: rank for rank, word in enumerate(words, start=1)}
+
+    print("Encoding:")
+    progress = keras.utils.Progbar(len(names), verbose=progress_verbosity(), unit_name="review")
+    arrays = {"words": np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8)}
+    rng = np.random.RandomState(SHUFFLE_SEED)
+    done = 0
+    for split in SPLITS:
+        split_names = [name for name in names if name.startswith(f"{split}/")]
+        sequences, labels = [], []
+        for i in rng.permutation(len(split_names)):
+            name = split_names[i]
+            sequences.append(encode(reviews[name], word_index))
+            labels.append(LABELS[name.split("/")[1]])
+            done += 1
+            if done % 2500 == 0 or done == len(names):
+                progress.update(done)
+        arrays[f"x_{split}"] = np.concatenate(sequences)
+        arrays[f"{split}_ends"] = np.cumsum([len(s) for s in sequences])
+        arrays[f"y_{split}"] = np.array(labels, dtype=np.int64)
+    return arrays
+
+
+def _split(flat: np.ndarray, ends: np.ndarray, num_words: int | None) -> np.ndarray:
+    """Cut the concatenated sequences back into one array per review."""
+    sequences = np.empty(len(ends), dtype=object)
+    sequences[:] = np.split(clip_vocabulary(flat, num_words), ends[:-1])
+    return sequences
+
+
+def _read_cache(cache_file: Path) -> dict[str, np.ndarray] | None:
+    try:
+        with np.load(cache_file) as cached:
+            return {key: cached[key] for key in cached.files}
+    except FileNotFoundError:
+        return None
+    except Exception as err:  # a damaged cache file is rebuilt, never trusted
+        print(f"Ignoring the unreadable cache {cache_file} ({type(err).__name__}); rebuilding it.")
+        return None
+
+
+def _write_cache(cache_file: Path, arrays: dict[str, np.ndarray]) -> None:
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(cache_file, lambda f: np.savez(f, **arrays))
+    except OSError as err:
+        print(
+            f"Could not cache the encoded reviews in {cache_file.parent} ({err.strerror}); "
+            "the next run will read the dataset again.",
+            file=sys.stderr,
+        )

@@ -1,0 +1,168 @@
+"""What the scripts write: plots and metrics files (atomically), and where the time went."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
+
+from common.files import write_atomically
+
+
+def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    """Save `data` as readable JSON, atomically."""
+    text = json.dumps(data, indent=2, default=_to_builtin) + "\n"
+    write_atomically(Path(path), lambda f: f.write(text.encode("utf-8")))
+
+
+def _to_builtin(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
+    """Save a Matplotlib figure as PNG, atomically."""
+    write_atomically(Path(path), lambda f: figure.savefig(f, format="png", dpi=120))
+
+
+def save_history_plot(
+    history: dict[str, list[float]], title: str, path: str | os.PathLike[str]
+) -> None:
+    """Loss and accuracy per epoch, training and (where there was one) validation."""
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
+        ax.plot(epochs, history[metric], "o-", label="training")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], "s--", label="validation")
+        ax.set_title(metric.capitalize())
+        ax.set_xlabel("epoch")
+        ax.set_xticks(epochs)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.suptitle(title)
+    figure.supxlabel(
+        "Training figures are averaged over each epoch while the weights change; "
+        "validation figures are measured at its end.",
+        fontsize="small",
+        color="dimgray",
+    )
+    save_figure(figure, path)
+
+
+def library_versions() -> dict[str, str]:
+    """The versions a result depends on, for the metrics file."""
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def _seconds_since_process_start() -> float | None:
+    """How long this process has run: Python's start-up and imports, on Linux."""
+    try:
+        with open("/proc/self/stat") as f:
+            # Field 22: start time in clock ticks since boot. Field 2, the name, may hold spaces.
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _peak_memory_mb() -> float | None:
+    """The largest resident memory of this process so far, in MiB (Linux and macOS)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)  # bytes vs KiB
+
+
+class PhaseClock:
+    """Seconds and peak memory per phase of a run: start it first thing, `lap` after each phase."""
+
+    def __init__(self) -> None:
+        started = _seconds_since_process_start()
+        self.seconds: dict[str, float] = {} if started is None else {"import": round(started, 3)}
+        self.peak_memory_mb: dict[str, float | None] = {"import": _peak_memory_mb()}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> float:
+        """Close `phase`; return its seconds."""
+        now = time.perf_counter()
+        self.seconds[phase] = round(now - self._last, 3)
+        self.peak_memory_mb[phase] = _peak_memory_mb()
+        self._last = now
+        return self.seconds[phase]
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records how long each training epoch takes (validation included)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.seconds.append(round(time.perf_counter() - self._start, 3))
+
+
+def save_training_report(
+    output_dir: Path,
+    model_name: str,
+    *,
+    history: dict[str, list[float]],
+    test_loss: float,
+    test_accuracy: float,
+    parameters: int,
+    settings: dict[str, Any],
+    data_source: str,
+    clock: PhaseClock,
+    epoch_seconds: list[float],
+) -> list[Path]:
+    """Write `<model>_history.png` and `<model>_metrics.json` into `output_dir`."""
+    plot_path = output_dir / f"{model_name}_history.png"
+    metrics_path = output_dir / f"{model_name}_metrics.json"
+    save_history_plot(
+        history,
+        f"{model_name.upper()}: loss and accuracy per epoch "
+        f"(test accuracy after training: {test_accuracy:.2%})",
+        plot_path,
+    )
+    write_json(
+        metrics_path,
+        {
+            "model": model_name,
+            "test_accuracy": test_accuracy,
+            "test_loss": test_loss,
+            "parameters": parameters,
+            **settings,
+            "data_source": data_source,
+            "seconds": clock.seconds,
+            "seconds_per_epoch": epoch_seconds,
+            "peak_memory_mb": clock.peak_memory_mb,
+            "history": history,
+            "versions": library_versions(),
+        },
+    )
+    print(f"Saved {plot_path} and {metrics_path}")
+    return [plot_path, metrics_path]
