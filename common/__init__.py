@@ -26,13 +26,12 @@ from common.data import (
     tokenize,
 )
 from common.report import (
-    EpochTimer,
-    PhaseClock,
     save_figure,
     save_history_plot,
     save_training_report,
     write_json,
 )
+from common.timing import EpochTimer, PhaseClock
 
 __all__ = [
     "INDEX_FROM",

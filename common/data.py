@@ -211,7 +211,8 @@ def _dataset_folder(path: Path) -> Path:
     if missing:
         raise UserError(
             f"--data {str(path)!r} is not the IMDB dataset: it has no {', '.join(missing)} "
-            "folder (expected aclImdb/train/{pos,neg} and aclImdb/test/{pos,neg})."
+            f"folder{'s' if len(missing) > 1 else ''} (expected aclImdb/train/{{pos,neg}} and "
+            "aclImdb/test/{pos,neg})."
         )
     return folder
 
@@ -266,7 +267,11 @@ def _read_archive(path: Path) -> dict[str, str]:
                     text = archive.extractfile(member).read().decode("utf-8", errors="replace")
                     reviews[match.group(0).lstrip("/")] = text
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
-        raise UserError(f"cannot read --data {str(path)!r} as a .tar.gz archive: {err}.") from None
+        reason = str(err).splitlines()[0].rstrip(":.") if str(err) else type(err).__name__
+        raise UserError(
+            f"cannot read --data {str(path)!r} as a .tar.gz archive ({reason}); "
+            "is it damaged or incomplete?"
+        ) from None
     found = {name.rsplit("/", 1)[0] for name in reviews}
     missing = [f"{s}/{label}" for s in SPLITS for label in LABELS if f"{s}/{label}" not in found]
     if missing:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
 
 from common.files import write_atomically
+from common.timing import PhaseClock
 
 
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
@@ -71,59 +70,6 @@ def library_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "matplotlib": matplotlib.__version__,
     }
-
-
-def _seconds_since_process_start() -> float | None:
-    """How long this process has run: Python's start-up and imports, on Linux."""
-    try:
-        with open("/proc/self/stat") as f:
-            # Field 22: start time in clock ticks since boot. Field 2, the name, may hold spaces.
-            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
-        return time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
-
-
-def _peak_memory_mb() -> float | None:
-    """The largest resident memory of this process so far, in MiB (Linux and macOS)."""
-    try:
-        import resource
-    except ImportError:
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)  # bytes vs KiB
-
-
-class PhaseClock:
-    """Seconds and peak memory per phase of a run: start it first thing, `lap` after each phase."""
-
-    def __init__(self) -> None:
-        started = _seconds_since_process_start()
-        self.seconds: dict[str, float] = {} if started is None else {"import": round(started, 3)}
-        self.peak_memory_mb: dict[str, float | None] = {"import": _peak_memory_mb()}
-        self._last = time.perf_counter()
-
-    def lap(self, phase: str) -> float:
-        """Close `phase`; return its seconds."""
-        now = time.perf_counter()
-        self.seconds[phase] = round(now - self._last, 3)
-        self.peak_memory_mb[phase] = _peak_memory_mb()
-        self._last = now
-        return self.seconds[phase]
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Records how long each training epoch takes (validation included)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(round(time.perf_counter() - self._start, 3))
 
 
 def save_training_report(

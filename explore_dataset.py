@@ -1,0 +1,85 @@
+"""Look at the IMDB reviews before modelling them.
+
+Loads all 50,000 reviews (training and test together, every word, no padding) and
+prints their shape, the classes, how many distinct words they use, how long they
+are, and one review decoded back into words. Saves outputs/review_length.png: the
+review lengths as a box plot and a histogram, with the 500-word cut the models use.
+
+    python explore_dataset.py --data ../shared/data/aclImdb_labeled.tar.gz
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import common
+
+MAXLEN = common.MAXLEN  # the models see 500 tokens of every review
+SHOW_WORDS = 120  # how much of the example review to print
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = common.data_parser(__doc__).parse_args(argv)
+    output_dir = common.prepare_output_dir(args.output_dir)
+
+    # Every word (num_words=None) and no padding (maxlen=None): the reviews as they are.
+    data = common.load_imdb(args.data, num_words=None, maxlen=None)
+    X = np.concatenate((data.x_train, data.x_test))
+    y = np.concatenate((data.y_train, data.y_test))
+    print(f"Reviews: X {X.shape}, y {y.shape}")
+    print(f"         {len(data.x_train):,} for training, {len(data.x_test):,} for testing")
+    print(f"Classes: {np.unique(y)}  (0 = negative, 1 = positive; {y.mean():.0%} positive)")
+
+    # Indices up to INDEX_FROM are markers (start, unknown word), not words.
+    indices = np.unique(np.hstack(X))
+    print(f"Distinct words: {np.count_nonzero(indices > common.INDEX_FROM):,}")
+
+    tokens = np.array([len(x) for x in X])  # what the models see: the start token + the words
+    words = tokens - 1
+    print(f"Review length: mean {words.mean():.2f} words, standard deviation {words.std():.2f}")
+    print(
+        f"               median {np.median(words):.0f}, from {words.min()} to {words.max()} words"
+    )
+    fits = np.mean(tokens <= MAXLEN)
+    print(f"Reviews that fit in {MAXLEN} tokens uncut: {fits:.1%}")
+
+    review = common.decode(data.x_train[0], data.word_index).split()
+    label = "positive" if data.y_train[0] == 1 else "negative"
+    shown = " ".join(review[:SHOW_WORDS]) + (" ..." if len(review) > SHOW_WORDS else "")
+    print(f"\nThe first training review, decoded ({label}, {len(review)} words):")
+    print(textwrap.fill(shown, width=88, initial_indent="  ", subsequent_indent="  "))
+
+    path = output_dir / "review_length.png"
+    common.save_figure(plot_review_lengths(words, fits), path)
+    print(f"\nSaved {path}")
+
+
+def plot_review_lengths(words: np.ndarray, fits: float) -> Figure:
+    """The tutorial's box plot of review lengths, with a histogram beside it."""
+    figure = Figure(figsize=(11, 4.5), layout="constrained")
+    box, hist = figure.subplots(1, 2, width_ratios=(1, 3))
+
+    box.boxplot(words, flierprops={"markersize": 2, "alpha": 0.3})
+    box.axhline(MAXLEN, color="tab:red", linestyle="--")
+    box.set_xticks([])
+    box.set_ylabel("words per review")
+    box.set_title("Box plot")
+
+    hist.hist(words, bins=np.arange(0, words.max() + 25, 25), color="tab:blue")
+    hist.axvline(
+        MAXLEN, color="tab:red", linestyle="--", label=f"{MAXLEN}: {fits:.1%} of reviews fit"
+    )
+    hist.set_xlabel("words per review")
+    hist.set_ylabel("reviews")
+    hist.set_title("Histogram (bins of 25 words)")
+    hist.legend()
+    figure.suptitle(f"Length of the {len(words):,} IMDB reviews")
+    return figure
+
+
+if __name__ == "__main__":
+    common.run(main)

@@ -1,0 +1,32 @@
+"""Output files are written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+import common
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.json"
+    common.write_json(path, {"accuracy": 0.9})
+    with pytest.raises(TypeError):
+        common.write_json(path, {"accuracy": object()})  # cannot be written as JSON
+    assert json.loads(path.read_text()) == {"accuracy": 0.9}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_files_get_the_usual_permissions_not_those_of_a_temporary_file(tmp_path: Path) -> None:
+    figure = Figure()
+    figure.subplots().plot([1, 2], [3, 4])
+    umask = os.umask(0o022)  # the common default: files readable by everyone
+    try:
+        common.save_figure(figure, tmp_path / "plot.png")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "plot.png").stat().st_mode & 0o777 == 0o644

@@ -1,0 +1,202 @@
+"""The scripts as a user runs them: bad input, end-to-end runs, repeatability, accuracy."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_dataset
+
+ACCURACY_LINE = re.compile(r"^Accuracy: (\d{1,3}\.\d\d)%$")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def files_in(folder: Path) -> list[str]:
+    """Every file under `folder`, hidden temporary files included."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def assert_one_sentence_error(result, expected: str) -> None:
+    """Exit code 2, no traceback, and one error line that says what went wrong."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    assert expected in errors[0]
+
+
+def printed_accuracy(stdout: str) -> float:
+    """The figure of the last line, which must read exactly like `Accuracy: 87.79%`."""
+    match = ACCURACY_LINE.match(stdout.rstrip("\n").splitlines()[-1])
+    assert match, f"the last line is not 'Accuracy: NN.NN%':\n{stdout[-500:]}"
+    return float(match.group(1))
+
+
+# --- Bad input: one clear sentence, exit code 2, nothing written -----------------------
+
+
+@pytest.mark.parametrize("script", ["train_mlp.py", "train_cnn.py", "explore_dataset.py"])
+def test_a_missing_data_path(run_script, tmp_path: Path, script: str) -> None:
+    out = tmp_path / "out"
+    result = run_script(script, "--data", tmp_path / "nowhere.tar.gz", "--output-dir", out)
+    assert_one_sentence_error(result, "no such file or folder")
+    assert files_in(out) == []
+
+
+def test_a_folder_that_is_not_the_dataset(run_script, tmp_path: Path) -> None:
+    folder = write_dataset(tmp_path / "d", {"train/pos": ["good"]})
+    (folder / "test" / "neg").rmdir()
+    out = tmp_path / "out"
+    result = run_script("train_cnn.py", "--data", folder, "--output-dir", out)
+    assert_one_sentence_error(result, "has no test/neg folder")
+    assert files_in(out) == []
+
+
+def test_a_corrupt_archive(run_script, tmp_path: Path, tiny_archive: Path) -> None:
+    corrupt = tmp_path / "aclImdb_v1.tar.gz"
+    corrupt.write_bytes(tiny_archive.read_bytes()[:2000])  # a download cut short
+    out = tmp_path / "out"
+    result = run_script("train_mlp.py", "--data", corrupt, "--output-dir", out)
+    assert_one_sentence_error(result, "as a .tar.gz archive")
+    assert files_in(out) == []
+
+
+def test_an_output_folder_that_cannot_be_written(
+    run_script, tmp_path: Path, tiny_folder: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where the output folder should go")
+    result = run_script("train_cnn.py", "--data", tiny_folder, "--output-dir", blocker / "out")
+    assert_one_sentence_error(result, "cannot write to the output folder")
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--epochs", "-1", "must be at least 1, got -1"),
+        ("--batch-size", "0", "must be at least 1, got 0"),
+        ("--validation-split", "1.5", "must be at least 0 and below 1"),
+    ],
+)
+def test_impossible_settings(run_script, tmp_path: Path, flag: str, value: str, expected: str):
+    out = tmp_path / "out"
+    result = run_script("train_mlp.py", flag, value, "--output-dir", out)
+    assert_one_sentence_error(result, expected)
+    assert files_in(out) == []
+
+
+# --- End to end on the tiny data the tests write ----------------------------------------
+
+
+def test_train_mlp_end_to_end(run_script, tmp_path: Path, tiny_archive: Path) -> None:
+    out = tmp_path / "out"
+    result = run_script("train_mlp.py", "--data", tiny_archive, "--output-dir", out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracy = printed_accuracy(result.stdout)
+    assert 'Model: "mlp"' in result.stdout and "Epoch 2/2" in result.stdout
+
+    assert files_in(out) == ["mlp_history.png", "mlp_metrics.json"]
+    assert (out / "mlp_history.png").read_bytes().startswith(PNG_MAGIC)
+    metrics = json.loads((out / "mlp_metrics.json").read_text())
+    assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
+    assert metrics["epochs"] == 2 and metrics["seed"] == 7 and metrics["batch_size"] == 128
+    assert metrics["parameters"] == 4_160_501
+    assert str(tiny_archive) in metrics["data_source"]
+    assert len(metrics["seconds_per_epoch"]) == 2
+    assert set(metrics["seconds"]) == {"import", "data", "build", "fit", "evaluate"}
+    assert set(metrics["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(metrics["versions"]) >= {"tensorflow", "keras", "numpy", "matplotlib"}
+
+
+def test_train_cnn_without_validation(run_script, tmp_path: Path, tiny_folder: Path) -> None:
+    out = tmp_path / "out"
+    result = run_script(
+        "train_cnn.py", "--data", tiny_folder, "--output-dir", out,
+        "--validation-split", "0", "--epochs", "3",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed_accuracy(result.stdout)
+    assert 'Model: "cnn"' in result.stdout and "Epoch 3/3" in result.stdout
+    metrics = json.loads((out / "cnn_metrics.json").read_text())
+    assert metrics["parameters"] == 2_163_605
+    assert set(metrics["history"]) == {"loss", "accuracy"}
+    assert len(metrics["history"]["loss"]) == 3
+    assert (out / "cnn_history.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_explore_dataset_end_to_end(run_script, tmp_path: Path, tiny_folder: Path) -> None:
+    out = tmp_path / "out"
+    result = run_script("explore_dataset.py", "--data", tiny_folder, "--output-dir", out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Reviews: X (160,), y (160,)" in result.stdout
+    assert "Classes: [0 1]" in result.stdout
+    assert "Distinct words: 20" in result.stdout  # 10 neutral + 5 praise + 5 blame words
+    assert "Reviews that fit in 500 tokens uncut: 100.0%" in result.stdout
+    assert files_in(out) == ["review_length.png"]
+    assert (out / "review_length.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_the_same_seed_gives_the_same_weights(
+    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import train_cnn
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+
+    def weights(seed: int, run: str) -> list[np.ndarray]:
+        args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path / run)]
+        return train_cnn.main([*args, "--seed", str(seed), "--epochs", "2"]).get_weights()
+
+    first, again, other = weights(7, "a"), weights(7, "b"), weights(8, "c")
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+# --- On the real reviews: the figures the models must reach ------------------------------
+
+
+@pytest.fixture(scope="module")
+def imdb_data() -> Path:
+    if not os.environ.get("IMDB_DATA"):
+        pytest.skip("set IMDB_DATA to the Stanford IMDB archive to train on the real reviews")
+    path = Path(os.environ["IMDB_DATA"]).resolve()
+    if not path.exists():
+        pytest.fail(f"IMDB_DATA={path} does not exist")
+    return path
+
+
+@pytest.mark.real_data
+def test_explore_dataset_on_the_real_reviews(run_script, tmp_path: Path, imdb_data: Path):
+    result = run_script("explore_dataset.py", "--data", imdb_data, "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Reviews: X (50000,), y (50000,)" in result.stdout
+    assert "Classes: [0 1]" in result.stdout
+
+
+@pytest.mark.real_data
+def test_the_mlp_learns_and_repeats_itself(run_script, tmp_path: Path, imdb_data: Path) -> None:
+    runs = [
+        run_script("train_mlp.py", "--data", imdb_data, "--output-dir", tmp_path / run)
+        for run in ("first", "second")
+    ]
+    for result in runs:
+        assert result.returncode == 0, result.stderr[-3000:]
+    accuracies = [printed_accuracy(result.stdout) for result in runs]
+    print(f"MLP test accuracy, twice: {accuracies}")
+    assert accuracies[0] == accuracies[1], "the same command printed different accuracies"
+    assert accuracies[0] >= 80.0
+
+
+@pytest.mark.real_data
+def test_the_cnn_learns(run_script, tmp_path: Path, imdb_data: Path) -> None:
+    result = run_script("train_cnn.py", "--data", imdb_data, "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracy = printed_accuracy(result.stdout)
+    print(f"CNN test accuracy: {accuracy}")
+    assert accuracy >= 85.0
+    metrics = json.loads((tmp_path / "cnn_metrics.json").read_text())
+    assert len(metrics["history"]["val_accuracy"]) == 2  # validated on held-out training reviews
