@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> keras.Model:
     data = common.load_imdb(args.data, num_words=NUM_WORDS, maxlen=MAXLEN)
     if args.dry_run:  # a quick check that everything runs, not a result
         data, args.epochs = data.head(512), 1
+    print(f"Training data {data.x_train.shape}, test data {data.x_test.shape}, from {data.source}")
     clock.lap("data")
 
     model = build_model()

@@ -85,9 +85,17 @@ def training_parser(
 ) -> argparse.ArgumentParser:
     """The flags of every training script; the defaults come from the script's constants."""
     parser = data_parser(description)
-    parser.add_argument("--epochs", type=_positive_int, default=epochs, help=f"default: {epochs}")
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=batch_size, help=f"default: {batch_size}"
+        "--epochs",
+        type=_positive_int,
+        default=epochs,
+        help=f"passes over the training reviews (default: {epochs})",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=batch_size,
+        help=f"reviews per weight update (default: {batch_size})",
     )
     parser.add_argument(
         "--seed",

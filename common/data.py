@@ -157,8 +157,8 @@ def _load_from_keras(num_words: int | None) -> Imdb:
         reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
         raise UserError(
             f"could not download the IMDB reviews through keras.datasets ({reason}); "
-            "to run offline, pass --data PATH (or set IMDB_DATA) to the Stanford "
-            "dataset, e.g. --data ../shared/data/aclImdb_labeled.tar.gz"
+            "to run offline, pass --data PATH (or set IMDB_DATA) to the Stanford dataset, "
+            "aclImdb_v1.tar.gz from https://ai.stanford.edu/~amaas/data/sentiment/"
         ) from None
     return Imdb(x_train, y_train, x_test, y_test, word_index, "keras.datasets.imdb")
 
@@ -198,7 +198,7 @@ def _load_local(
         _split(arrays["x_test"], arrays["test_ends"], num_words),
         arrays["y_test"],
         word_index,
-        f"{path.resolve()} ({'sha256 ' + content if folder is None else 'folder'})",
+        f"{path.resolve()} ({'sha256 ' + content[:16] if folder is None else 'folder'})",
     )
 
 
