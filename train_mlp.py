@@ -80,6 +80,16 @@ def main(argv: Sequence[str] | None = None) -> keras.Model:
     )
     clock.lap("evaluate")
 
+    # The model, and beside it the word index and settings that predict.py needs to
+    # encode new text exactly as the training reviews were encoded.
+    common.save_model(
+        model,
+        output_dir / f"{MODEL_NAME}.keras",
+        data.word_index,
+        num_words=NUM_WORDS,
+        maxlen=MAXLEN,
+        data_source=data.source,
+    )
     common.save_training_report(
         output_dir,
         MODEL_NAME,

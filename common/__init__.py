@@ -1,4 +1,4 @@
-"""Plumbing shared by every script: the IMDB data, flags, seeds, plots and metrics files.
+"""Plumbing shared by every script: the IMDB data, flags, seeds, plots, metrics, saved models.
 
 Nothing a reader needs in order to understand a model lives here: each model, its
 `compile`, `fit` and `evaluate` stay in its own script.
@@ -31,6 +31,13 @@ from common.report import (
     save_training_report,
     write_json,
 )
+from common.saving import (
+    TextEncoding,
+    encoding_path,
+    load_model,
+    resolve_model_path,
+    save_model,
+)
 from common.timing import EpochTimer, PhaseClock
 
 __all__ = [
@@ -42,16 +49,21 @@ __all__ = [
     "EpochTimer",
     "Imdb",
     "PhaseClock",
+    "TextEncoding",
     "UserError",
     "data_parser",
     "decode",
     "encode",
+    "encoding_path",
     "load_imdb",
+    "load_model",
     "prepare_output_dir",
     "progress_verbosity",
+    "resolve_model_path",
     "run",
     "save_figure",
     "save_history_plot",
+    "save_model",
     "save_training_report",
     "set_seed",
     "tokenize",

@@ -37,7 +37,7 @@ def progress_verbosity() -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -87,13 +87,13 @@ def training_parser(
     parser = data_parser(description)
     parser.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         default=epochs,
         help=f"passes over the training reviews (default: {epochs})",
     )
     parser.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         default=batch_size,
         help=f"reviews per weight update (default: {batch_size})",
     )

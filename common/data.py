@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import UserError, progress_verbosity
-from common.files import write_atomically
+from common.files import atomic_path
 
 NUM_WORDS = 5000  # keep the 5,000 most frequent words
 MAXLEN = 500  # pad or cut every review to 500 tokens
@@ -348,7 +348,8 @@ def _read_cache(cache_file: Path) -> dict[str, np.ndarray] | None:
 def _write_cache(cache_file: Path, arrays: dict[str, np.ndarray]) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(cache_file, lambda f: np.savez(f, **arrays))
+        with atomic_path(cache_file) as temporary:
+            np.savez(temporary, **arrays)
     except OSError as err:
         print(
             f"Could not cache the encoded reviews in {cache_file.parent} ({err.strerror}); "

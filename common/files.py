@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 
-def write_atomically(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
-    """Call `write(f)` on a temporary file beside `path`, then rename it to `path`.
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; when the block succeeds, rename it to `path`.
 
-    A rename within one folder is atomic: readers see the old file or the new one.
+    A rename within one folder is atomic: readers see the old file or the new one,
+    never half of one. The temporary name keeps the suffix (.keras, .npz, .png) so
+    that libraries which check it accept it.
     """
     path = Path(path)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
-        try:
-            write(f)
-        except BaseException:
-            f.close()
-            os.unlink(f.name)
-            raise
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    temporary = Path(name)
     try:
-        os.chmod(f.name, _default_file_mode())  # temporary files are created private (0600)
-        os.replace(f.name, path)
-    except BaseException:
-        Path(f.name).unlink(missing_ok=True)
-        raise
+        yield temporary
+        os.chmod(temporary, _default_file_mode())  # mkstemp creates files private (0600)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _default_file_mode() -> int:

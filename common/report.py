@@ -13,14 +13,15 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
 
-from common.files import write_atomically
+from common.files import atomic_path
 from common.timing import PhaseClock
 
 
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
     """Save `data` as readable JSON, atomically."""
     text = json.dumps(data, indent=2, default=_to_builtin) + "\n"
-    write_atomically(Path(path), lambda f: f.write(text.encode("utf-8")))
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
 def _to_builtin(value: Any) -> Any:
@@ -31,7 +32,8 @@ def _to_builtin(value: Any) -> Any:
 
 def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
     """Save a Matplotlib figure as PNG, atomically."""
-    write_atomically(Path(path), lambda f: figure.savefig(f, format="png", dpi=120))
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=120)
 
 
 def save_history_plot(

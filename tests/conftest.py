@@ -65,15 +65,19 @@ def keras_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("keras_home")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_script(keras_home: Path):
     """Run one of the scripts as a user would, in a fresh Python process."""
 
-    def run(script: str, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
+    def run(
+        script: str, *args: str | os.PathLike[str], stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "KERAS_HOME": str(keras_home)}
         env.pop("IMDB_DATA", None)  # each test says where its data is
         return subprocess.run(
             [sys.executable, str(ROOT / script), *map(str, args)],
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
             capture_output=True,
             text=True,
             env=env,

@@ -30,3 +30,13 @@ def test_files_get_the_usual_permissions_not_those_of_a_temporary_file(tmp_path:
     finally:
         os.umask(umask)
     assert (tmp_path / "plot.png").stat().st_mode & 0o777 == 0o644
+
+
+def test_an_error_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "cnn.keras"
+    path.write_bytes(b"the old model")
+    with pytest.raises(OSError), common.files.atomic_path(path) as temporary:
+        temporary.write_bytes(b"half of a new mod")
+        raise OSError("disk full")
+    assert path.read_bytes() == b"the old model"
+    assert [p.name for p in tmp_path.iterdir()] == ["cnn.keras"]

@@ -1,0 +1,196 @@
+"""Saved models: predict.py round trip, bad input, the encoder's properties, analyze_model.py."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from conftest import learnable_reviews, write_dataset
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_scripts import assert_one_sentence_error
+
+import common
+
+TEXTS = ["great wonderful film", "awful boring plot, the worst", "The camera loved the actor!"]
+TEXT_LINE = re.compile(r"^(\d\.\d{4})  (positive|negative)  (.+)$")
+
+
+@pytest.fixture(scope="module")
+def trained(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
+    """A CNN trained by train_cnn.py on the tiny reviews, in a fresh process."""
+    out = tmp_path_factory.mktemp("trained")
+    args = ["--data", tiny_folder, "--output-dir", out, "--epochs", "3"]
+    result = run_script("train_cnn.py", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def json_probabilities(stdout: str) -> list[float]:
+    return [json.loads(line)["probability_positive"] for line in stdout.splitlines()]
+
+
+def test_predict_matches_model_predict_on_the_training_encoding(
+    run_script, trained: Path, tiny_folder: Path, tmp_path: Path
+) -> None:
+    result = run_script("predict.py", "--model", trained / "cnn.keras", "--format", "json", *TEXTS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == TEXTS
+    assert all(r["label"] == ("positive" if r["probability_positive"] >= 0.5 else "negative")
+               for r in records)  # fmt: skip
+
+    # The same texts, encoded the way the training data was, through model.predict.
+    word_index = common.load_imdb(tiny_folder, cache_dir=tmp_path).word_index
+    x = common.data.pad([common.encode(t, word_index, common.NUM_WORDS) for t in TEXTS], 500)
+    expected = keras.models.load_model(trained / "cnn.keras").predict(x, verbose=0)[:, 0]
+    np.testing.assert_allclose(json_probabilities(result.stdout), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_copied_model_works_from_any_folder(run_script, trained: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in ("cnn.keras", "cnn_encoding.json"):
+        shutil.copy(trained / name, elsewhere / name.replace("cnn", "my_model"))
+    here = run_script("predict.py", "--model", trained / "cnn.keras", "--format", "json", *TEXTS)
+    copied = elsewhere / "my_model.keras"
+    there = run_script("predict.py", "--model", copied, "--format", "json", *TEXTS)
+    assert there.returncode == 0, there.stderr[-3000:]
+    assert json_probabilities(there.stdout) == json_probabilities(here.stdout)
+
+
+def test_text_output_and_reading_a_file(run_script, trained: Path, tmp_path: Path) -> None:
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text(f"{TEXTS[0]}\n\n{TEXTS[1]}\n   \n{'long review ' * 200}\n", "utf-8")
+    result = run_script("predict.py", "--model", trained / "cnn.keras", "--file", reviews)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert all(TEXT_LINE.match(line) for line in lines), lines
+    assert TEXT_LINE.match(lines[0]).group(3) == TEXTS[0]
+    assert len(lines[2]) <= 100 and lines[2].endswith("...")  # shortened to a terminal line
+    assert "Skipped 2 blank lines in" in result.stderr and "(lines 2, 4)" in result.stderr
+
+
+def test_standard_input(run_script, trained: Path) -> None:
+    result = run_script("predict.py", "--model", trained / "cnn.keras", stdin="\n".join(TEXTS))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [TEXT_LINE.match(line).group(3) for line in result.stdout.splitlines()] == TEXTS
+
+
+# --- Bad input: one sentence, exit code 2 -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        ([""], "text 1 is empty"),
+        (["good film", "   "], "text 2 is empty"),
+        (["?!... --"], "text 1 has no words the model can read"),
+        (["\U0001f600\U0001f44d"], "text 1 has no words the model can read"),
+    ],
+    ids=["empty", "blank", "punctuation", "emoji"],
+)
+def test_texts_without_words(run_script, trained: Path, texts: list[str], expected: str) -> None:
+    result = run_script("predict.py", "--model", trained / "cnn.keras", *texts)
+    assert_one_sentence_error(result, expected)
+    assert result.stdout == ""
+
+
+def test_a_file_that_is_not_utf8(run_script, trained: Path, tmp_path: Path) -> None:
+    latin1 = tmp_path / "reviews.txt"
+    latin1.write_bytes("Très bon film\n".encode("latin-1"))
+    result = run_script("predict.py", "--model", trained / "cnn.keras", "--file", latin1)
+    assert_one_sentence_error(result, "is not UTF-8 text (byte 0xe8 at offset 2)")
+
+
+def test_a_missing_model(run_script, tmp_path: Path) -> None:
+    result = run_script("predict.py", "--models-dir", tmp_path, "good film")
+    assert_one_sentence_error(result, "there is no model at")
+    assert "python train_cnn.py" in result.stderr
+
+
+def test_a_corrupt_model(run_script, trained: Path, tmp_path: Path) -> None:
+    shutil.copy(trained / "cnn_encoding.json", tmp_path / "cnn_encoding.json")
+    (tmp_path / "cnn.keras").write_bytes((trained / "cnn.keras").read_bytes()[:5000])
+    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    assert_one_sentence_error(result, "cannot load the model")
+
+
+def test_a_model_without_its_encoding_file(run_script, trained: Path, tmp_path: Path) -> None:
+    shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
+    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    assert_one_sentence_error(result, "has no encoding file beside it")
+
+
+def test_a_damaged_encoding_file(run_script, trained: Path, tmp_path: Path) -> None:
+    shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
+    (tmp_path / "cnn_encoding.json").write_text('{"format": "imdb-sentiment-enc')
+    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    assert_one_sentence_error(result, "cannot read the encoding file")
+
+
+# --- The encoder on any input ---------------------------------------------------------------
+
+ENCODING = common.TextEncoding(
+    {w: r for r, w in enumerate("the a film good bad don't amélie 10".split(), start=1)},
+    num_words=8,  # indices 0-7: "the" to "bad" (rank + 3 < 8); the rest become OOV
+    maxlen=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_string_encodes_to_in_range_integers_of_the_right_length(text: str) -> None:
+    x = ENCODING.encode_texts([text])
+    assert x.shape == (1, 12) and np.issubdtype(x.dtype, np.integer)
+    assert x.min() >= 0 and x.max() < 8
+    words = min(len(common.tokenize(text)), 11)
+    assert np.count_nonzero(x) == words + (1 if len(common.tokenize(text)) < 12 else 0)
+
+
+def test_long_texts_keep_their_end_like_the_training_data() -> None:
+    x = ENCODING.encode_texts(["bad " * 20 + "the film good"])[0]
+    assert x[-3:].tolist() == [4, 6, 7] and common.START not in x  # the start was cut off
+
+
+def test_words_beyond_the_vocabulary_become_oov() -> None:
+    x = ENCODING.encode_texts(["Good film, don't AMÉLIE"])[0]
+    assert x[-5:].tolist() == [common.START, 7, 6, common.OOV, common.OOV]
+
+
+# --- analyze_model.py -----------------------------------------------------------------------
+
+
+def test_analyze_model_reports_short_text_accuracy_and_mistakes(
+    run_script, trained: Path, tiny_folder: Path
+) -> None:
+    result = run_script(
+        "analyze_model.py", "--model", trained / "cnn.keras", "--data", tiny_folder,
+        "--first-words", "5", "--show-errors", "3",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    whole = re.search(r"whole reviews: +accuracy (\d+\.\d\d)%", result.stdout)
+    short = re.search(r"first 5 words only: accuracy (\d+\.\d\d)%", result.stdout)
+    assert whole and short, result.stdout
+    metrics = json.loads((trained / "cnn_metrics.json").read_text())
+    assert float(whole.group(1)) == pytest.approx(metrics["test_accuracy"] * 100, abs=0.01)
+    mistakes = re.findall(r"^\d\. P\(positive\) = (\d\.\d{4}), but the review is (\w+)",
+                          result.stdout, flags=re.MULTILINE)  # fmt: skip
+    assert len(mistakes) <= 3
+    for probability, truth in mistakes:
+        assert (float(probability) >= 0.5) == (truth == "negative")
+
+
+def test_analyze_model_refuses_data_from_another_vocabulary(
+    run_script, trained: Path, tmp_path: Path
+) -> None:
+    other = write_dataset(tmp_path, {k: [t.upper() + " zebra" * 50 for t in v]
+                                     for k, v in learnable_reviews(seed=1).items()})  # fmt: skip
+    result = run_script("analyze_model.py", "--model", trained / "cnn.keras", "--data", other)
+    assert_one_sentence_error(result, "another vocabulary")
