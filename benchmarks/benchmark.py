@@ -1,10 +1,14 @@
-"""Time train_cnn.py against a plain Keras 3 transcription of the tutorial, side by side.
+"""Time the scripts: training against the tutorial's plain script, and prediction.
 
-Both train the same CNN on the same reviews with their defaults; each runs in a fresh
-Python process, with the data cache warm. Prints, per phase (import, data, build, fit
-per epoch, evaluate) and in total, the seconds and peak memory of each, and the test
-accuracy each printed. Differences to expect: the tutorial validates on all 25,000
-test reviews after every epoch, train_cnn.py on 2,500 held-out training reviews.
+Training: train_cnn.py against a plain Keras 3 transcription of the tutorial, which
+trains the same CNN on the same reviews, and train_mlp.py; each with its defaults,
+in a fresh Python process, with the data cache warm. Prints, per phase (import, data,
+build, fit per epoch, evaluate) and in total, the seconds and peak memory of each,
+and the test accuracy each printed. Expect the tutorial to be slower: it validates on
+all 25,000 test reviews after every epoch, train_cnn.py on 2,500 training reviews.
+
+Prediction: predict.py on a file of 1,000 test reviews with each saved model, timed
+whole and without the imports (a process that only imports predict.py is timed too).
 
     python benchmarks/benchmark.py --data ../shared/data/aclImdb_labeled.tar.gz
 """
@@ -29,11 +33,11 @@ sys.path.insert(0, str(ROOT))
 import common  # noqa: E402
 
 
-def run(command: list[str]) -> tuple[str, float, float]:
+def run(command: list[str], cwd: Path | None = None) -> tuple[str, float, float]:
     """Run a command; return its output, wall seconds and peak resident memory in MiB."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd
     )
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)  # the child's own peak memory, not the sum
@@ -52,18 +56,24 @@ def tutorial(arrays: Path) -> dict:
     return {**figures, "total": total, "peak": peak}
 
 
-def project(data: str, output_dir: Path) -> dict:
-    command = [
-        sys.executable,
-        str(ROOT / "train_cnn.py"),
-        "--data",
-        data,
-        "--output-dir",
-        str(output_dir),
-    ]
-    _, total, peak = run(command)
-    figures = json.loads((output_dir / "cnn_metrics.json").read_text())
+def project(model: str, data: str, output_dir: Path) -> dict:
+    script = str(ROOT / f"train_{model}.py")
+    _, total, peak = run([sys.executable, script, "--data", data, "--output-dir", str(output_dir)])
+    figures = json.loads((output_dir / f"{model}_metrics.json").read_text())
     return {**figures, "total": total, "peak": peak}
+
+
+def prediction(models_dir: Path, reviews: Path, count: int) -> None:
+    """predict.py on `reviews` with each saved model, with and without the imports."""
+    _, imports, _ = run([sys.executable, "-c", "import predict"], cwd=ROOT)
+    print(f"\npredict.py --file FILE with {count:,} test reviews (the words of each, decoded)\n")
+    print(f"{'model':<8}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}")
+    for model in ("cnn", "mlp"):
+        command = [sys.executable, str(ROOT / "predict.py"), "--file", str(reviews),
+                   "--model", model, "--models-dir", str(models_dir)]  # fmt: skip
+        output, total, peak = run(command)
+        assert len(output.splitlines()) == count, "predict.py should print a line per review"
+        print(f"{model:<8}{total:>10.2f}{imports:>11.2f}{total - imports:>12.2f}{peak:>10,.0f}")
 
 
 def print_table(results: dict[str, dict]) -> None:
@@ -125,23 +135,30 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         # Warm the cache, and give the tutorial the same reviews as arrays, as keras.datasets would.
-        data = common.load_imdb(args.data, num_words=common.NUM_WORDS, maxlen=None)
+        data = common.load_imdb(args.data, num_words=None, maxlen=None)
+        clipped = {  # the 5,000 most frequent words, as keras.datasets.imdb.load_data gives them
+            split: np.array(
+                [common.data.clip_vocabulary(s, common.NUM_WORDS) for s in x], dtype=object
+            )
+            for split, x in (("x_train", data.x_train), ("x_test", data.x_test))
+        }
         arrays = Path(tmp) / "imdb.npz"
-        np.savez(
-            arrays,
-            x_train=data.x_train,
-            y_train=data.y_train,
-            x_test=data.x_test,
-            y_test=data.y_test,
-        )
+        np.savez(arrays, **clipped, y_train=data.y_train, y_test=data.y_test)
+        reviews = Path(tmp) / "reviews.txt"
+        count = 1000
+        texts = [common.decode(s, data.word_index) for s in data.x_test[:count]]
+        reviews.write_text("\n".join(texts) + "\n", encoding="utf-8")
 
+        outputs = Path(tmp) / "outputs"
         results = {
             "tutorial (Keras 3)": tutorial(arrays),
-            "train_cnn.py": project(args.data, Path(tmp) / "outputs"),
+            "train_cnn.py": project("cnn", args.data, outputs),
+            "train_mlp.py": project("mlp", args.data, outputs),
         }
-    print(f"\nCNN, default settings, data cache warm; {machine()}", end="")
-    print(f", Python {platform.python_version()}\n")
-    print_table(results)
+        print(f"\nTraining with default settings, data cache warm; {machine()}", end="")
+        print(f", Python {platform.python_version()}\n")
+        print_table(results)
+        prediction(outputs, reviews, count)
 
 
 if __name__ == "__main__":
