@@ -150,8 +150,8 @@ def test_any_string_encodes_to_in_range_integers_of_the_right_length(text: str) 
     x = ENCODING.encode_texts([text])
     assert x.shape == (1, 12) and np.issubdtype(x.dtype, np.integer)
     assert x.min() >= 0 and x.max() < 8
-    words = min(len(common.tokenize(text)), 11)
-    assert np.count_nonzero(x) == words + (1 if len(common.tokenize(text)) < 12 else 0)
+    # The start token and one index per word, cut to the last 12; never a zero among them.
+    assert np.count_nonzero(x) == min(len(common.tokenize(text)) + 1, 12)
 
 
 def test_long_texts_keep_their_end_like_the_training_data() -> None:
