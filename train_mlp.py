@@ -10,6 +10,7 @@ layer of 250 units decides. The article reports 86.94% test accuracy.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 
 import keras
@@ -41,22 +42,12 @@ def build_model() -> keras.Model:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> keras.Model:
-    parser = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE)
-    args = parser.parse_args(argv)
-    output_dir = common.prepare_output_dir(args.output_dir)  # fail now, not after training
-    clock = common.PhaseClock()
-    common.set_seed(args.seed)
-
-    # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = common.load_imdb(args.data, num_words=NUM_WORDS, maxlen=MAXLEN)
-    if args.dry_run:  # a quick check that everything runs, not a result
-        data, args.epochs = data.head(512), 1
-    print(f"Training data {data.x_train.shape}, test data {data.x_test.shape}, from {data.source}")
-    clock.lap("data")
-
+def train(
+    args: argparse.Namespace, data: common.Imdb, seed: int, clock: common.PhaseClock
+) -> tuple[keras.Model, common.TrainingRun]:
+    """Build a model from `seed`, train it, and test it once."""
+    common.set_seed(seed)
     model = build_model()
-    model.summary()
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     clock.lap("build")
 
@@ -79,9 +70,32 @@ def main(argv: Sequence[str] | None = None) -> keras.Model:
         data.x_test, data.y_test, batch_size=args.batch_size, verbose=0
     )
     clock.lap("evaluate")
+    return model, common.TrainingRun(
+        seed, test_accuracy, test_loss, history.history, epoch_timer.seconds
+    )
 
-    # The model, and beside it the word index and settings that predict.py needs to
-    # encode new text exactly as the training reviews were encoded.
+
+def main(argv: Sequence[str] | None = None) -> keras.Model:
+    parser = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE)
+    args = parser.parse_args(argv)
+    output_dir = common.prepare_output_dir(args.output_dir)  # fail now, not after training
+    clock = common.PhaseClock()
+
+    # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
+    data = common.load_imdb(args.data, num_words=NUM_WORDS, maxlen=MAXLEN)
+    if args.dry_run:  # a quick check that everything runs, not a result
+        data, args.epochs = data.head(512), 1
+    print(f"Training data {data.x_train.shape}, test data {data.x_test.shape}, from {data.source}")
+    clock.lap("data")
+
+    build_model().summary()
+    # One model per seed: one seed, unless --seeds asks to see how much results move.
+    trained = [train(args, data, seed, clock) for seed in args.seeds]
+    runs = [run for _, run in trained]
+    model = trained[0][0]
+
+    # The first seed's model, and beside it the word index and settings that predict.py
+    # needs to encode new text exactly as the training reviews were encoded.
     common.save_model(
         model,
         output_dir / f"{MODEL_NAME}.keras",
@@ -93,16 +107,13 @@ def main(argv: Sequence[str] | None = None) -> keras.Model:
     common.save_training_report(
         output_dir,
         MODEL_NAME,
-        history=history.history,
-        test_loss=test_loss,
-        test_accuracy=test_accuracy,
+        runs,
         parameters=model.count_params(),
         settings=vars(args),
         data_source=data.source,
         clock=clock,
-        epoch_seconds=epoch_timer.seconds,
     )
-    print(f"Accuracy: {test_accuracy * 100:.2f}%")
+    print(common.accuracy_summary(runs))  # the last line: Accuracy: NN.NN%
     return model
 
 

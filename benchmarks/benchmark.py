@@ -1,7 +1,7 @@
 """Time the scripts: training against the tutorial's plain script, and prediction.
 
 Training: train_cnn.py against a plain Keras 3 transcription of the tutorial, which
-trains the same CNN on the same reviews, and train_mlp.py; each with its defaults,
+trains the same CNN on the same reviews, and every other model; each with its defaults,
 in a fresh Python process, with the data cache warm. Prints, per phase (import, data,
 build, fit per epoch, evaluate) and in total, the seconds and peak memory of each,
 and the test accuracy each printed. Expect the tutorial to be slower: it validates on
@@ -56,11 +56,13 @@ def tutorial(arrays: Path) -> dict:
     return {**figures, "total": total, "peak": peak}
 
 
-def project(model: str, data: str, output_dir: Path) -> dict:
-    script = str(ROOT / f"train_{model}.py")
-    _, total, peak = run([sys.executable, script, "--data", data, "--output-dir", str(output_dir)])
-    figures = json.loads((output_dir / f"{model}_metrics.json").read_text())
-    return {**figures, "total": total, "peak": peak}
+def project(name: str, data: str, output_dir: Path) -> dict:
+    """Train one of the project's models with its defaults; its figures and the run's."""
+    script, *flags = common.MODELS[name]
+    command = [sys.executable, str(ROOT / script), *flags, "--data", data]
+    _, total, peak = run([*command, "--output-dir", str(output_dir)])
+    figures = json.loads((output_dir / f"{name}_metrics.json").read_text())
+    return {**figures, **figures["runs"][0], "total": total, "peak": peak}
 
 
 def prediction(models_dir: Path, reviews: Path, count: int) -> None:
@@ -68,7 +70,7 @@ def prediction(models_dir: Path, reviews: Path, count: int) -> None:
     _, imports, _ = run([sys.executable, "-c", "import predict"], cwd=ROOT)
     print(f"\npredict.py --file FILE with {count:,} test reviews (the words of each, decoded)\n")
     print(f"{'model':<8}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}")
-    for model in ("cnn", "mlp"):
+    for model in common.MODELS:
         command = [sys.executable, str(ROOT / "predict.py"), "--file", str(reviews),
                    "--model", model, "--models-dir", str(models_dir)]  # fmt: skip
         output, total, peak = run(command)
@@ -77,18 +79,18 @@ def prediction(models_dir: Path, reviews: Path, count: int) -> None:
 
 
 def print_table(results: dict[str, dict]) -> None:
-    names = list(results)
-    header = f"{'phase':<16}" + "".join(f"{name:>26}" for name in names)
+    width = 17  # per script: seconds (9) and peak MiB (8)
+    header = f"{'phase':<14}" + "".join(f"{name:>{width}}" for name in results)
     print(header)
-    print(f"{'':<16}" + "".join(f"{'seconds':>14}{'peak MiB':>12}" for _ in names))
+    print(f"{'':<14}" + "".join(f"{'seconds':>9}{'MiB':>8}" for _ in results))
     print("-" * len(header))
 
     def row(label: str, cells: list[tuple[float | None, float | None]]) -> None:
         text = "".join(
-            f"{'' if s is None else f'{s:.2f}':>14}{'' if m is None else f'{m:,.0f}':>12}"
+            f"{'' if s is None else f'{s:.2f}':>9}{'' if m is None else f'{m:,.0f}':>8}"
             for s, m in cells
         )
-        print(f"{label:<16}{text}")
+        print(f"{label:<14}{text}".rstrip())
 
     for phase in ("import", "data", "build"):
         row(
@@ -99,14 +101,16 @@ def print_table(results: dict[str, dict]) -> None:
     for epoch in range(epochs):
         row(
             f"  fit epoch {epoch + 1}",
-            [(r["seconds_per_epoch"][epoch], None) for r in results.values()],
-        )
+            [(r["seconds_per_epoch"][epoch] if epoch < len(r["seconds_per_epoch"]) else None, None)
+             for r in results.values()],
+        )  # fmt: skip
     for phase in ("fit", "evaluate"):
         row(phase, [(r["seconds"][phase], r["peak_memory_mb"][phase]) for r in results.values()])
     print("-" * len(header))
     row("total (wall)", [(r["total"], r["peak"]) for r in results.values()])
     print(
-        f"{'test accuracy':<16}" + "".join(f"{r['test_accuracy']:>26.2%}" for r in results.values())
+        f"{'test accuracy':<14}"
+        + "".join(f"{r['test_accuracy']:>{width}.2%}" for r in results.values())
     )
 
 
@@ -150,11 +154,9 @@ def main() -> None:
         reviews.write_text("\n".join(texts) + "\n", encoding="utf-8")
 
         outputs = Path(tmp) / "outputs"
-        results = {
-            "tutorial (Keras 3)": tutorial(arrays),
-            "train_cnn.py": project("cnn", args.data, outputs),
-            "train_mlp.py": project("mlp", args.data, outputs),
-        }
+        results = {"tutorial CNN": tutorial(arrays)}
+        for name in common.MODELS:
+            results[name] = project(name, args.data, outputs)
         print(f"\nTraining with default settings, data cache warm; {machine()}", end="")
         print(f", Python {platform.python_version()}\n")
         print_table(results)

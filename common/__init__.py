@@ -5,6 +5,7 @@ Nothing a reader needs in order to understand a model lives here: each model, it
 """
 
 from common.cli import (
+    MODELS,
     UserError,
     data_parser,
     prepare_output_dir,
@@ -26,6 +27,9 @@ from common.data import (
     tokenize,
 )
 from common.report import (
+    TrainingRun,
+    accuracy_summary,
+    mean_and_std,
     save_figure,
     save_history_plot,
     save_training_report,
@@ -43,6 +47,7 @@ from common.timing import EpochTimer, PhaseClock
 __all__ = [
     "INDEX_FROM",
     "MAXLEN",
+    "MODELS",
     "NUM_WORDS",
     "OOV",
     "START",
@@ -50,13 +55,16 @@ __all__ = [
     "Imdb",
     "PhaseClock",
     "TextEncoding",
+    "TrainingRun",
     "UserError",
+    "accuracy_summary",
     "data_parser",
     "decode",
     "encode",
     "encoding_path",
     "load_imdb",
     "load_model",
+    "mean_and_std",
     "prepare_output_dir",
     "progress_verbosity",
     "resolve_model_path",

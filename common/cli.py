@@ -12,6 +12,14 @@ from pathlib import Path
 DEFAULT_SEED = 7  # the tutorial's seed
 DEFAULT_OUTPUT_DIR = "outputs"
 
+# Every model this project trains, and the command that trains it with its defaults.
+MODELS = {
+    "mlp": ["train_mlp.py"],
+    "cnn": ["train_cnn.py"],
+    "cnn_globalpool": ["train_cnn.py", "--global-pool"],
+    "deep_cnn": ["train_deep_cnn.py"],
+}
+
 
 class UserError(Exception):
     """A problem with what the user asked for (a bad path, a corrupt archive, ...).
@@ -37,14 +45,28 @@ def progress_verbosity() -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def positive_int(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _seed_list(text: str) -> list[int]:
+    seeds = [_whole_number(part.strip()) for part in text.split(",") if part.strip()]
+    if not seeds:
+        raise argparse.ArgumentTypeError("expected seeds separated by commas, e.g. 7,8,9")
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"each seed once, please: got {text!r}")
+    return seeds
 
 
 def _fraction(text: str) -> float:
@@ -97,12 +119,23 @@ def training_parser(
         default=batch_size,
         help=f"reviews per weight update (default: {batch_size})",
     )
-    parser.add_argument(
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument(
         "--seed",
-        type=int,
-        default=DEFAULT_SEED,
+        dest="seeds",
+        type=lambda text: [_whole_number(text)],
+        default=[DEFAULT_SEED],
+        metavar="SEED",
         help="seeds Python, NumPy and TensorFlow: the same seed gives the same result "
         f"(default: {DEFAULT_SEED})",
+    )
+    seeds.add_argument(
+        "--seeds",
+        dest="seeds",
+        type=_seed_list,
+        metavar="LIST",
+        help="train once per seed, e.g. 7,8,9,10,11, and report each test accuracy and "
+        "their mean and standard deviation: a single figure hides how much it moves",
     )
     parser.add_argument(
         "--validation-split",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +37,48 @@ def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
         figure.savefig(temporary, format="png", dpi=120)
 
 
-def save_history_plot(
-    history: dict[str, list[float]], title: str, path: str | os.PathLike[str]
-) -> None:
-    """Loss and accuracy per epoch, training and (where there was one) validation."""
+@dataclass
+class TrainingRun:
+    """What one training from one seed gave: the test figures and the curves."""
+
+    seed: int
+    test_accuracy: float
+    test_loss: float
+    history: dict[str, list[float]]  # Keras's History.history: loss, accuracy, val_...
+    seconds_per_epoch: list[float]
+
+
+def mean_and_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (n - 1); the deviation of a single value is 0."""
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def accuracy_summary(runs: list[TrainingRun]) -> str:
+    """`Accuracy: 87.79%` for one run; for several, each seed's, then mean ± deviation."""
+    mean, std = mean_and_std([run.test_accuracy for run in runs])
+    if len(runs) == 1:
+        return f"Accuracy: {mean * 100:.2f}%"
+    seeds = "".join(f"Seed {run.seed}: accuracy {run.test_accuracy * 100:.2f}%\n" for run in runs)
+    return (
+        f"{seeds}Accuracy: {mean * 100:.2f}% ± {std * 100:.2f}% "
+        f"(mean ± standard deviation over {len(runs)} seeds)"
+    )
+
+
+def save_history_plot(runs: list[TrainingRun], title: str, path: str | os.PathLike[str]) -> None:
+    """Loss and accuracy per epoch, training and validation (if any); one line per seed."""
     figure = Figure(figsize=(10, 4), layout="constrained")
-    epochs = np.arange(1, len(history["loss"]) + 1)
+    alpha = 1.0 if len(runs) == 1 else 0.6
     for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        ax.plot(epochs, history[metric], "o-", label="training")
-        if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], "s--", label="validation")
+        for i, run in enumerate(runs):
+            epochs = np.arange(1, len(run.history["loss"]) + 1)
+            first = i == 0
+            ax.plot(epochs, run.history[metric], "o-", color="tab:blue", alpha=alpha,
+                    label="training" if first else None)  # fmt: skip
+            if f"val_{metric}" in run.history:
+                ax.plot(epochs, run.history[f"val_{metric}"], "s--", color="tab:orange",
+                        alpha=alpha, label="validation" if first else None)  # fmt: skip
         ax.set_title(metric.capitalize())
         ax.set_xlabel("epoch")
         ax.set_xticks(epochs)
@@ -54,7 +87,8 @@ def save_history_plot(
     figure.suptitle(title)
     figure.supxlabel(
         "Training figures are averaged over each epoch while the weights change; "
-        "validation figures are measured at its end.",
+        "validation figures are measured at its end."
+        + (f" One line per seed ({len(runs)} seeds)." if len(runs) > 1 else ""),
         fontsize="small",
         color="dimgray",
     )
@@ -77,40 +111,35 @@ def library_versions() -> dict[str, str]:
 def save_training_report(
     output_dir: Path,
     model_name: str,
+    runs: list[TrainingRun],
     *,
-    history: dict[str, list[float]],
-    test_loss: float,
-    test_accuracy: float,
     parameters: int,
     settings: dict[str, Any],
     data_source: str,
     clock: PhaseClock,
-    epoch_seconds: list[float],
-) -> list[Path]:
+) -> None:
     """Write `<model>_history.png` and `<model>_metrics.json` into `output_dir`."""
     plot_path = output_dir / f"{model_name}_history.png"
     metrics_path = output_dir / f"{model_name}_metrics.json"
-    save_history_plot(
-        history,
-        f"{model_name.upper()}: loss and accuracy per epoch "
-        f"(test accuracy after training: {test_accuracy:.2%})",
-        plot_path,
-    )
+    mean, std = mean_and_std([run.test_accuracy for run in runs])
+    result = f"{mean:.2%}" if len(runs) == 1 else f"{mean:.2%} ± {std:.2%} over {len(runs)} seeds"
+    shown_name = model_name.upper().replace("_", " ")
+    title = f"{shown_name}: loss and accuracy per epoch (test accuracy: {result})"
+    save_history_plot(runs, title, plot_path)
     write_json(
         metrics_path,
         {
             "model": model_name,
-            "test_accuracy": test_accuracy,
-            "test_loss": test_loss,
+            "test_accuracy": mean,  # the mean over the seeds; the one figure with one seed
+            "test_accuracy_std": std,  # sample standard deviation over the seeds
+            "test_accuracies": [run.test_accuracy for run in runs],
             "parameters": parameters,
             **settings,
             "data_source": data_source,
-            "seconds": clock.seconds,
-            "seconds_per_epoch": epoch_seconds,
+            "seconds": clock.seconds,  # summed over the seeds
             "peak_memory_mb": clock.peak_memory_mb,
-            "history": history,
+            "runs": [asdict(run) for run in runs],
             "versions": library_versions(),
         },
     )
     print(f"Saved {plot_path} and {metrics_path}")
-    return [plot_path, metrics_path]

@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from common.cli import UserError
+from common.cli import MODELS, UserError
 from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
 from common.files import atomic_path
 from common.report import write_json
@@ -84,17 +84,18 @@ def save_model(
 
 
 def resolve_model_path(model: str, models_dir: str | os.PathLike[str]) -> Path:
-    """`cnn` or `mlp` name a model in `models_dir`; anything else is a path."""
-    return Path(models_dir) / f"{model}.keras" if model in ("cnn", "mlp") else Path(model)
+    """A bare name (cnn, mlp, deep_cnn, ...) is a model in `models_dir`; the rest a path."""
+    if model.endswith(".keras") or "/" in model or os.sep in model:
+        return Path(model)
+    return Path(models_dir) / f"{model}.keras"
 
 
 def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]:
     """Load a saved model and its encoding; any problem is one UserError sentence."""
     path = Path(path)
     if not path.is_file():
-        hint = (
-            f"; train it first: python train_{path.stem}.py" if path.stem in ("cnn", "mlp") else ""
-        )
+        command = MODELS.get(path.stem)
+        hint = f"; train it first: python {' '.join(command)}" if command else ""
         raise UserError(f"there is no model at {str(path)!r}{hint}.")
     encoding = _load_encoding(encoding_path(path), path)
     try:

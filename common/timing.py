@@ -43,9 +43,10 @@ class PhaseClock:
         self._last = time.perf_counter()
 
     def lap(self, phase: str) -> float:
-        """Close `phase`; return its seconds."""
+        """Close `phase`; return its seconds so far."""
         now = time.perf_counter()
-        self.seconds[phase] = round(now - self._last, 3)
+        # A phase seen again (training once per seed) adds up.
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self._last, 3)
         self.peak_memory_mb[phase] = _peak_memory_mb()
         self._last = now
         return self.seconds[phase]

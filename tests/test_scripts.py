@@ -108,12 +108,14 @@ def test_train_mlp_end_to_end(run_script, tmp_path: Path, tiny_archive: Path) ->
     assert (out / "mlp_history.png").read_bytes().startswith(PNG_MAGIC)
     metrics = json.loads((out / "mlp_metrics.json").read_text())
     assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
-    assert metrics["epochs"] == 2 and metrics["seed"] == 7 and metrics["batch_size"] == 128
+    assert metrics["epochs"] == 2 and metrics["seeds"] == [7] and metrics["batch_size"] == 128
     assert metrics["parameters"] == 4_160_501
     assert str(tiny_archive) in metrics["data_source"]
-    assert len(metrics["seconds_per_epoch"]) == 2
+    (run,) = metrics["runs"]
+    assert run["seed"] == 7 and run["test_accuracy"] == metrics["test_accuracy"]
+    assert len(run["seconds_per_epoch"]) == 2
     assert set(metrics["seconds"]) == {"import", "data", "build", "fit", "evaluate"}
-    assert set(metrics["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(run["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert set(metrics["versions"]) >= {"tensorflow", "keras", "numpy", "matplotlib"}
 
 
@@ -128,8 +130,8 @@ def test_train_cnn_without_validation(run_script, tmp_path: Path, tiny_folder: P
     assert 'Model: "cnn"' in result.stdout and "Epoch 3/3" in result.stdout
     metrics = json.loads((out / "cnn_metrics.json").read_text())
     assert metrics["parameters"] == 2_163_605
-    assert set(metrics["history"]) == {"loss", "accuracy"}
-    assert len(metrics["history"]["loss"]) == 3
+    assert set(metrics["runs"][0]["history"]) == {"loss", "accuracy"}
+    assert len(metrics["runs"][0]["history"]["loss"]) == 3
     assert (out / "cnn_history.png").read_bytes().startswith(PNG_MAGIC)
 
 
@@ -143,6 +145,34 @@ def test_explore_dataset_end_to_end(run_script, tmp_path: Path, tiny_folder: Pat
     assert "Reviews that fit in 500 tokens uncut: 100.0%" in result.stdout
     assert files_in(out) == ["review_length.png"]
     assert (out / "review_length.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_several_seeds_report_each_figure_and_their_mean_and_deviation(
+    run_script, tmp_path: Path, tiny_archive: Path
+) -> None:
+    common_args = ["--data", tiny_archive, "--epochs", "1", "--validation-split", "0"]
+    result = run_script("train_mlp.py", *common_args, "--seeds", "7,8,9", "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.rstrip().splitlines()
+    seeds = dict(re.findall(r"^Seed (\d+): accuracy (\d+\.\d\d)%$", result.stdout, re.MULTILINE))
+    assert list(seeds) == ["7", "8", "9"]
+    summary = re.match(
+        r"^Accuracy: (\d+\.\d\d)% ± (\d+\.\d\d)% \(mean ± standard deviation over 3 seeds\)$",
+        lines[-1],
+    )
+    assert summary, lines[-1]
+
+    metrics = json.loads((tmp_path / "mlp_metrics.json").read_text())
+    per_seed = np.array(metrics["test_accuracies"]) * 100
+    assert [f"{a:.2f}" for a in per_seed] == list(seeds.values())
+    assert float(summary.group(1)) == pytest.approx(per_seed.mean(), abs=0.005)
+    assert float(summary.group(2)) == pytest.approx(per_seed.std(ddof=1), abs=0.005)
+    assert metrics["test_accuracy_std"] * 100 == pytest.approx(per_seed.std(ddof=1))
+    assert [run["seed"] for run in metrics["runs"]] == [7, 8, 9]
+
+    # A seed gives the same figure whether it runs alone or after others.
+    alone = run_script("train_mlp.py", *common_args, "--seed", "8", "--output-dir", tmp_path / "8")
+    assert f"{printed_accuracy(alone.stdout):.2f}" == seeds["8"]
 
 
 def test_the_same_seed_gives_the_same_weights(
@@ -204,7 +234,8 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
     print(f"CNN test accuracy: {accuracy}")
     assert accuracy >= 85.0
     metrics = json.loads((tmp_path / "cnn_metrics.json").read_text())
-    assert len(metrics["history"]["val_accuracy"]) == 2  # validated on held-out training reviews
+    history = metrics["runs"][0]["history"]
+    assert len(history["val_accuracy"]) == 2  # validated on held-out training reviews
 
     # The saved model scores new text as a reader would expect.
     texts = [
@@ -215,3 +246,12 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
     assert result.returncode == 0, result.stderr[-3000:]
     labels = [json.loads(line)["label"] for line in result.stdout.splitlines()]
     assert labels == ["positive", "negative"]
+
+
+@pytest.mark.real_data
+def test_the_deep_cnn_beats_the_second_article(run_script, tmp_path: Path, imdb_data: Path):
+    result = run_script("train_deep_cnn.py", "--data", imdb_data, "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracy = printed_accuracy(result.stdout)
+    print(f"Deep CNN test accuracy: {accuracy}")
+    assert accuracy > 86.6  # the second article's figure, after 20 minutes on a laptop

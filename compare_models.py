@@ -1,0 +1,145 @@
+"""Compare the trained models side by side: one table, one plot.
+
+Reads every <model>_metrics.json in the output folder (the training scripts write
+them) and prints, for each model, its parameters, epochs, test accuracy (mean ±
+standard deviation where several seeds ran), training seconds and seconds per epoch,
+with the figures the two articles report below. Saves outputs/comparison.png.
+
+    python compare_models.py                 # compare what is already trained
+    python compare_models.py --train --data ../shared/data/aclImdb_labeled.tar.gz
+
+--train first trains every model with its default flags (about 2 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import common
+
+ROOT = Path(__file__).resolve().parent
+
+# What the articles report, for the reader to compare with.
+REPORTED = [
+    ("MLP (first article)", 86.94),
+    ("CNN (first article)", 87.79),
+    ("deep CNN (second article)", 86.6),
+    ("Maas et al., 2011 (state of the art then)", 88.89),
+]
+
+
+def read_metrics(folder: Path) -> list[dict]:
+    """Every readable metrics file in `folder`, best test accuracy first."""
+    rows = []
+    for path in sorted(folder.glob("*_metrics.json")):
+        try:
+            metrics = json.loads(path.read_text(encoding="utf-8"))
+            runs = metrics["runs"]
+            fit_seconds = metrics["seconds"]["fit"]
+            epoch_seconds = [s for run in runs for s in run["seconds_per_epoch"]]
+            rows.append({
+                "model": metrics["model"],
+                "parameters": metrics["parameters"],
+                "epochs": metrics["epochs"],
+                "seeds": len(runs),
+                "accuracy": metrics["test_accuracy"] * 100,
+                "std": metrics["test_accuracy_std"] * 100,
+                "fit_seconds": fit_seconds / len(runs),
+                "epoch_seconds": float(np.mean(epoch_seconds)),
+            })  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError) as err:
+            print(f"Skipping {path}: not a metrics file of this project ({err}).", file=sys.stderr)
+    return sorted(rows, key=lambda row: (-row["accuracy"], row["model"]))
+
+
+def format_table(rows: list[dict]) -> str:
+    """The comparison as aligned text."""
+    lines = [
+        f"{'model':<16}{'parameters':>12}{'epochs':>8}{'seeds':>7}{'test accuracy':>19}"
+        f"{'fit s/seed':>12}{'s/epoch':>9}"
+    ]
+    lines.append("-" * len(lines[0]))
+    for row in rows:
+        accuracy = f"{row['accuracy']:.2f}%"
+        if row["seeds"] > 1:
+            accuracy += f" ± {row['std']:.2f}"
+        lines.append(
+            f"{row['model']:<16}{row['parameters']:>12,}{row['epochs']:>8}{row['seeds']:>7}"
+            f"{accuracy:>19}{row['fit_seconds']:>12.1f}{row['epoch_seconds']:>9.1f}"
+        )
+    lines.append("")
+    lines.append("Reported in the articles:")
+    lines += [f"  {name:<44}{accuracy:.2f}%" for name, accuracy in REPORTED]
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict]) -> Figure:
+    """Test accuracy per model, with the seeds' spread and the articles' figures."""
+    figure = Figure(figsize=(9, 1.2 + 0.6 * len(rows)), layout="constrained")
+    ax = figure.subplots()
+    names = [
+        f"{row['model']} ({row['seeds']} seed{'s' if row['seeds'] > 1 else ''})" for row in rows
+    ]
+    accuracies = [row["accuracy"] for row in rows]
+    y = np.arange(len(rows))[::-1]  # best at the top
+    stds = [row["std"] for row in rows]
+    # Dots, not bars: the axis does not start at 0, and bars would exaggerate the gaps.
+    ax.errorbar(accuracies, y, xerr=stds, fmt="o", color="tab:blue", capsize=4, markersize=7)
+    for yi, accuracy, std in zip(y, accuracies, stds, strict=True):
+        ax.annotate(f"{accuracy:.2f}%", (accuracy + std, yi), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize="small")  # fmt: skip
+    ax.set_yticks(y, names)
+    for (name, accuracy), style in zip(REPORTED, (":", "-.", "--", "-"), strict=True):
+        ax.axvline(
+            accuracy, color="tab:red", linestyle=style, alpha=0.7, label=f"{accuracy}%: {name}"
+        )
+    low = min(accuracies + [value for _, value in REPORTED])
+    ax.set_xlim(np.floor(low) - 1, max(92, np.ceil(max(accuracies)) + 1))
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("test accuracy (%); error bars: standard deviation over seeds")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(rows) < 3 else -0.2),
+              ncols=2, fontsize="small")  # fmt: skip
+    ax.set_title("IMDB sentiment: test accuracy of each model")
+    return figure
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = common.data_parser(__doc__)
+    parser.add_argument(
+        "--train", action="store_true", help="first train every model with its default flags"
+    )
+    args = parser.parse_args(argv)
+    output_dir = Path(args.output_dir)
+
+    if args.train:
+        common.prepare_output_dir(output_dir)
+        data = ["--data", args.data] if args.data else []
+        for name, command in common.MODELS.items():
+            print(f"\n=== {name}: python {' '.join(command)}", flush=True)
+            script = [sys.executable, str(ROOT / command[0]), *command[1:]]
+            if subprocess.run([*script, *data, "--output-dir", str(output_dir)]).returncode:
+                raise common.UserError(f"training {name} failed; see its message above.")
+        print()
+
+    rows = read_metrics(output_dir)
+    if not rows:
+        raise common.UserError(
+            f"there are no metrics files (*_metrics.json) in {str(output_dir)!r}: train a "
+            "model first (python train_cnn.py), or run python compare_models.py --train."
+        )
+    print(format_table(rows))
+    path = output_dir / "comparison.png"
+    common.save_figure(plot(rows), path)
+    print(f"\nSaved {path}")
+
+
+if __name__ == "__main__":
+    common.run(main)
