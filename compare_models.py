@@ -69,7 +69,7 @@ def format_table(rows: list[dict]) -> str:
     for row in rows:
         accuracy = f"{row['accuracy']:.2f}%"
         if row["seeds"] > 1:
-            accuracy += f" ± {row['std']:.2f}"
+            accuracy += f" ± {row['std']:.2f}%"
         lines.append(
             f"{row['model']:<16}{row['parameters']:>12,}{row['epochs']:>8}{row['seeds']:>7}"
             f"{accuracy:>19}{row['fit_seconds']:>12.1f}{row['epoch_seconds']:>9.1f}"

@@ -122,30 +122,10 @@ def main(argv: Sequence[str] | None = None) -> keras.Model:
     build_model().summary()
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     trained = [train(args, data, seed, clock) for seed in args.seeds]
-    runs = [run for _, run in trained]
-    model = trained[0][0]
 
-    # The first seed's model, and beside it the word index and settings that predict.py
-    # needs to encode new text exactly as the training reviews were encoded.
-    common.save_model(
-        model,
-        output_dir / f"{MODEL_NAME}.keras",
-        data.word_index,
-        num_words=NUM_WORDS,
-        maxlen=MAXLEN,
-        data_source=data.source,
-    )
-    common.save_training_report(
-        output_dir,
-        MODEL_NAME,
-        runs,
-        parameters=model.count_params(),
-        settings=vars(args),
-        data_source=data.source,
-        clock=clock,
-    )
-    print(common.accuracy_summary(runs))  # the last line: Accuracy: NN.NN%
-    return model
+    # Save the first seed's model with what predict.py needs to encode new text, the
+    # plot and the metrics; print the test accuracy (mean ± std with several seeds).
+    return common.finish_training(MODEL_NAME, trained, data, args, clock, output_dir)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from common.saving import (
     save_model,
 )
 from common.timing import EpochTimer, PhaseClock
+from common.training import finish_training
 
 __all__ = [
     "INDEX_FROM",
@@ -62,6 +63,7 @@ __all__ = [
     "decode",
     "encode",
     "encoding_path",
+    "finish_training",
     "load_imdb",
     "load_model",
     "mean_and_std",

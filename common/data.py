@@ -24,13 +24,13 @@ the archive's content, so later runs load in about a second.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import os
 import re
 import sys
 import tarfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,7 @@ _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters and digits; in-word apostrophes stay
 
 
-@dataclass
+@dataclasses.dataclass
 class Imdb:
     """The reviews as integer sequences, their labels (1 = positive) and the vocabulary."""
 
@@ -66,17 +66,15 @@ class Imdb:
     y_test: np.ndarray
     word_index: dict[str, int]  # word -> frequency rank, 1 = most frequent
     source: str  # where the reviews came from, for the metrics file
+    num_words: int | None = None  # the vocabulary kept; None: every word
+    maxlen: int | None = None  # the length every review was padded or cut to; None: as is
 
     def head(self, n: int) -> Imdb:
         """The first `n` training and test reviews: for quick checks, not for results."""
-        return Imdb(
-            self.x_train[:n],
-            self.y_train[:n],
-            self.x_test[:n],
-            self.y_test[:n],
-            self.word_index,
-            self.source,
-        )
+        return dataclasses.replace(
+            self, x_train=self.x_train[:n], y_train=self.y_train[:n],
+            x_test=self.x_test[:n], y_test=self.y_test[:n],
+        )  # fmt: skip
 
 
 def tokenize(text: str) -> list[str]:
@@ -139,6 +137,7 @@ def load_imdb(
         imdb = _load_from_keras(num_words)
     else:
         imdb = _load_local(Path(data), num_words, cache_dir)
+    imdb.num_words, imdb.maxlen = num_words, maxlen
     if maxlen is not None:
         imdb.x_train = pad(imdb.x_train, maxlen)
         imdb.x_test = pad(imdb.x_test, maxlen)

@@ -31,7 +31,7 @@ model             parameters  epochs  seeds      test accuracy  fit s/seed  s/ep
 -----------------------------------------------------------------------------------
 deep_cnn             665,813       3      1             89.64%        30.0     10.0
 cnn                2,163,605       2      1             88.39%        11.0      5.5
-mlp                4,160,501       2      3    84.00% ± 2.00%        10.0      5.0
+mlp                4,160,501       2      3     84.00% ± 2.00%        10.0      5.0
 
 Reported in the articles:
   MLP (first article)                         86.94%
