@@ -10,6 +10,9 @@ all 25,000 test reviews after every epoch, train_cnn.py on 2,500 training review
 Prediction: predict.py on a file of 1,000 test reviews with each saved model, timed
 whole and without the imports (a process that only imports predict.py is timed too).
 
+This machine is shared and its timings move from run to run: every measurement is
+repeated (--repeat, default 3), the scripts take turns, and the tables show medians.
+
     python benchmarks/benchmark.py --data ../shared/data/aclImdb_labeled.tar.gz
 """
 
@@ -65,17 +68,51 @@ def project(name: str, data: str, output_dir: Path) -> dict:
     return {**figures, **figures["runs"][0], "total": total, "peak": peak}
 
 
-def prediction(models_dir: Path, reviews: Path, count: int) -> None:
+def prediction(models_dir: Path, reviews: Path, count: int, repeat: int) -> None:
     """predict.py on `reviews` with each saved model, with and without the imports."""
-    _, imports, _ = run([sys.executable, "-c", "import predict"], cwd=ROOT)
-    print(f"\npredict.py --file FILE with {count:,} test reviews (the words of each, decoded)\n")
-    print(f"{'model':<8}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}")
+    imports, totals, peaks = [], {m: [] for m in common.MODELS}, {m: [] for m in common.MODELS}
+    for _ in range(repeat):  # interleaved, so that a slow moment hits every figure alike
+        imports.append(run([sys.executable, "-c", "import predict"], cwd=ROOT)[1])
+        for model in common.MODELS:
+            command = [sys.executable, str(ROOT / "predict.py"), "--file", str(reviews),
+                       "--model", model, "--models-dir", str(models_dir)]  # fmt: skip
+            output, total, peak = run(command)
+            assert len(output.splitlines()) == count, "predict.py should print a line per review"
+            totals[model].append(total)
+            peaks[model].append(peak)
+    print(f"\npredict.py --file FILE with {count:,} test reviews (the words of each, decoded);")
+    print(f"medians of {repeat} runs; imports: a process that only imports predict.py\n")
+    print(f"{'model':<16}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}")
+    imported = float(np.median(imports))
     for model in common.MODELS:
-        command = [sys.executable, str(ROOT / "predict.py"), "--file", str(reviews),
-                   "--model", model, "--models-dir", str(models_dir)]  # fmt: skip
-        output, total, peak = run(command)
-        assert len(output.splitlines()) == count, "predict.py should print a line per review"
-        print(f"{model:<8}{total:>10.2f}{imports:>11.2f}{total - imports:>12.2f}{peak:>10,.0f}")
+        total, peak = float(np.median(totals[model])), float(np.median(peaks[model]))
+        print(f"{model:<16}{total:>10.2f}{imported:>11.2f}{total - imported:>12.2f}{peak:>10,.0f}")
+
+
+def median_run(rounds: list[dict]) -> dict:
+    """Each figure's median over the rounds; the test accuracy must not move at all."""
+    accuracies = {r["test_accuracy"] for r in rounds}
+    if len(accuracies) != 1:
+        sys.exit(f"error: the same command gave different accuracies: {sorted(accuracies)}")
+
+    def median(values: list) -> float | None:
+        values = [v for v in values if v is not None]
+        return float(np.median(values)) if values else None
+
+    return {
+        "test_accuracy": rounds[0]["test_accuracy"],
+        "total": median([r["total"] for r in rounds]),
+        "peak": median([r["peak"] for r in rounds]),
+        "seconds": {k: median([r["seconds"].get(k) for r in rounds]) for k in rounds[0]["seconds"]},
+        "peak_memory_mb": {
+            k: median([r["peak_memory_mb"].get(k) for r in rounds])
+            for k in rounds[0]["peak_memory_mb"]
+        },
+        "seconds_per_epoch": [
+            median(list(epoch))
+            for epoch in zip(*(r["seconds_per_epoch"] for r in rounds), strict=True)
+        ],
+    }
 
 
 def print_table(results: dict[str, dict]) -> None:
@@ -135,6 +172,12 @@ def main() -> None:
         required=not os.environ.get("IMDB_DATA"),
         help="the Stanford IMDB archive or folder (default: $IMDB_DATA)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=common.cli.positive_int,
+        default=3,
+        help="rounds of every measurement; the tables show medians (default: 3)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,13 +197,15 @@ def main() -> None:
         reviews.write_text("\n".join(texts) + "\n", encoding="utf-8")
 
         outputs = Path(tmp) / "outputs"
-        results = {"tutorial CNN": tutorial(arrays)}
-        for name in common.MODELS:
-            results[name] = project(name, args.data, outputs)
+        rounds: dict[str, list[dict]] = {"tutorial CNN": [], **{name: [] for name in common.MODELS}}
+        for _ in range(args.repeat):  # interleaved, so that a slow moment hits every script alike
+            rounds["tutorial CNN"].append(tutorial(arrays))
+            for name in common.MODELS:
+                rounds[name].append(project(name, args.data, outputs))
         print(f"\nTraining with default settings, data cache warm; {machine()}", end="")
-        print(f", Python {platform.python_version()}\n")
-        print_table(results)
-        prediction(outputs, reviews, count)
+        print(f", Python {platform.python_version()}; medians of {args.repeat} runs\n")
+        print_table({name: median_run(runs) for name, runs in rounds.items()})
+        prediction(outputs, reviews, count, args.repeat)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from test_scripts import PNG_MAGIC, assert_one_sentence_error, files_in, printed_accuracy
@@ -77,3 +78,17 @@ def test_train_cnn_with_global_pooling(run_script, tmp_path: Path, tiny_folder: 
     # Embedding 160,000 + Conv1D 3,104 + Dense(32 -> 250) 8,250 + Dense(250 -> 1) 251
     assert metrics["model"] == "cnn_globalpool" and metrics["parameters"] == 171_605
     assert (tmp_path / "cnn_globalpool.keras").exists()
+
+
+def test_compare_models_can_train_every_model_first(
+    run_script, tmp_path: Path, tiny_folder: Path
+) -> None:
+    result = run_script(
+        "compare_models.py", "--train", "--data", tiny_folder, "--output-dir", tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout[result.stdout.index("model             parameters") :]
+    for model in ("mlp", "cnn", "cnn_globalpool", "deep_cnn"):
+        assert (tmp_path / f"{model}_metrics.json").exists()
+        assert re.search(rf"^{model} +[\d,]+ +\d+ +1 +\d+\.\d\d%", table, re.MULTILINE), model
+    assert (tmp_path / "comparison.png").read_bytes().startswith(PNG_MAGIC)
