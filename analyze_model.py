@@ -26,10 +26,8 @@ SHOW_WORDS = 80  # how much of each misclassified review to print
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = common.data_parser(__doc__)
-    parser.add_argument(
-        "--model", default="cnn", help="cnn, mlp or the path of a .keras file (default: cnn)"
-    )
+    parser = common.data_parser(__doc__, writes=False)
+    common.cli.add_model_flags(parser)
     parser.add_argument(
         "--first-words", type=common.cli.positive_int, default=30, metavar="N",
         help="also score the test reviews cut to their first N words (default: 30)",
@@ -39,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="how many of the most confidently wrong reviews to show (default: 5)",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    model_path = common.resolve_model_path(args.model, args.output_dir)
+    model_path = common.resolve_model_path(args.model, args.models_dir)
     model, encoding = common.load_model(model_path)
 
     # Every word and no padding: the reviews can then be shortened, and decoded in full.

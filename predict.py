@@ -84,17 +84,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="reviews to score")
     parser.add_argument("--file", metavar="PATH", help="a UTF-8 text file, one review per line")
-    parser.add_argument(
-        "--model",
-        default="cnn",
-        help="cnn or mlp (a model in --models-dir), or the path of a .keras file (default: cnn)",
-    )
-    parser.add_argument(
-        "--models-dir",
-        default=common.cli.DEFAULT_OUTPUT_DIR,
-        metavar="DIR",
-        help="where the training scripts saved their models (default: outputs/)",
-    )
+    common.cli.add_model_flags(parser)
     parser.add_argument(
         "--format",
         choices=("text", "json"),

@@ -79,8 +79,11 @@ def _fraction(text: str) -> float:
     return value
 
 
-def data_parser(description: str | None) -> argparse.ArgumentParser:
-    """A parser with the flags every script takes: where the reviews are, where outputs go."""
+def data_parser(description: str | None, *, writes: bool = True) -> argparse.ArgumentParser:
+    """A parser with the flags of the scripts that read the reviews: --data, --output-dir.
+
+    `writes=False` leaves out --output-dir, for a script that writes nothing.
+    """
     parser = argparse.ArgumentParser(
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -93,13 +96,30 @@ def data_parser(description: str | None) -> argparse.ArgumentParser:
         "aclImdb/ folder, or aclImdb_labeled.tar.gz (default: $IMDB_DATA if set, "
         "else download through keras.datasets.imdb)",
     )
-    parser.add_argument(
-        "--output-dir",
-        metavar="DIR",
-        default=DEFAULT_OUTPUT_DIR,
-        help=f"where plots and metrics are written (default: {DEFAULT_OUTPUT_DIR}/)",
-    )
+    if writes:
+        parser.add_argument(
+            "--output-dir",
+            metavar="DIR",
+            default=DEFAULT_OUTPUT_DIR,
+            help=f"where plots and metrics are written (default: {DEFAULT_OUTPUT_DIR}/)",
+        )
     return parser
+
+
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    """--model and --models-dir: which saved model a script uses."""
+    parser.add_argument(
+        "--model",
+        default="cnn",
+        help="a model the training scripts saved in --models-dir (cnn, mlp, deep_cnn, "
+        "cnn_globalpool), or the path of a .keras file (default: cnn)",
+    )
+    parser.add_argument(
+        "--models-dir",
+        default=DEFAULT_OUTPUT_DIR,
+        metavar="DIR",
+        help=f"where the training scripts saved their models (default: {DEFAULT_OUTPUT_DIR}/)",
+    )
 
 
 def training_parser(
