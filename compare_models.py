@@ -8,7 +8,7 @@ with the figures the two articles report below. Saves outputs/comparison.png.
     python compare_models.py                 # compare what is already trained
     python compare_models.py --train --data ../shared/data/aclImdb_labeled.tar.gz
 
---train first trains every model with its default flags (about 1.5 minutes on 2 cores).
+--train first trains every model with its default flags (about 2 minutes on 2 cores).
 """
 
 from __future__ import annotations
