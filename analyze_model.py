@@ -63,9 +63,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     wrong = np.flatnonzero(error >= 0.5)
     worst = wrong[np.argsort(-error[wrong], kind="stable")][: args.show_errors]
     print(f"\n{len(wrong):,} test reviews misclassified; the {len(worst)} most confident mistakes:")
-    for rank, i in enumerate(worst, start=1):
+    texts = common.decode_many(data.x_test[worst], data.word_index)
+    for rank, (i, text) in enumerate(zip(worst, texts, strict=True), start=1):
         truth = "positive" if y_test[i] == 1 else "negative"
-        words = common.decode(data.x_test[i], data.word_index).split()
+        words = text.split()
         shown = " ".join(words[:SHOW_WORDS]) + (" ..." if len(words) > SHOW_WORDS else "")
         print(
             f"\n{rank}. P(positive) = {probabilities[i]:.4f}, but the review is {truth}"

@@ -193,7 +193,7 @@ def main() -> None:
         np.savez(arrays, **clipped, y_train=data.y_train, y_test=data.y_test)
         reviews = Path(tmp) / "reviews.txt"
         count = 1000
-        texts = [common.decode(s, data.word_index) for s in data.x_test[:count]]
+        texts = common.decode_many(data.x_test[:count], data.word_index)
         reviews.write_text("\n".join(texts) + "\n", encoding="utf-8")
 
         outputs = Path(tmp) / "outputs"

@@ -31,6 +31,7 @@ import re
 import sys
 import tarfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -108,8 +109,18 @@ def encode(text: str, word_index: dict[str, int], num_words: int | None = None) 
 
 def decode(sequence: np.ndarray | list[int], word_index: dict[str, int]) -> str:
     """Turn an encoded review back into words; padding and the start token are dropped."""
+    return decode_many([sequence], word_index)[0]
+
+
+def decode_many(
+    sequences: Sequence[np.ndarray | list[int]], word_index: dict[str, int]
+) -> list[str]:
+    """`decode` for many reviews, building the index -> word table once."""
     words = {rank + INDEX_FROM: word for word, rank in word_index.items()}
-    return " ".join(words.get(int(i), "<unk>") for i in sequence if i not in (0, START))
+    return [
+        " ".join(words.get(int(i), "<unk>") for i in sequence if i not in (0, START))
+        for sequence in sequences
+    ]
 
 
 def pad(sequences: np.ndarray, maxlen: int) -> np.ndarray:
