@@ -28,6 +28,12 @@ class UserError(Exception):
     """
 
 
+def short_reason(err: BaseException, limit: int = 160) -> str:
+    """An exception as a short phrase for a one-sentence error: its first line, capped."""
+    text = str(err).splitlines()[0].rstrip(":. ") if str(err).strip() else ""
+    return text[:limit] or type(err).__name__
+
+
 def run(main: Callable[[Sequence[str] | None], object]) -> None:
     """Call `main()` the way every script's `__main__` block does: user errors exit 2."""
     try:

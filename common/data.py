@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import UserError, progress_verbosity
+from common.cli import UserError, progress_verbosity, short_reason
 from common.files import atomic_path
 
 NUM_WORDS = 5000  # keep the 5,000 most frequent words
@@ -52,6 +52,7 @@ SHUFFLE_SEED = 113  # the order keras.datasets.imdb uses; fixed so every run see
 
 # Bump when tokenizing or encoding changes, so that no stale cache is served.
 _ENCODING_VERSION = "1"
+_EXPECTED_LAYOUT = "expected aclImdb/train/{pos,neg} and aclImdb/test/{pos,neg}"
 _REVIEW_PATH = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters and digits; in-word apostrophes stay
@@ -164,9 +165,8 @@ def _load_from_keras(num_words: int | None) -> Imdb:
         )
         word_index = keras.datasets.imdb.get_word_index()
     except Exception as err:  # keras raises a bare Exception when the download fails
-        reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
         raise UserError(
-            f"could not download the IMDB reviews through keras.datasets ({reason}); "
+            f"could not download the IMDB reviews through keras.datasets ({short_reason(err)}); "
             "to run offline, pass --data PATH (or set IMDB_DATA) to the Stanford dataset, "
             "aclImdb_v1.tar.gz from https://ai.stanford.edu/~amaas/data/sentiment/"
         ) from None
@@ -221,8 +221,7 @@ def _dataset_folder(path: Path) -> Path:
     if missing:
         raise UserError(
             f"--data {str(path)!r} is not the IMDB dataset: it has no {', '.join(missing)} "
-            f"folder{'s' if len(missing) > 1 else ''} (expected aclImdb/train/{{pos,neg}} and "
-            "aclImdb/test/{pos,neg})."
+            f"folder{'s' if len(missing) > 1 else ''} ({_EXPECTED_LAYOUT})."
         )
     return folder
 
@@ -277,9 +276,8 @@ def _read_archive(path: Path) -> dict[str, str]:
                     text = archive.extractfile(member).read().decode("utf-8", errors="replace")
                     reviews[match.group(0).lstrip("/")] = text
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
-        reason = str(err).splitlines()[0].rstrip(":.") if str(err) else type(err).__name__
         raise UserError(
-            f"cannot read --data {str(path)!r} as a .tar.gz archive ({reason}); "
+            f"cannot read --data {str(path)!r} as a .tar.gz archive ({short_reason(err)}); "
             "is it damaged or incomplete?"
         ) from None
     found = {name.rsplit("/", 1)[0] for name in reviews}
@@ -287,8 +285,7 @@ def _read_archive(path: Path) -> dict[str, str]:
     if missing:
         raise UserError(
             f"--data {str(path)!r} is not the IMDB dataset: it has no reviews in "
-            f"{', '.join(missing)} (expected aclImdb/train/{{pos,neg}} and "
-            "aclImdb/test/{pos,neg})."
+            f"{', '.join(missing)} ({_EXPECTED_LAYOUT})."
         )
     return reviews
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from common.cli import MODELS, UserError
+from common.cli import MODELS, UserError, short_reason
 from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
 from common.files import atomic_path
 from common.report import write_json
@@ -101,8 +101,9 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
     try:
         model = keras.models.load_model(path)
     except Exception as err:  # Keras raises many kinds of errors for a damaged file
-        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
-        raise UserError(f"cannot load the model {str(path)!r}; is it damaged? ({reason})") from None
+        raise UserError(
+            f"cannot load the model {str(path)!r}; is it damaged? ({short_reason(err)})"
+        ) from None
     return model, encoding
 
 
