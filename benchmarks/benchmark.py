@@ -7,6 +7,13 @@ build, fit per epoch, evaluate) and in total, the seconds and peak memory of eac
 and the test accuracy each printed. Expect the tutorial to be slower: it validates on
 all 25,000 test reviews after every epoch, train_cnn.py on 2,500 training reviews.
 
+The LSTM is not trained whole (minutes per epoch on 2 cores): its time per epoch is
+compared with the CNN's by timing training batches of each in turn (--batches of 128
+reviews, after one batch each to warm up, --repeat rounds; medians).
+
+The linear peers: scikit-learn's logistic regressions on the same arrays
+(benchmarks/sklearn_baselines.py), with accuracy and seconds beside the Keras models.
+
 Prediction: predict.py on a file of 1,000 test reviews with each saved model, timed
 whole and without the imports (a process that only imports predict.py is timed too).
 
@@ -68,12 +75,12 @@ def project(name: str, data: str, output_dir: Path) -> dict:
     return {**figures, **figures["runs"][0], "total": total, "peak": peak}
 
 
-def prediction(models_dir: Path, reviews: Path, count: int, repeat: int) -> None:
+def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, repeat: int) -> None:
     """predict.py on `reviews` with each saved model, with and without the imports."""
-    imports, totals, peaks = [], {m: [] for m in common.MODELS}, {m: [] for m in common.MODELS}
+    imports, totals, peaks = [], {m: [] for m in models}, {m: [] for m in models}
     for _ in range(repeat):  # interleaved, so that a slow moment hits every figure alike
         imports.append(run([sys.executable, "-c", "import predict"], cwd=ROOT)[1])
-        for model in common.MODELS:
+        for model in models:
             command = [sys.executable, str(ROOT / "predict.py"), "--file", str(reviews),
                        "--model", model, "--models-dir", str(models_dir)]  # fmt: skip
             output, total, peak = run(command)
@@ -84,9 +91,39 @@ def prediction(models_dir: Path, reviews: Path, count: int, repeat: int) -> None
     print(f"medians of {repeat} runs; imports: a process that only imports predict.py\n")
     print(f"{'model':<16}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}")
     imported = float(np.median(imports))
-    for model in common.MODELS:
+    for model in models:
         total, peak = float(np.median(totals[model])), float(np.median(peaks[model]))
         print(f"{model:<16}{total:>10.2f}{imported:>11.2f}{total - imported:>12.2f}{peak:>10,.0f}")
+
+
+def batch_seconds(data: common.Imdb, batches: int, repeat: int) -> dict[str, float]:
+    """Median seconds per training batch of 128 reviews, the CNN's and the LSTM's in turn."""
+    import train_cnn
+    import train_lstm
+
+    common.set_seed(common.cli.DEFAULT_SEED)
+    models = {"cnn": train_cnn.build_model(), "lstm": train_lstm.build_model()}
+    times: dict[str, list[float]] = {name: [] for name in models}
+    x, y = data.x_train[: 128 * (batches + 1)], data.y_train[: 128 * (batches + 1)]
+    for model in models.values():
+        model.compile(loss="binary_crossentropy", optimizer="adam")
+        model.train_on_batch(x[:128], y[:128])  # builds the graph: not timed
+    for _ in range(repeat):
+        for name, model in models.items():  # in turn, so that a slow moment hits both
+            start = time.perf_counter()
+            for i in range(1, batches + 1):
+                model.train_on_batch(x[128 * i : 128 * (i + 1)], y[128 * i : 128 * (i + 1)])
+            times[name].append((time.perf_counter() - start) / batches)
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+def print_batch_seconds(seconds: dict[str, float], batches: int, repeat: int) -> None:
+    steps = 176  # batches of 128 in an epoch of 22,500 reviews
+    print(f"\nTraining time per batch of 128 reviews: {batches} batches of each model in turn,")
+    print(f"medians of {repeat} rounds; an epoch is {steps} batches (without validation)\n")
+    print(f"{'model':<8}{'s/batch':>10}{'s/epoch':>10}{'x the CNN':>11}")
+    for name, value in seconds.items():
+        print(f"{name:<8}{value:>10.3f}{value * steps:>10.1f}{value / seconds['cnn']:>11.1f}")
 
 
 def median_run(rounds: list[dict]) -> dict:
@@ -173,12 +210,29 @@ def main() -> None:
         help="the Stanford IMDB archive or folder (default: $IMDB_DATA)",
     )
     parser.add_argument(
+        "--models",
+        type=lambda text: [m for m in text.split(",") if m],
+        default=[m for m in common.MODELS if m != "lstm"],
+        metavar="LIST",
+        help="the models to train whole (default: every model but the LSTM, which is "
+        "timed per batch instead)",
+    )
+    parser.add_argument(
+        "--batches",
+        type=common.cli.positive_int,
+        default=10,
+        help="training batches per round when timing the CNN against the LSTM (default: 10)",
+    )
+    parser.add_argument(
         "--repeat",
         type=common.cli.positive_int,
         default=3,
         help="rounds of every measurement; the tables show medians (default: 3)",
     )
     args = parser.parse_args()
+    unknown = [m for m in args.models if m not in common.MODELS]
+    if unknown:
+        parser.error(f"unknown models {unknown}; choose from {', '.join(common.MODELS)}")
 
     with tempfile.TemporaryDirectory() as tmp:
         # Warm the cache, and give the tutorial the same reviews as arrays, as keras.datasets would.
@@ -197,15 +251,25 @@ def main() -> None:
         reviews.write_text("\n".join(texts) + "\n", encoding="utf-8")
 
         outputs = Path(tmp) / "outputs"
-        rounds: dict[str, list[dict]] = {"tutorial CNN": [], **{name: [] for name in common.MODELS}}
+        rounds: dict[str, list[dict]] = {"tutorial CNN": [], **{name: [] for name in args.models}}
         for _ in range(args.repeat):  # interleaved, so that a slow moment hits every script alike
             rounds["tutorial CNN"].append(tutorial(arrays))
-            for name in common.MODELS:
+            for name in args.models:
                 rounds[name].append(project(name, args.data, outputs))
         print(f"\nTraining with default settings, data cache warm; {machine()}", end="")
         print(f", Python {platform.python_version()}; medians of {args.repeat} runs\n")
         print_table({name: median_run(runs) for name, runs in rounds.items()})
-        prediction(outputs, reviews, count, args.repeat)
+
+        encoded = common.load_imdb(args.data)
+        print_batch_seconds(batch_seconds(encoded, args.batches, args.repeat), args.batches,
+                            args.repeat)  # fmt: skip
+        from sklearn_baselines import format_results, run_baselines
+
+        try:
+            print("\n" + format_results(run_baselines(encoded)))
+        except ImportError:  # scikit-learn is imported when the baselines run
+            print("\nscikit-learn is not installed: pip install -r requirements-bench.txt")
+        prediction(outputs, args.models, reviews, count, args.repeat)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ from common.data import (
     decode,
     decode_many,
     encode,
+    fit_size,
     load_imdb,
     tokenize,
 )
+from common.ngrams import NgramIds
 from common.report import (
     TrainingRun,
     accuracy_summary,
@@ -55,6 +57,7 @@ __all__ = [
     "START",
     "EpochTimer",
     "Imdb",
+    "NgramIds",
     "PhaseClock",
     "TextEncoding",
     "TrainingRun",
@@ -66,6 +69,7 @@ __all__ = [
     "encode",
     "encoding_path",
     "finish_training",
+    "fit_size",
     "load_imdb",
     "load_model",
     "mean_and_std",

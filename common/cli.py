@@ -18,6 +18,10 @@ MODELS = {
     "cnn": ["train_cnn.py"],
     "cnn_globalpool": ["train_cnn.py", "--global-pool"],
     "deep_cnn": ["train_deep_cnn.py"],
+    "lstm": ["train_lstm.py"],
+    "bow_words": ["train_bow.py", "--ngrams", "1"],
+    "bow": ["train_bow.py"],
+    "ensemble": ["train_ensemble.py"],
 }
 
 
@@ -117,8 +121,8 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default="cnn",
-        help="a model the training scripts saved in --models-dir (cnn, mlp, deep_cnn, "
-        "cnn_globalpool), or the path of a .keras file (default: cnn)",
+        help=f"a model the training scripts saved in --models-dir ({', '.join(MODELS)}), "
+        "or the path of a .keras file (default: cnn)",
     )
     parser.add_argument(
         "--models-dir",

@@ -26,6 +26,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import math
 import os
 import re
 import sys
@@ -77,6 +78,14 @@ class Imdb:
             self, x_train=self.x_train[:n], y_train=self.y_train[:n],
             x_test=self.x_test[:n], y_test=self.y_test[:n],
         )  # fmt: skip
+
+
+def fit_size(num_reviews: int, validation_split: float) -> int:
+    """How many of the training reviews `fit(validation_split=...)` learns from.
+
+    Keras validates on the last `validation_split` share of them and fits on the first.
+    """
+    return int(math.floor(num_reviews * (1.0 - validation_split)))
 
 
 def tokenize(text: str) -> list[str]:

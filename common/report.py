@@ -67,18 +67,27 @@ def accuracy_summary(runs: list[TrainingRun]) -> str:
 
 
 def save_history_plot(runs: list[TrainingRun], title: str, path: str | os.PathLike[str]) -> None:
-    """Loss and accuracy per epoch, training and validation (if any); one line per seed."""
+    """Loss and accuracy per epoch, training and validation (if any); one line per seed.
+
+    A model trained in parts (an ensemble) records `<part>_loss`, `<part>_val_loss`, ...:
+    each part gets lines of its own.
+    """
     figure = Figure(figsize=(10, 4), layout="constrained")
     alpha = 1.0 if len(runs) == 1 else 0.6
+    parts = sorted({key[: -len("loss")] for key in runs[0].history
+                    if key.endswith("loss") and not key.endswith("val_loss")})  # fmt: skip
+    styles = [("tab:blue", "tab:orange"), ("tab:green", "tab:red"), ("tab:purple", "tab:brown")]
     for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        for i, run in enumerate(runs):
-            epochs = np.arange(1, len(run.history["loss"]) + 1)
-            first = i == 0
-            ax.plot(epochs, run.history[metric], "o-", color="tab:blue", alpha=alpha,
-                    label="training" if first else None)  # fmt: skip
-            if f"val_{metric}" in run.history:
-                ax.plot(epochs, run.history[f"val_{metric}"], "s--", color="tab:orange",
-                        alpha=alpha, label="validation" if first else None)  # fmt: skip
+        for part, (train_color, val_color) in zip(parts, styles, strict=False):
+            name = f"{part.rstrip('_')} " if part else ""
+            for i, run in enumerate(runs):
+                epochs = np.arange(1, len(run.history[f"{part}loss"]) + 1)
+                first = i == 0
+                ax.plot(epochs, run.history[f"{part}{metric}"], "o-", color=train_color,
+                        alpha=alpha, label=f"{name}training" if first else None)  # fmt: skip
+                if f"{part}val_{metric}" in run.history:
+                    ax.plot(epochs, run.history[f"{part}val_{metric}"], "s--", color=val_color,
+                            alpha=alpha, label=f"{name}validation" if first else None)  # fmt: skip
         ax.set_title(metric.capitalize())
         ax.set_xlabel("epoch")
         ax.set_xticks(epochs)

@@ -1,0 +1,130 @@
+"""The linear baselines in scikit-learn, on exactly the arrays the Keras models read.
+
+A peer to measure train_bow.py against: the same 5,000 words, the same 500 tokens, the
+same word pairs (common.ngrams), fitted on the first 22,500 training reviews,
+validated on the last 2,500, tested once. Four logistic regressions (C = 4, as
+train_bow.py): TF-IDF of counts and naive-Bayes-weighted presence, each of words and
+of words and pairs. Nothing is chosen here; every figure is printed.
+
+scikit-learn is a benchmark-only dependency: pip install -r requirements-bench.txt
+
+    python benchmarks/sklearn_baselines.py --data ../shared/data/aclImdb_labeled.tar.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import common  # noqa: E402
+from common.ngrams import pair_keys, pair_vocabulary  # noqa: E402
+
+C = 4.0  # as train_bow.py
+VALIDATION_SPLIT = 0.1  # as the training scripts' default
+
+
+def ngram_counts(x: np.ndarray, pairs: np.ndarray | None, num_words: int):
+    """A sparse matrix: how often each word (and each known pair) occurs in each review.
+
+    Column ids are those of common.ngrams.NgramIds: a word's token id, then
+    num_words + the pair's place in `pairs`.
+    """
+    from scipy import sparse
+
+    rows, columns = np.nonzero(x > 0)
+    ids = [(rows, x[rows, columns].astype(np.int64))]
+    width = num_words
+    if pairs is not None:
+        keys = pair_keys(x, num_words)
+        where = np.minimum(np.searchsorted(pairs, keys), len(pairs) - 1)
+        known = (keys >= 0) & (pairs[where] == keys)
+        pair_rows, pair_columns = np.nonzero(known)
+        ids.append((pair_rows, num_words + where[known].astype(np.int64)))
+        width += len(pairs)
+    rows = np.concatenate([r for r, _ in ids])
+    columns = np.concatenate([c for _, c in ids])
+    values = np.ones(len(rows), dtype=np.float64)
+    return sparse.csr_matrix((values, (rows, columns)), shape=(len(x), width))  # sums repeats
+
+
+def run_baselines(data: common.Imdb) -> list[dict]:
+    """Fit the four regressions; their validation and test accuracy and seconds."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+
+    n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)
+    x_fit, y_fit = data.x_train[:n], data.y_train[:n]
+    x_val, y_val = data.x_train[n:], data.y_train[n:]
+    results = []
+    for ngrams in (1, 2):
+        for weighting in ("TF-IDF of counts", "naive-Bayes-weighted presence"):
+            start = time.perf_counter()
+            pairs = pair_vocabulary(x_fit, data.num_words) if ngrams == 2 else None
+            fit, val, test = (ngram_counts(x, pairs, data.num_words)
+                              for x in (x_fit, x_val, data.x_test))  # fmt: skip
+            if weighting.startswith("TF-IDF"):
+                tfidf = TfidfTransformer(sublinear_tf=True).fit(fit)
+                fit, val, test = (tfidf.transform(m) for m in (fit, val, test))
+            else:
+                fit, val, test = (m.sign() for m in (fit, val, test))
+                positive = 1 + np.asarray(fit[y_fit == 1].sum(axis=0)).ravel()
+                negative = 1 + np.asarray(fit[y_fit == 0].sum(axis=0)).ravel()
+                ratios = np.log(positive / positive.sum()) - np.log(negative / negative.sum())
+                scale = sparse.diags(ratios)
+                fit, val, test = (m @ scale for m in (fit, val, test))
+            model = LogisticRegression(C=C, max_iter=1000).fit(fit, y_fit)
+            seconds = time.perf_counter() - start
+            results.append({
+                "features": f"{weighting}, {'words and pairs' if ngrams == 2 else 'words'}",
+                "validation": model.score(val, y_val),
+                "test": model.score(test, data.y_test),  # once, after fitting
+                "seconds": seconds,
+                "columns": fit.shape[1],
+            })  # fmt: skip
+    return results
+
+
+def format_results(results: list[dict]) -> str:
+    lines = [f"{'scikit-learn LogisticRegression(C=4) on':<54}{'columns':>9}"
+             f"{'validation':>12}{'test':>9}{'seconds':>9}"]  # fmt: skip
+    lines.append("-" * len(lines[0]))
+    lines += [
+        f"{r['features']:<54}{r['columns']:>9,}{r['validation']:>12.2%}{r['test']:>9.2%}"
+        f"{r['seconds']:>9.1f}"
+        for r in results
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("IMDB_DATA"),
+        required=not os.environ.get("IMDB_DATA"),
+        help="the Stanford IMDB archive or folder (default: $IMDB_DATA)",
+    )
+    args = parser.parse_args()
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise common.UserError(
+            "this benchmark needs scikit-learn: pip install -r requirements-bench.txt"
+        ) from None
+    data = common.load_imdb(args.data)
+    print(format_results(run_baselines(data)))
+
+
+if __name__ == "__main__":
+    common.run(lambda argv: main())
