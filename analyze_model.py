@@ -1,12 +1,15 @@
 """See where a trained model goes wrong, and how it copes with short texts.
 
-Loads a model saved by train_mlp.py or train_cnn.py and the test reviews, then prints:
+Loads a model saved by any training script (train_mlp.py, train_cnn.py,
+train_deep_cnn.py, train_lstm.py, train_bow.py, train_ensemble.py) and the test
+reviews, then prints:
 
 * its test accuracy on the whole reviews (as the training script printed it);
 * its test accuracy on the same reviews cut to their first N words (--first-words,
   default 30): how far to trust it on a one-line review or a tweet;
 * the test reviews it got most confidently wrong (--show-errors, default 5),
-  decoded back into words, with the probability it gave them.
+  decoded back into words, with the probability it gave them and, for the Stanford
+  dataset, the file each came from.
 
     python analyze_model.py --model mlp --data ../shared/data/aclImdb_labeled.tar.gz
 
@@ -68,9 +71,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         truth = "positive" if y_test[i] == 1 else "negative"
         words = text.split()
         shown = " ".join(words[:SHOW_WORDS]) + (" ..." if len(words) > SHOW_WORDS else "")
+        where = f", aclImdb/{data.test_files[i]}" if data.test_files else ""
         print(
             f"\n{rank}. P(positive) = {probabilities[i]:.4f}, but the review is {truth}"
-            f" ({len(words)} words):"
+            f" ({len(words)} words{where}):"
         )
         print(textwrap.fill(shown, width=88, initial_indent="   ", subsequent_indent="   "))
 

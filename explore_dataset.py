@@ -20,6 +20,7 @@ import common
 
 MAXLEN = common.MAXLEN  # the models see 500 tokens of every review
 SHOW_WORDS = 120  # how much of the example review to print
+MAX_BINS = 200  # a histogram with more bars than this is unreadable, and slow to draw
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -69,13 +70,27 @@ def plot_review_lengths(words: np.ndarray, fits: float) -> Figure:
     box.set_ylabel("words per review")
     box.set_title("Box plot")
 
-    hist.hist(words, bins=np.arange(0, words.max() + 25, 25), color="tab:blue")
+    # The longest reviews would stretch the axis far past where the bars are visible
+    # (and one enormous review would ask for thousands of bins): cut at the 99.5th
+    # percentile, rounded up to 100 words, and say how many lie beyond.
+    limit = max(int(np.ceil(np.percentile(words, 99.5, method="lower") / 100)) * 100, MAXLEN + 100)
+    beyond = int(np.count_nonzero(words > limit))
+    width = max(25, int(np.ceil(limit / MAX_BINS / 25)) * 25)  # 25 words, unless that is too fine
+    hist.hist(words[words <= limit], bins=np.arange(0, limit + width, width), color="tab:blue")
+    hist.set_xlim(0, limit)
+    if beyond:
+        hist.annotate(
+            f"{beyond:,} longer review{'s' if beyond > 1 else ''},\nup to {words.max():,} "
+            f"words,\n{'are' if beyond > 1 else 'is'} not shown",
+            xy=(0.98, 0.5), xycoords="axes fraction", ha="right", va="center",
+            fontsize="small", color="dimgray",
+        )  # fmt: skip
     hist.axvline(
         MAXLEN, color="tab:red", linestyle="--", label=f"{MAXLEN}: {fits:.1%} of reviews fit"
     )
     hist.set_xlabel("words per review")
     hist.set_ylabel("reviews")
-    hist.set_title("Histogram (bins of 25 words)")
+    hist.set_title(f"Histogram (bins of {width:,} words)")
     hist.legend()
     figure.suptitle(f"Length of the {len(words):,} IMDB reviews")
     return figure

@@ -41,11 +41,20 @@ def read_texts(args: argparse.Namespace) -> list[tuple[str, str]]:
             raise common.UserError(f"cannot read --file {name!r}: {err.strerror}.") from None
     else:
         name = "standard input"
+        if sys.stdin is None:  # started with stdin closed (<&-)
+            raise common.UserError(
+                "standard input is closed: give texts as arguments, with --file, or on stdin."
+            )
         if sys.stdin.isatty():
             print("Type or paste reviews, one per line; end with Ctrl-D.", file=sys.stderr)
         raw = sys.stdin.buffer.read()
     try:
-        lines = raw.decode("utf-8-sig").splitlines()  # -sig: a byte-order mark is not text
+        text = raw.decode("utf-8-sig")  # -sig: a byte-order mark is not text
+        # One review per line: split on line feeds only (a CRLF's CR goes too), never on the
+        # form feeds, U+2028 or lone CRs that str.splitlines also takes for line ends.
+        lines = [line.removesuffix("\r") for line in text.split("\n")]
+        if lines and lines[-1] == "":
+            lines.pop()  # the file's final newline ends the last line; it starts none
     except UnicodeDecodeError as err:
         raise common.UserError(
             f"{name} is not UTF-8 text (byte {raw[err.start]:#04x} at offset {err.start}); "

@@ -32,12 +32,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-import keras
 import numpy as np
-from keras import layers
 
 import common
-from common.ngrams import NgramIds, feature_presence, pair_vocabulary
+from common.lazy import keras, layers  # loaded when first used: --help needs no TensorFlow
 
 MODEL_NAME = "bow"
 NUM_WORDS = common.NUM_WORDS  # the vocabulary: the 5,000 most frequent words
@@ -72,7 +70,7 @@ def build_model(
     feature, `num_reviews` how many reviews the regression is fitted on.
     """
     tokens = keras.Input(shape=(MAXLEN,), dtype="int32")
-    ngrams = NgramIds(NUM_WORDS, pairs=pairs, name="ngrams")
+    ngrams = common.NgramIds(NUM_WORDS, pairs=pairs, name="ngrams")
     ids = ngrams(tokens)  # each feature of the review once; 0 = nothing
     weights = layers.Embedding(
         ngrams.num_features, 1, embeddings_initializer="zeros", name="weights",
@@ -87,11 +85,11 @@ def build_model(
 
 def fit_features(x: np.ndarray, y: np.ndarray, ngrams: int) -> tuple[np.ndarray, np.ndarray]:
     """The pair vocabulary and naive-Bayes ratios, from the reviews the model is fitted on."""
-    pairs = pair_vocabulary(x, NUM_WORDS) if ngrams == 2 else np.zeros(0, np.int32)
-    counter = NgramIds(NUM_WORDS, pairs=pairs)
+    pairs = common.ngrams.pair_vocabulary(x, NUM_WORDS) if ngrams == 2 else np.zeros(0, np.int32)
+    counter = common.NgramIds(NUM_WORDS, pairs=pairs)
     ids = np.concatenate([keras.ops.convert_to_numpy(counter(x[i : i + 2048]))
                           for i in range(0, len(x), 2048)])  # fmt: skip
-    return pairs, naive_bayes_ratios(feature_presence(ids, y, counter.num_features))
+    return pairs, naive_bayes_ratios(common.ngrams.feature_presence(ids, y, counter.num_features))
 
 
 def train(
@@ -151,14 +149,11 @@ def main(argv: Sequence[str] | None = None) -> keras.Model:
     clock = common.PhaseClock()
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = common.load_imdb(args.data, num_words=NUM_WORDS, maxlen=MAXLEN)
-    if args.dry_run:  # a quick check that everything runs, not a result
-        data, args.epochs = data.head(512), 1
-    print(f"Training data {data.x_train.shape}, test data {data.x_test.shape}, from {data.source}")
+    data = common.load_training_data(args, num_words=NUM_WORDS, maxlen=MAXLEN)
     clock.lap("data")
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
-    trained = [train(args, data, seed, clock) for seed in args.seeds]
+    trained = [train(args, data, seed, clock) for seed in common.seeds(args)]
 
     # Save the first seed's model with what predict.py needs to encode new text, the
     # plot and the metrics; print the test accuracy (mean ± std with several seeds).

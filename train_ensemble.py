@@ -35,12 +35,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-import keras
-from keras import layers
-
 import common
 import train_bow
 import train_cnn
+from common.lazy import keras, layers  # loaded when first used: --help needs no TensorFlow
 
 MODEL_NAME = "ensemble"
 MAXLEN = common.MAXLEN  # every review padded or cut to 500 words
@@ -114,14 +112,11 @@ def main(argv: Sequence[str] | None = None) -> keras.Model:
     clock = common.PhaseClock()
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = common.load_imdb(args.data, num_words=train_bow.NUM_WORDS, maxlen=MAXLEN)
-    if args.dry_run:  # a quick check that everything runs, not a result
-        data, args.epochs = data.head(512), 1
-    print(f"Training data {data.x_train.shape}, test data {data.x_test.shape}, from {data.source}")
+    data = common.load_training_data(args, num_words=train_bow.NUM_WORDS, maxlen=MAXLEN)
     clock.lap("data")
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
-    trained = [train(args, data, seed, clock) for seed in args.seeds]
+    trained = [train(args, data, seed, clock) for seed in common.seeds(args)]
     trained[0][0].summary()
 
     # Save the first seed's model with what predict.py needs to encode new text, the

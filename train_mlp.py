@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-import keras
-from keras import layers
-
 import common
+from common.lazy import keras, layers  # loaded when first used: --help needs no TensorFlow
 
 MODEL_NAME = "mlp"
 NUM_WORDS = common.NUM_WORDS  # the vocabulary: the 5,000 most frequent words
@@ -82,15 +80,12 @@ def main(argv: Sequence[str] | None = None) -> keras.Model:
     clock = common.PhaseClock()
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = common.load_imdb(args.data, num_words=NUM_WORDS, maxlen=MAXLEN)
-    if args.dry_run:  # a quick check that everything runs, not a result
-        data, args.epochs = data.head(512), 1
-    print(f"Training data {data.x_train.shape}, test data {data.x_test.shape}, from {data.source}")
+    data = common.load_training_data(args, num_words=NUM_WORDS, maxlen=MAXLEN)
     clock.lap("data")
 
     build_model().summary()
     # One model per seed: one seed, unless --seeds asks to see how much results move.
-    trained = [train(args, data, seed, clock) for seed in args.seeds]
+    trained = [train(args, data, seed, clock) for seed in common.seeds(args)]
 
     # Save the first seed's model with what predict.py needs to encode new text, the
     # plot and the metrics; print the test accuracy (mean ± std with several seeds).

@@ -15,7 +15,8 @@ The linear peers: scikit-learn's logistic regressions on the same arrays
 (benchmarks/sklearn_baselines.py), with accuracy and seconds beside the Keras models.
 
 Prediction: predict.py on a file of 1,000 test reviews with each saved model, timed
-whole and without the imports (a process that only imports predict.py is timed too).
+whole and without the imports (a process that only imports predict.py and Keras is
+timed too).
 
 This machine is shared and its timings move from run to run: every measurement is
 repeated (--repeat, default 3), the scripts take turns, and the tables show medians.
@@ -75,11 +76,15 @@ def project(name: str, data: str, output_dir: Path) -> dict:
     return {**figures, **figures["runs"][0], "total": total, "peak": peak}
 
 
+# What predict.py imports before it scores anything: itself, and Keras (which it loads lazily).
+IMPORTS = "import predict, keras; keras.Model"
+
+
 def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, repeat: int) -> None:
     """predict.py on `reviews` with each saved model, with and without the imports."""
     imports, totals, peaks = [], {m: [] for m in models}, {m: [] for m in models}
     for _ in range(repeat):  # interleaved, so that a slow moment hits every figure alike
-        imports.append(run([sys.executable, "-c", "import predict"], cwd=ROOT)[1])
+        imports.append(run([sys.executable, "-c", IMPORTS], cwd=ROOT)[1])
         for model in models:
             command = [sys.executable, str(ROOT / "predict.py"), "--file", str(reviews),
                        "--model", model, "--models-dir", str(models_dir)]  # fmt: skip
@@ -88,7 +93,7 @@ def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, r
             totals[model].append(total)
             peaks[model].append(peak)
     print(f"\npredict.py --file FILE with {count:,} test reviews (the words of each, decoded);")
-    print(f"medians of {repeat} runs; imports: a process that only imports predict.py\n")
+    print(f"medians of {repeat} runs; imports: a process that only imports predict.py and Keras\n")
     print(f"{'model':<16}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}")
     imported = float(np.median(imports))
     for model in models:
@@ -259,6 +264,9 @@ def main() -> None:
         print(f"\nTraining with default settings, data cache warm; {machine()}", end="")
         print(f", Python {platform.python_version()}; medians of {args.repeat} runs\n")
         print_table({name: median_run(runs) for name, runs in rounds.items()})
+        # Before anything heavy runs in this process: a child's peak memory starts at
+        # this process's size when it is started.
+        prediction(outputs, args.models, reviews, count, args.repeat)
 
         encoded = common.load_imdb(args.data)
         print_batch_seconds(batch_seconds(encoded, args.batches, args.repeat), args.batches,
@@ -269,7 +277,6 @@ def main() -> None:
             print("\n" + format_results(run_baselines(encoded)))
         except ImportError:  # scikit-learn is imported when the baselines run
             print("\nscikit-learn is not installed: pip install -r requirements-bench.txt")
-        prediction(outputs, args.models, reviews, count, args.repeat)
 
 
 if __name__ == "__main__":

@@ -2,87 +2,82 @@
 
 Nothing a reader needs in order to understand a model lives here: each model, its
 `compile`, `fit` and `evaluate` stay in its own script.
+
+`import common` is instant: each name below is imported from its module the first time
+it is used, so a script answers --help, or stops at a bad flag, before TensorFlow and
+Matplotlib load. Only common/cli.py (argparse, seeds, errors) is imported at once.
 """
 
-from common.cli import (
-    MODELS,
-    UserError,
-    data_parser,
-    prepare_output_dir,
-    progress_verbosity,
-    run,
-    set_seed,
-    training_parser,
-)
-from common.data import (
-    INDEX_FROM,
-    MAXLEN,
-    NUM_WORDS,
-    OOV,
-    START,
-    Imdb,
-    decode,
-    decode_many,
-    encode,
-    fit_size,
-    load_imdb,
-    tokenize,
-)
-from common.ngrams import NgramIds
-from common.report import (
-    TrainingRun,
-    accuracy_summary,
-    mean_and_std,
-    save_figure,
-    save_history_plot,
-    save_training_report,
-    write_json,
-)
-from common.saving import (
-    TextEncoding,
-    encoding_path,
-    load_model,
-    resolve_model_path,
-    save_model,
-)
-from common.timing import EpochTimer, PhaseClock
-from common.training import finish_training
+from __future__ import annotations
 
-__all__ = [
-    "INDEX_FROM",
-    "MAXLEN",
-    "MODELS",
-    "NUM_WORDS",
-    "OOV",
-    "START",
-    "EpochTimer",
-    "Imdb",
-    "NgramIds",
-    "PhaseClock",
-    "TextEncoding",
-    "TrainingRun",
-    "UserError",
-    "accuracy_summary",
-    "data_parser",
-    "decode",
-    "decode_many",
-    "encode",
-    "encoding_path",
-    "finish_training",
-    "fit_size",
-    "load_imdb",
-    "load_model",
-    "mean_and_std",
-    "prepare_output_dir",
-    "progress_verbosity",
-    "resolve_model_path",
-    "run",
-    "save_figure",
-    "save_history_plot",
-    "save_model",
-    "save_training_report",
-    "set_seed",
-    "tokenize",
-    "training_parser",
-    "write_json",
-]
+import importlib
+
+from common import cli, lazy  # noqa: F401 (lazy: quiets TensorFlow before it ever loads)
+
+# Each public name and the module of common/ it lives in.
+_EXPORTS = {
+    # common/cli.py
+    "MODELS": "cli",
+    "UserError": "cli",
+    "data_parser": "cli",
+    "prepare_output_dir": "cli",
+    "progress_verbosity": "cli",
+    "run": "cli",
+    "seeds": "cli",
+    "set_seed": "cli",
+    "training_parser": "cli",
+    # common/data.py
+    "INDEX_FROM": "data",
+    "Imdb": "data",
+    "MAXLEN": "data",
+    "NUM_WORDS": "data",
+    "OOV": "data",
+    "START": "data",
+    "decode": "data",
+    "decode_many": "data",
+    "encode": "data",
+    "fit_size": "data",
+    "load_imdb": "data",
+    "tokenize": "data",
+    # common/ngrams.py
+    "NgramIds": "ngrams",
+    # common/report.py
+    "TrainingRun": "report",
+    "accuracy_summary": "report",
+    "mean_and_std": "report",
+    "save_figure": "report",
+    "save_history_plot": "report",
+    "save_training_report": "report",
+    "write_json": "report",
+    # common/saving.py
+    "TextEncoding": "saving",
+    "encoding_path": "saving",
+    "load_model": "saving",
+    "resolve_model_path": "saving",
+    "save_model": "saving",
+    # common/timing.py
+    "EpochTimer": "timing",
+    "PhaseClock": "timing",
+    # common/training.py
+    "finish_training": "training",
+    "load_training_data": "training",
+}
+_MODULES = {"cli", "data", "files", "lazy", "ngrams", "report", "saving", "timing", "training"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    """Import a name, or a module of common/, the first time it is asked for."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"common.{_EXPORTS[name]}"), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"common.{name}")
+    else:
+        raise AttributeError(f"module 'common' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | _MODULES)

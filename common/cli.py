@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 DEFAULT_SEED = 7  # the tutorial's seed
+MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
 DEFAULT_OUTPUT_DIR = "outputs"
+DRY_RUN_DIR = "dry_run"  # --dry-run writes here, inside --output-dir, never over real results
 
 # Every model this project trains, and the command that trains it with its defaults.
 MODELS = {
@@ -39,15 +42,33 @@ def short_reason(err: BaseException, limit: int = 160) -> str:
 
 
 def run(main: Callable[[Sequence[str] | None], object]) -> None:
-    """Call `main()` the way every script's `__main__` block does: user errors exit 2."""
+    """Call `main()` the way every script's `__main__` block does.
+
+    A UserError is one sentence and exit code 2; Ctrl-C and SIGTERM stop the run
+    cleanly (temporary files are removed on the way out); a reader that closes the
+    pipe early (`| head`) ends the output quietly. After a failure, an output folder
+    this run created and left empty is removed.
+    """
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         main(None)
     except UserError as err:
+        _remove_empty_created_folders()
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
+        _remove_empty_created_folders()
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    except BrokenPipeError:
+        # Whoever read our output has gone: say nothing more, and let no flush fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(141) from None  # 128 + SIGPIPE, as a shell reports it
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (`kill`, a job scheduler) stops the run like Ctrl-C: `finally` blocks run."""
+    raise KeyboardInterrupt
 
 
 def progress_verbosity() -> int:
@@ -70,8 +91,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = _whole_number(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed is from 0 to {MAX_SEED:,}, got {value}")
+    return value
+
+
 def _seed_list(text: str) -> list[int]:
-    seeds = [_whole_number(part.strip()) for part in text.split(",") if part.strip()]
+    seeds = [_seed(part.strip()) for part in text.split(",") if part.strip()]
     if not seeds:
         raise argparse.ArgumentTypeError("expected seeds separated by commas, e.g. 7,8,9")
     if len(set(seeds)) != len(seeds):
@@ -89,12 +117,20 @@ def _fraction(text: str) -> float:
     return value
 
 
-def data_parser(description: str | None, *, writes: bool = True) -> argparse.ArgumentParser:
+def data_parser(
+    description: str | None,
+    *,
+    writes: bool = True,
+    output_help: str = "where this script writes its files",
+    data_note: str = "",
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
     """A parser with the flags of the scripts that read the reviews: --data, --output-dir.
 
-    `writes=False` leaves out --output-dir, for a script that writes nothing.
+    `writes=False` leaves out --output-dir, for a script that writes nothing;
+    `output_help` says what the folder holds, `data_note` when --data matters.
     """
-    parser = argparse.ArgumentParser(
+    parser = parser_class(
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -104,14 +140,14 @@ def data_parser(description: str | None, *, writes: bool = True) -> argparse.Arg
         default=os.environ.get("IMDB_DATA") or None,
         help="the Stanford Large Movie Review Dataset: aclImdb_v1.tar.gz, an extracted "
         "aclImdb/ folder, or aclImdb_labeled.tar.gz (default: $IMDB_DATA if set, "
-        "else download through keras.datasets.imdb)",
+        f"else download through keras.datasets.imdb){data_note}",
     )
     if writes:
         parser.add_argument(
             "--output-dir",
             metavar="DIR",
             default=DEFAULT_OUTPUT_DIR,
-            help=f"where plots and metrics are written (default: {DEFAULT_OUTPUT_DIR}/)",
+            help=f"{output_help} (default: {DEFAULT_OUTPUT_DIR}/)",
         )
     return parser
 
@@ -132,11 +168,25 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _TrainingParser(argparse.ArgumentParser):
+    """Sends a dry run's files to their own folder, so they never replace real results."""
+
+    def parse_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201 (argparse's own)
+        parsed = super().parse_args(args, namespace)
+        if parsed.dry_run:
+            parsed.output_dir = str(Path(parsed.output_dir) / DRY_RUN_DIR)
+        return parsed
+
+
 def training_parser(
     description: str | None, *, epochs: int, batch_size: int
 ) -> argparse.ArgumentParser:
     """The flags of every training script; the defaults come from the script's constants."""
-    parser = data_parser(description)
+    parser = data_parser(
+        description,
+        output_help="where the model, its encoding file, the plot and the metrics are written",
+        parser_class=_TrainingParser,
+    )
     parser.add_argument(
         "--epochs",
         type=positive_int,
@@ -153,7 +203,7 @@ def training_parser(
     seeds.add_argument(
         "--seed",
         dest="seeds",
-        type=lambda text: [_whole_number(text)],
+        type=lambda text: [_seed(text)],
         default=[DEFAULT_SEED],
         metavar="SEED",
         help="seeds Python, NumPy and TensorFlow: the same seed gives the same result "
@@ -179,7 +229,7 @@ def training_parser(
         "--dry-run",
         action="store_true",
         help="train 1 epoch on 512 reviews and test on 512, to check that everything "
-        "runs; the accuracy means nothing",
+        f"runs; the accuracy means nothing, and the files go to OUTPUT_DIR/{DRY_RUN_DIR}/",
     )
     return parser
 
@@ -195,8 +245,15 @@ def set_seed(seed: int) -> None:
 
 
 def prepare_output_dir(path: str | os.PathLike[str]) -> Path:
-    """Create the output folder and check that it is writable, before any long work."""
+    """Create the output folder and check that it is writable, before any long work.
+
+    Temporary files that a killed run of this project left there are removed.
+    """
     folder = Path(path)
+    missing = folder
+    while not missing.parent.exists() and missing.parent != missing:
+        missing = missing.parent  # the topmost folder this call will create
+    existed = folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -204,4 +261,33 @@ def prepare_output_dir(path: str | os.PathLike[str]) -> Path:
     except OSError as err:
         reason = err.strerror or str(err)
         raise UserError(f"cannot write to the output folder {str(folder)!r}: {reason}.") from None
+    if not existed:
+        _CREATED_FOLDERS.append((missing, folder))
+    from common.files import remove_stale_temporaries
+
+    remove_stale_temporaries(folder)
     return folder
+
+
+_CREATED_FOLDERS: list[tuple[Path, Path]] = []
+
+
+def _remove_empty_created_folders() -> None:
+    """Remove the folders `prepare_output_dir` created, if the failed run left them empty."""
+    for top, folder in _CREATED_FOLDERS:
+        while True:
+            try:
+                folder.rmdir()  # only ever removes an empty folder
+            except OSError:
+                break
+            if folder == top:
+                break
+            folder = folder.parent
+
+
+def seeds(args: argparse.Namespace) -> Iterator[int]:
+    """The seeds to train with, announcing each one when there are several."""
+    for i, seed in enumerate(args.seeds, start=1):
+        if len(args.seeds) > 1:
+            print(f"\n=== Seed {seed} ({i} of {len(args.seeds)})", flush=True)
+        yield seed

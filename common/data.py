@@ -17,8 +17,9 @@ Tokenizing the local reviews is deliberately simple (see `tokenize`). Words are
 ranked by how often they occur in the training reviews only, so the choice of the
 5,000 words the models see never looks at the test set; words seen only in test
 reviews are ranked after them. The first read of the 50,000 files takes some
-seconds; the encoded arrays are then cached in the Keras cache folder, keyed by
-the archive's content, so later runs load in about a second.
+seconds; the encoded arrays are then cached in the Keras cache folder, keyed by the
+sha256 of the archive's bytes (of a folder: of every review's name and text), so
+later runs load in about a second and an edited dataset never gets a stale cache.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import UserError, progress_verbosity, short_reason
-from common.files import atomic_path
+from common.cli import UserError, short_reason
+from common.files import atomic_path, remove_stale_temporaries
 
 NUM_WORDS = 5000  # keep the 5,000 most frequent words
 MAXLEN = 500  # pad or cut every review to 500 tokens
@@ -52,7 +53,7 @@ LABELS = {"neg": 0, "pos": 1}
 SHUFFLE_SEED = 113  # the order keras.datasets.imdb uses; fixed so every run sees the same order
 
 # Bump when tokenizing or encoding changes, so that no stale cache is served.
-_ENCODING_VERSION = "1"
+_ENCODING_VERSION = "2"  # 2: the review file names are cached too
 _EXPECTED_LAYOUT = "expected aclImdb/train/{pos,neg} and aclImdb/test/{pos,neg}"
 _REVIEW_PATH = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -71,12 +72,14 @@ class Imdb:
     source: str  # where the reviews came from, for the metrics file
     num_words: int | None = None  # the vocabulary kept; None: every word
     maxlen: int | None = None  # the length every review was padded or cut to; None: as is
+    test_files: list[str] | None = None  # each test review's file, e.g. test/neg/0_2.txt
 
     def head(self, n: int) -> Imdb:
         """The first `n` training and test reviews: for quick checks, not for results."""
         return dataclasses.replace(
             self, x_train=self.x_train[:n], y_train=self.y_train[:n],
             x_test=self.x_test[:n], y_test=self.y_test[:n],
+            test_files=self.test_files and self.test_files[:n],
         )  # fmt: skip
 
 
@@ -195,8 +198,16 @@ def _load_local(
 ) -> Imdb:
     if not path.exists():
         raise UserError(f"--data {str(path)!r}: no such file or folder.")
-    folder = _dataset_folder(path) if path.is_dir() else None
-    content = _content_digest(path, folder)
+    if not (path.is_file() or path.is_dir()):  # a FIFO or a device would be read forever
+        raise UserError(f"--data {str(path)!r} is neither a regular file nor a folder.")
+    reviews = None
+    if path.is_dir():
+        # A folder is keyed by its reviews' names and bytes: reading 50,000 small files
+        # takes a second or two, and no edit can then be served a stale cache.
+        reviews = _read_folder(_dataset_folder(path))
+        content = _reviews_digest(reviews)
+    else:
+        content = _file_digest(path)
     # The cache key covers the reviews and the way they are encoded: change either,
     # and a new cache file is built instead of a stale one being served.
     key = hashlib.sha256(f"{content} encoding-v{_ENCODING_VERSION}".encode()).hexdigest()
@@ -205,7 +216,8 @@ def _load_local(
 
     arrays = _read_cache(cache_file)
     if arrays is None:
-        reviews = _read_archive(path) if folder is None else _read_folder(folder)
+        if reviews is None:
+            reviews = _read_archive(path)
         arrays = _encode_reviews(reviews)
         _write_cache(cache_file, arrays)
 
@@ -217,7 +229,8 @@ def _load_local(
         _split(arrays["x_test"], arrays["test_ends"], num_words),
         arrays["y_test"],
         word_index,
-        f"{path.resolve()} ({'sha256 ' + content[:16] if folder is None else 'folder'})",
+        f"{path.resolve()} (sha256 {content[:16]}{', a folder' if path.is_dir() else ''})",
+        test_files=bytes(arrays["test_names"]).decode("utf-8").split("\n"),
     )
 
 
@@ -235,59 +248,76 @@ def _dataset_folder(path: Path) -> Path:
     return folder
 
 
-def _review_files(folder: Path) -> list[tuple[str, Path]]:
-    """(relative name, path) of every review, e.g. ("train/pos/0_9.txt", ...)."""
-    files = []
-    for split in SPLITS:
-        for label in LABELS:
-            for entry in os.scandir(folder / split / label):
-                if entry.name.endswith(".txt") and entry.is_file():
-                    files.append((f"{split}/{label}/{entry.name}", Path(entry.path)))
-    return sorted(files)
-
-
-def _content_digest(path: Path, folder: Path | None) -> str:
-    """The sha256 of an archive; for a folder, of its review files' names, sizes and times."""
+def _file_digest(path: Path) -> str:
+    """The sha256 of an archive's bytes."""
     digest = hashlib.sha256()
     try:
-        if folder is None:
-            with open(path, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    digest.update(chunk)
-        else:  # hashing 50,000 files would take as long as reading them
-            for name, file in _review_files(folder):
-                stat = file.stat()
-                digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
     except OSError as err:
         raise UserError(f"cannot read --data {str(path)!r}: {err.strerror or err}.") from None
     return digest.hexdigest()
 
 
+def _reviews_digest(reviews: dict[str, str]) -> str:
+    """The sha256 of every review's name and text, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(reviews):
+        text = reviews[name].encode("utf-8", errors="surrogatepass")
+        digest.update(f"{name}\t{len(text)}\n".encode())
+        digest.update(text)
+    return digest.hexdigest()
+
+
 def _read_folder(folder: Path) -> dict[str, str]:
-    print(f"Reading the reviews in {folder} (first run only; the result is cached) ...")
     try:
-        return {
-            name: file.read_text(encoding="utf-8", errors="replace")
-            for name, file in _review_files(folder)
-        }
+        files = []
+        for split in SPLITS:
+            for label in LABELS:
+                for entry in os.scandir(folder / split / label):
+                    if entry.name.endswith(".txt") and entry.is_file():
+                        files.append((f"{split}/{label}/{entry.name}", Path(entry.path)))
+        return {name: file.read_text(encoding="utf-8", errors="replace") for name, file in files}
     except OSError as err:
         raise UserError(f"cannot read {err.filename}: {err.strerror}.") from None
 
 
+class _StrictTarInfo(tarfile.TarInfo):
+    """A member header that treats damage as damage.
+
+    `tarfile` takes a damaged header, or an archive that stops between two members, for
+    the end of the archive and silently returns fewer reviews; here both are errors.
+    """
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        try:
+            return super().fromtarfile(archive)
+        except tarfile.EOFHeaderError:
+            raise  # a block of zeros: the archive's real end
+        except tarfile.HeaderError as err:
+            raise tarfile.ReadError(f"a damaged or missing member header ({err})") from None
+
+
 def _read_archive(path: Path) -> dict[str, str]:
-    print(f"Reading the reviews in {path} (first run only; the result is cached) ...")
+    _status(f"Reading the reviews in {path} (first run only; the result is cached) ...")
     reviews = {}
     try:
-        with tarfile.open(path, "r:*") as archive:
+        with tarfile.open(path, "r:*", tarinfo=_StrictTarInfo) as archive:
             for member in archive:
                 match = _REVIEW_PATH.search(member.name)
                 if match and member.isfile():
                     text = archive.extractfile(member).read().decode("utf-8", errors="replace")
                     reviews[match.group(0).lstrip("/")] = text
+            # Read on to the very end, so that gzip checks its CRC and length, and so
+            # that damage after the last review is noticed too.
+            while archive.fileobj.read(1 << 20):
+                pass
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
         raise UserError(
-            f"cannot read --data {str(path)!r} as a .tar.gz archive ({short_reason(err)}); "
-            "is it damaged or incomplete?"
+            f"--data {str(path)!r} is damaged or incomplete ({short_reason(err)}); "
+            "download it again."
         ) from None
     found = {name.rsplit("/", 1)[0] for name in reviews}
     missing = [f"{s}/{label}" for s in SPLITS for label in LABELS if f"{s}/{label}" not in found]
@@ -299,18 +329,18 @@ def _read_archive(path: Path) -> dict[str, str]:
     return reviews
 
 
+def _status(message: str) -> None:
+    """A line about the data's progress: on stderr, so stdout keeps the results."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def _encode_reviews(reviews: dict[str, str]) -> dict[str, np.ndarray]:
     """Rank the words on the training reviews, then encode every review with `encode`."""
-    import keras
-
     names = sorted(reviews)  # a fixed order, whatever order the files were read in
     counts = {split: collections.Counter() for split in SPLITS}
-    print("Counting words:")
-    progress = keras.utils.Progbar(len(names), verbose=progress_verbosity(), unit_name="review")
-    for i, name in enumerate(names, start=1):
+    _status(f"Counting the words of {len(names):,} reviews ...")
+    for name in names:
         counts[name.split("/", 1)[0]].update(tokenize(reviews[name]))
-        if i % 2500 == 0 or i == len(names):
-            progress.update(i)
 
     # Most frequent first; ties alphabetically, so the ranking never depends on reading order.
     def by_frequency(counter: collections.Counter) -> list[str]:
@@ -322,25 +352,23 @@ def _encode_reviews(reviews: dict[str, str]) -> dict[str, np.ndarray]:
     words = by_frequency(counts["train"]) + by_frequency(test_only)
     word_index = {word: rank for rank, word in enumerate(words, start=1)}
 
-    print("Encoding:")
-    progress = keras.utils.Progbar(len(names), verbose=progress_verbosity(), unit_name="review")
-    arrays = {"words": np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8)}
+    _status("Encoding them ...")
+    arrays = {"words": _text_array(words)}
     rng = np.random.RandomState(SHUFFLE_SEED)
-    done = 0
     for split in SPLITS:
         split_names = [name for name in names if name.startswith(f"{split}/")]
-        sequences, labels = [], []
-        for i in rng.permutation(len(split_names)):
-            name = split_names[i]
-            sequences.append(encode(reviews[name], word_index))
-            labels.append(LABELS[name.split("/")[1]])
-            done += 1
-            if done % 2500 == 0 or done == len(names):
-                progress.update(done)
+        order = [split_names[i] for i in rng.permutation(len(split_names))]
+        sequences = [encode(reviews[name], word_index) for name in order]
         arrays[f"x_{split}"] = np.concatenate(sequences)
         arrays[f"{split}_ends"] = np.cumsum([len(s) for s in sequences])
-        arrays[f"y_{split}"] = np.array(labels, dtype=np.int64)
+        arrays[f"y_{split}"] = np.array([LABELS[n.split("/")[1]] for n in order], np.int64)
+        arrays[f"{split}_names"] = _text_array(order)
     return arrays
+
+
+def _text_array(lines: list[str]) -> np.ndarray:
+    """Strings as one array of UTF-8 bytes, one per line: compact in an .npz file."""
+    return np.frombuffer("\n".join(lines).encode("utf-8", errors="surrogatepass"), np.uint8)
 
 
 def _split(flat: np.ndarray, ends: np.ndarray, num_words: int | None) -> np.ndarray:
@@ -351,24 +379,47 @@ def _split(flat: np.ndarray, ends: np.ndarray, num_words: int | None) -> np.ndar
 
 
 def _read_cache(cache_file: Path) -> dict[str, np.ndarray] | None:
+    """The cached arrays, or None if there are none or they are damaged in any way."""
     try:
         with np.load(cache_file) as cached:
-            return {key: cached[key] for key in cached.files}
+            arrays = {key: cached[key] for key in cached.files}
+        _check_cache(arrays)
+        return arrays
     except FileNotFoundError:
         return None
     except Exception as err:  # a damaged cache file is rebuilt, never trusted
-        print(f"Ignoring the unreadable cache {cache_file} ({type(err).__name__}); rebuilding it.")
+        _status(f"Ignoring the damaged cache {cache_file} ({short_reason(err)}); rebuilding it.")
         return None
+
+
+def _check_cache(arrays: dict[str, np.ndarray]) -> None:
+    """Raise ValueError unless the arrays are what `_encode_reviews` writes."""
+    expected = {"words"} | {f"{k}_{s}" for s in SPLITS for k in ("x", "y")}
+    expected |= {f"{s}_{k}" for s in SPLITS for k in ("ends", "names")}
+    if set(arrays) != expected:
+        raise ValueError(f"arrays {sorted(set(arrays) ^ expected)} missing or unexpected")
+    words = bytes(arrays["words"]).decode("utf-8").split("\n")
+    for split in SPLITS:
+        x, ends, y = arrays[f"x_{split}"], arrays[f"{split}_ends"], arrays[f"y_{split}"]
+        names = bytes(arrays[f"{split}_names"]).decode("utf-8").split("\n")
+        if not (x.ndim == ends.ndim == y.ndim == 1 and len(ends) == len(y) == len(names) > 0):
+            raise ValueError(f"the {split} arrays do not match in length")
+        if not (np.issubdtype(x.dtype, np.integer) and np.issubdtype(ends.dtype, np.integer)):
+            raise ValueError(f"the {split} reviews are not integers")
+        if ends[-1] != len(x) or np.any(np.diff(ends) < 1) or ends[0] < 1:
+            raise ValueError(f"the {split} review boundaries are inconsistent")
+        if x.min() < 1 or x.max() > len(words) + INDEX_FROM or not np.isin(y, (0, 1)).all():
+            raise ValueError(f"the {split} reviews or labels are out of range")
 
 
 def _write_cache(cache_file: Path, arrays: dict[str, np.ndarray]) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(cache_file.parent)  # what a killed run left half-written
         with atomic_path(cache_file) as temporary:
             np.savez(temporary, **arrays)
     except OSError as err:
-        print(
+        _status(
             f"Could not cache the encoded reviews in {cache_file.parent} ({err.strerror}); "
-            "the next run will read the dataset again.",
-            file=sys.stderr,
+            "the next run will read the dataset again."
         )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+# .cnn.keras.tmp1234-k3j4h5.keras: hidden, the final name, the writing process's id.
+_TEMPORARY = re.compile(r"^\..+\.tmp(\d+)-[^.]+(\.[^.]+)?$")
 
 
 @contextmanager
@@ -15,10 +19,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     A rename within one folder is atomic: readers see the old file or the new one,
     never half of one. The temporary name keeps the suffix (.keras, .npz, .png) so
-    that libraries which check it accept it.
+    that libraries which check it accept it, and carries this process's id, so that
+    `remove_stale_temporaries` can tell a killed run's leftovers from a live run's.
     """
     path = Path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    fd, name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.tmp{os.getpid()}-", suffix=path.suffix
+    )
     os.close(fd)
     temporary = Path(name)
     try:
@@ -27,6 +34,36 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files of `atomic_path` whose process is gone (SIGKILL, power cut)."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match and entry.is_file() and not _process_alive(int(match.group(1))):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, but belongs to someone else
+        return True
+    return True
 
 
 def _default_file_mode() -> int:

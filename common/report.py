@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import keras
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
@@ -106,6 +105,7 @@ def save_history_plot(runs: list[TrainingRun], title: str, path: str | os.PathLi
 
 def library_versions() -> dict[str, str]:
     """The versions a result depends on, for the metrics file."""
+    import keras
     import tensorflow as tf
 
     return {

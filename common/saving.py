@@ -7,21 +7,25 @@ files together and the model works from any folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
-from common.cli import MODELS, UserError, short_reason
+from common.cli import MODELS, UserError
 from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
 from common.files import atomic_path
-from common.report import write_json
 
-ENCODING_FORMAT = "imdb-sentiment-encoding/1"
+if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
+    import keras
+
+# 2: the encoding file records the sha256 of the model file it belongs to.
+ENCODING_FORMAT = "imdb-sentiment-encoding/2"
 
 
 @dataclass
@@ -61,26 +65,40 @@ def save_model(
     maxlen: int,
     data_source: str,
 ) -> None:
-    """Save `model` (a .keras file) and its encoding file beside it, each atomically."""
-    with atomic_path(path) as temporary:
-        model.save(temporary)
+    """Save `model` (a .keras file) and its encoding file beside it, as a pair.
+
+    Both are written in full to temporary files first, then renamed into place: a full
+    disk or a crash leaves the previous pair as it was. The encoding file records the
+    sha256 of the model file, so that `load_model` refuses a pair that does not match.
+    """
+    path = Path(path)
     # Words ranked beyond the vocabulary are encoded as OOV whether known or not, so
     # the words inside it are all that encoding new text needs.
     kept = {word: rank for word, rank in word_index.items() if rank + INDEX_FROM < num_words}
     encoding = TextEncoding(kept, num_words=num_words, maxlen=maxlen)
     settings = {key: value for key, value in asdict(encoding).items() if key != "word_index"}
-    write_json(
-        encoding_path(path),
-        {
+    with atomic_path(path) as model_file, atomic_path(encoding_path(path)) as encoding_file:
+        model.save(model_file)
+        record = {
             "format": ENCODING_FORMAT,
+            "model_file": path.name,
+            "model_sha256": _sha256(model_file),
             **settings,
             "tokenizer": "common.data.tokenize: lowercase; <br /> and punctuation become "
             "spaces; apostrophes inside words stay",
             "data_source": data_source,
             "word_index": dict(sorted(kept.items(), key=lambda item: item[1])),
-        },
-    )
+        }
+        encoding_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"Saved {path} and {encoding_path(path)}")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def resolve_model_path(model: str, models_dir: str | os.PathLike[str]) -> Path:
@@ -97,17 +115,30 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
         command = MODELS.get(path.stem)
         hint = f"; train it first: python {' '.join(command)}" if command else ""
         raise UserError(f"there is no model at {str(path)!r}{hint}.")
-    encoding = _load_encoding(encoding_path(path), path)
+    encoding, digest = _load_encoding(encoding_path(path), path)
     try:
+        import keras
+
+        import common.ngrams  # noqa: F401 (registers NgramIds, which the n-gram models use)
+
         model = keras.models.load_model(path)
-    except Exception as err:  # Keras raises many kinds of errors for a damaged file
+    except OSError as err:
+        raise UserError(f"cannot read the model {str(path)!r}: {err.strerror or err}.") from None
+    except Exception:  # Keras raises many kinds of errors for a damaged file
         raise UserError(
-            f"cannot load the model {str(path)!r}; is it damaged? ({short_reason(err)})"
+            f"cannot load the model {str(path)!r}: it is damaged or not a Keras model file."
         ) from None
+    if digest != _sha256(path):
+        raise UserError(
+            f"{str(path)!r} and {str(encoding_path(path))!r} do not belong together: the "
+            "encoding file was saved with another model; copy the two files as a pair."
+        )
+    _check_model_fits(model, encoding, path)
     return model, encoding
 
 
-def _load_encoding(path: Path, model_path: Path) -> TextEncoding:
+def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
+    """The encoding in `path`, checked value by value, and the model sha256 it records."""
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -117,15 +148,65 @@ def _load_encoding(path: Path, model_path: Path) -> TextEncoding:
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"cannot read the encoding file {str(path)!r} ({err}).") from None
-    if not isinstance(saved, dict) or saved.get("format") != ENCODING_FORMAT:
+    if not isinstance(saved, dict) or not str(saved.get("format", "")).startswith(
+        "imdb-sentiment-encoding/"
+    ):
         raise UserError(f"{str(path)!r} is not an encoding file of this project.")
-    try:
-        encoding = TextEncoding(
-            **{key: saved[key] for key in TextEncoding.__dataclass_fields__ if key in saved}
+    if saved["format"] != ENCODING_FORMAT:
+        raise UserError(
+            f"{str(path)!r} was saved by another version of this project; train the model "
+            "again to save it in this version's format."
         )
-    except TypeError as err:
-        raise UserError(f"the encoding file {str(path)!r} is incomplete ({err}).") from None
+    problem = _encoding_problem(saved)
+    if problem:
+        raise UserError(f"the encoding file {str(path)!r} is damaged: {problem}.")
+    encoding = TextEncoding(**{key: saved[key] for key in TextEncoding.__dataclass_fields__})
     conventions = (encoding.start, encoding.oov, encoding.index_from, encoding.padding)
     if conventions + (encoding.truncating,) != (START, OOV, INDEX_FROM, PADDING, TRUNCATING):
         raise UserError(f"{str(path)!r} uses encoding conventions this code does not implement.")
-    return encoding
+    return encoding, saved["model_sha256"]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _encoding_problem(saved: dict) -> str | None:
+    """What is wrong with the values of an encoding file, or None."""
+    missing = [key for key in [*TextEncoding.__dataclass_fields__, "model_sha256"]
+               if key not in saved]  # fmt: skip
+    if missing:
+        return f"it has no {', '.join(missing)}"
+    num_words, maxlen, word_index = saved["num_words"], saved["maxlen"], saved["word_index"]
+    if not _is_int(num_words) or not INDEX_FROM < num_words <= 10_000_000:
+        return f"num_words must be a whole number above {INDEX_FROM}, not {num_words!r}"
+    if not _is_int(maxlen) or not 0 < maxlen <= 1_000_000:
+        return f"maxlen must be a whole number of at least 1, not {maxlen!r}"
+    if not isinstance(word_index, dict):
+        return f"word_index must map words to ranks, not be {type(word_index).__name__}"
+    for word, rank in word_index.items():
+        if not _is_int(rank) or not 1 <= rank < num_words - INDEX_FROM:
+            return (
+                f"the rank of {word!r} must be a whole number from 1 to "
+                f"{num_words - INDEX_FROM - 1}, not {rank!r}"
+            )
+    if not isinstance(saved["model_sha256"], str):
+        return "model_sha256 must be a string"
+    return None
+
+
+def _check_model_fits(model: keras.Model, encoding: TextEncoding, path: Path) -> None:
+    """The model must take `maxlen` token ids and know every id the encoding can give."""
+    shape = tuple(model.input_shape) if isinstance(model.input_shape, tuple) else None
+    if shape != (None, encoding.maxlen):
+        raise UserError(
+            f"the model {str(path)!r} takes inputs of shape {model.input_shape}, but its "
+            f"encoding file pads texts to {encoding.maxlen} tokens: they do not fit together."
+        )
+    try:  # the largest id the encoding can give, through the model once
+        model(np.full((1, encoding.maxlen), encoding.num_words - 1, dtype=np.int32))
+    except Exception:
+        raise UserError(
+            f"the model {str(path)!r} does not accept the word ids its encoding file gives "
+            f"(up to {encoding.num_words - 1}): they do not fit together."
+        ) from None

@@ -1,6 +1,7 @@
 """Where the time and memory of a run go, per phase and per epoch.
 
-Depends on Keras only, so the benchmark can time the tutorial's plain script with it too.
+Depends on nothing of this project, so the benchmark can time the tutorial's plain script
+with it too; Keras is imported only when `EpochTimer` is first asked for.
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-
-import keras
 
 
 def _seconds_since_process_start() -> float | None:
@@ -52,15 +51,28 @@ class PhaseClock:
         return self.seconds[phase]
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Records how long each training epoch takes (validation included)."""
+def _epoch_timer_class() -> type:
+    import keras
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
+    class EpochTimer(keras.callbacks.Callback):
+        """Records how long each training epoch takes (validation included)."""
 
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
+        def __init__(self) -> None:
+            super().__init__()
+            self.seconds: list[float] = []
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(round(time.perf_counter() - self._start, 3))
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            self.seconds.append(round(time.perf_counter() - self._start, 3))
+
+    return EpochTimer
+
+
+def __getattr__(name: str) -> type:
+    """`EpochTimer` subclasses a Keras class: it is defined when first asked for."""
+    if name == "EpochTimer":
+        globals()[name] = _epoch_timer_class()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import tarfile
 from pathlib import Path
 
 import keras
@@ -147,9 +148,20 @@ def test_a_changed_archive_is_read_again_not_served_from_a_stale_cache(
 def test_a_changed_folder_is_read_again(small: Path, tmp_path: Path) -> None:
     assert load(small, tmp_path).word_index["zzz"] == 6
     review = small / "test" / "neg" / "0_2.txt"
-    review.write_text("Bad ending; yyy yyy", "utf-8")
-    os.utime(review, ns=(1, 1))  # a different time, whatever the clock's resolution
+    before = review.stat()
+    review.write_text("Bad ending; yyy", "utf-8")  # as many bytes as "Bad ending; zzz"
+    os.utime(review, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same time
     assert "yyy" in load(small, tmp_path).word_index
+
+
+def test_folders_with_equal_names_sizes_and_times_get_their_own_caches(tmp_path: Path) -> None:
+    first = write_dataset(tmp_path / "a", REVIEWS)
+    second = write_dataset(tmp_path / "b", {**REVIEWS, "test/neg": ["Bad ending; yyy"]})
+    for folder in (first, second):
+        for file in folder.rglob("*.txt"):
+            os.utime(file, ns=(1, 1))
+    assert "zzz" in load(first, tmp_path).word_index
+    assert "yyy" in load(second, tmp_path).word_index
 
 
 def test_a_damaged_cache_file_is_rebuilt(
@@ -159,7 +171,35 @@ def test_a_damaged_cache_file_is_rebuilt(
     (cache_file,) = (tmp_path / "cache").glob("imdb_local_*.npz")
     cache_file.write_bytes(b"not a numpy file")
     assert load(small, tmp_path).word_index == expected
-    assert "rebuilding" in capsys.readouterr().out
+    assert "rebuilding" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda arrays: arrays.pop("y_test"),
+        lambda arrays: arrays.update(words=np.frombuffer(b"bad\xff\xfeword", np.uint8)),
+        lambda arrays: arrays.update(y_train=arrays["y_train"][:-1]),
+        lambda arrays: arrays.update(test_ends=arrays["test_ends"][:-1]),
+        lambda arrays: arrays.update(x_train=arrays["x_train"] + 1000),
+    ],
+    ids=["a-missing-array", "words-not-utf8", "short-labels", "short-boundaries", "ids-too-big"],
+)
+def test_a_valid_cache_file_with_bad_contents_is_rebuilt(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage
+) -> None:
+    expected = load(small, tmp_path)
+    (cache_file,) = (tmp_path / "cache").glob("imdb_local_*.npz")
+    with np.load(cache_file) as cached:
+        arrays = {key: cached[key] for key in cached.files}
+    damage(arrays)
+    np.savez(cache_file, **arrays)
+    again = load(small, tmp_path)
+    assert "rebuilding" in capsys.readouterr().err
+    assert again.word_index == expected.word_index
+    assert all(np.array_equal(a, b) for a, b in zip(again.x_train, expected.x_train, strict=True))
+    with np.load(cache_file) as cached:  # and the rebuilt cache is whole again
+        assert len(cached["y_train"]) == len(expected.y_train)
 
 
 def test_encode_is_the_encoder_of_the_training_data(small: Path, tmp_path: Path) -> None:
@@ -185,11 +225,28 @@ def test_decode_drops_padding_and_marks_unknown_words(small: Path, tmp_path: Pat
             "no train/neg, train/pos, test/neg, test/pos folders",
         ),
         (lambda p: _without(write_dataset(p / "d", REVIEWS), "test/neg"), "no test/neg folder"),
-        (lambda p: _write(p / "x.tar.gz", b"this is not an archive"), "as a .tar.gz archive"),
-        (lambda p: _truncated_archive(p), "as a .tar.gz archive"),
+        (lambda p: _write(p / "x.tar.gz", b"this is not an archive"), "damaged or incomplete"),
+        (lambda p: _truncated_archive(p), "damaged or incomplete"),
         (lambda p: _write(p / "x.tar.gz", gzip.compress(b"\0" * 10240)), "no reviews in"),
+        (lambda p: _flipped_near_the_end(p), "damaged or incomplete"),
+        (lambda p: _tar_cut_between_members(p), "damaged or incomplete"),
+        (lambda p: _tar_with_a_damaged_header(p), "damaged or incomplete"),
+        (lambda p: _fifo(p), "neither a regular file nor a folder"),
+        (lambda p: Path("/dev/zero"), "neither a regular file nor a folder"),
     ],
-    ids=["missing", "no-folders", "no-test-neg", "not-an-archive", "truncated", "empty-archive"],
+    ids=[
+        "missing",
+        "no-folders",
+        "no-test-neg",
+        "not-an-archive",
+        "truncated",
+        "empty-archive",
+        "flipped-byte",
+        "tar-cut-between-members",
+        "damaged-header",
+        "fifo",
+        "dev-zero",
+    ],  # fmt: skip
 )
 def test_bad_data_paths_give_one_clear_sentence(tmp_path: Path, make, message: str) -> None:
     with pytest.raises(common.UserError, match=message) as caught:
@@ -213,6 +270,42 @@ def _without(folder: Path, part: str) -> Path:
 def _truncated_archive(tmp_path: Path) -> Path:
     archive = write_archive(write_dataset(tmp_path / "d", REVIEWS), tmp_path / "full.tar.gz")
     return _write(tmp_path / "x.tar.gz", archive.read_bytes()[: archive.stat().st_size // 2])
+
+
+def _flipped_near_the_end(tmp_path: Path) -> Path:
+    """One byte flipped at 99.9% of the archive: gzip's CRC no longer matches."""
+    content = bytearray(write_archive(write_dataset(tmp_path / "d", REVIEWS), tmp_path / "f.tgz")
+                        .read_bytes())  # fmt: skip
+    content[int(len(content) * 0.999)] ^= 0xFF
+    return _write(tmp_path / "x.tar.gz", bytes(content))
+
+
+def _plain_tar(tmp_path: Path) -> tuple[bytes, list[tarfile.TarInfo]]:
+    folder = write_dataset(tmp_path / "d", REVIEWS)
+    with tarfile.open(tmp_path / "plain.tar", "w") as archive:
+        archive.add(folder, arcname="aclImdb")
+    with tarfile.open(tmp_path / "plain.tar") as archive:
+        members = archive.getmembers()
+    return (tmp_path / "plain.tar").read_bytes(), members
+
+
+def _tar_cut_between_members(tmp_path: Path) -> Path:
+    """A plain .tar that stops right before a member's header: it looks like a shorter one."""
+    content, members = _plain_tar(tmp_path)
+    return _write(tmp_path / "x.tar", content[: members[-3].offset])
+
+
+def _tar_with_a_damaged_header(tmp_path: Path) -> Path:
+    """A member header in the middle with a wrong checksum."""
+    content = bytearray(_plain_tar(tmp_path)[0])
+    offset = _plain_tar(tmp_path)[1][-3].offset
+    content[offset : offset + 4] = b"XXXX"
+    return _write(tmp_path / "x.tar", bytes(content))
+
+
+def _fifo(tmp_path: Path) -> Path:
+    os.mkfifo(tmp_path / "fifo")
+    return tmp_path / "fifo"
 
 
 # --- The keras.datasets source, with the download replaced by a small fake ------------

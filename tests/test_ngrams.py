@@ -125,8 +125,8 @@ def test_new_models_end_to_end(run_script, tmp_path: Path, tiny_folder: Path, sc
     accuracy = printed_accuracy(result.stdout)
     if name == "bow":
         assert accuracy >= 90.0  # praise and blame words tell the tiny reviews apart
-    assert files_in(out) == [f"{name}{suffix}" for suffix in
-                             (".keras", "_encoding.json", "_history.png", "_metrics.json")]  # fmt: skip
+    suffixes = (".keras", "_encoding.json", "_history.png", "_metrics.json")
+    assert files_in(out) == [f"{name}{suffix}" for suffix in suffixes]
     assert (out / f"{name}_history.png").read_bytes().startswith(PNG_MAGIC)
     metrics = json.loads((out / f"{name}_metrics.json").read_text())
     assert metrics["model"] == name
@@ -136,4 +136,3 @@ def test_new_models_end_to_end(run_script, tmp_path: Path, tiny_folder: Path, sc
     scored = run_script("predict.py", "--models-dir", out, "--model", name, "great film")
     assert scored.returncode == 0, scored.stderr[-3000:]
     assert scored.stdout.split()[1] in ("positive", "negative")
-
