@@ -97,6 +97,9 @@ def train(
 
     model = build_ensemble(bow, cnn)
     model.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    # Nothing more is trained, but Keras saves an optimizer's state with a compiled
+    # model: build it, so that loading the saved model finds the state it expects.
+    model.optimizer.build(model.trainable_variables)
     # The test set is evaluated once, after training.
     test_loss, test_accuracy = model.evaluate(
         data.x_test, data.y_test, batch_size=args.batch_size, verbose=0
