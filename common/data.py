@@ -214,6 +214,7 @@ def _load_local(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_file = cache / f"imdb_local_{key[:20]}.npz"
 
+    remove_stale_temporaries(cache)  # what a killed run left half-written
     arrays = _read_cache(cache_file)
     if arrays is None:
         if reviews is None:
@@ -415,7 +416,6 @@ def _check_cache(arrays: dict[str, np.ndarray]) -> None:
 def _write_cache(cache_file: Path, arrays: dict[str, np.ndarray]) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(cache_file.parent)  # what a killed run left half-written
         with atomic_path(cache_file) as temporary:
             np.savez(temporary, **arrays)
     except OSError as err:

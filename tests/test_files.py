@@ -40,3 +40,25 @@ def test_an_error_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
         raise OSError("disk full")
     assert path.read_bytes() == b"the old model"
     assert [p.name for p in tmp_path.iterdir()] == ["cnn.keras"]
+
+
+def test_only_the_temporary_files_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    dead = tmp_path / ".cnn.keras.tmp999999999-k3j4.keras"  # no process has this id
+    alive = tmp_path / f".cnn.keras.tmp{os.getpid()}-a1b2.keras"  # this one is writing it
+    other = tmp_path / ".notes.txt"  # not a temporary file of this project
+    for path in (dead, alive, other):
+        path.write_bytes(b"...")
+    assert common.files.remove_stale_temporaries(tmp_path) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])
+
+
+def test_loading_the_data_cleans_the_cache_folder(tmp_path: Path) -> None:
+    from conftest import learnable_reviews, write_dataset
+
+    folder = write_dataset(tmp_path / "data", learnable_reviews(per_folder=2))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    leftover = cache / ".imdb_local_0123.npz.tmp999999999-x1y2.npz"  # a killed run's
+    leftover.write_bytes(b"half a cache")
+    common.load_imdb(folder, cache_dir=cache)
+    assert not leftover.exists()

@@ -102,8 +102,8 @@ def test_a_killed_runs_temporary_files_are_cleaned_up(run_script, trained, tmp_p
 
 
 def test_sigterm_stops_a_run_like_ctrl_c(tmp_path: Path, tiny_folder: Path) -> None:
-    command = [sys.executable, str(ROOT / "train_lstm.py"), "--data", str(tiny_folder),
-               "--output-dir", str(tmp_path / "out"), "--epochs", "50"]  # fmt: skip
+    command = [sys.executable, str(ROOT / "train_mlp.py"), "--data", str(tiny_folder),
+               "--output-dir", str(tmp_path / "out"), "--epochs", "10000"]  # fmt: skip
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env, cwd=ROOT)  # fmt: skip
