@@ -35,6 +35,8 @@ def read_texts(args: argparse.Namespace) -> list[tuple[str, str]]:
         return [(f"text {i}", text) for i, text in enumerate(args.texts, start=1)]
     if args.file is not None:
         name = args.file
+        if Path(name).exists() and not Path(name).is_file():  # a FIFO or a device: endless
+            raise common.UserError(f"--file {name!r} is not a regular file.")
         try:
             raw = Path(name).read_bytes()
         except OSError as err:

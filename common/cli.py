@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from common.files import remove_stale_temporaries
+
 DEFAULT_SEED = 7  # the tutorial's seed
 MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
 DEFAULT_OUTPUT_DIR = "outputs"
@@ -171,7 +173,7 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
 class _TrainingParser(argparse.ArgumentParser):
     """Sends a dry run's files to their own folder, so they never replace real results."""
 
-    def parse_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201 (argparse's own)
+    def parse_args(self, args=None, namespace=None):  # argparse's own signature
         parsed = super().parse_args(args, namespace)
         if parsed.dry_run:
             parsed.output_dir = str(Path(parsed.output_dir) / DRY_RUN_DIR)
@@ -263,8 +265,6 @@ def prepare_output_dir(path: str | os.PathLike[str]) -> Path:
         raise UserError(f"cannot write to the output folder {str(folder)!r}: {reason}.") from None
     if not existed:
         _CREATED_FOLDERS.append((missing, folder))
-    from common.files import remove_stale_temporaries
-
     remove_stale_temporaries(folder)
     return folder
 

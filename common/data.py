@@ -204,7 +204,7 @@ def _load_local(
     if path.is_dir():
         # A folder is keyed by its reviews' names and bytes: reading 50,000 small files
         # takes a second or two, and no edit can then be served a stale cache.
-        reviews = _read_folder(_dataset_folder(path))
+        reviews = _check_every_part(_read_folder(_dataset_folder(path)), path)
         content = _reviews_digest(reviews)
     else:
         content = _file_digest(path)
@@ -320,6 +320,11 @@ def _read_archive(path: Path) -> dict[str, str]:
             f"--data {str(path)!r} is damaged or incomplete ({short_reason(err)}); "
             "download it again."
         ) from None
+    return _check_every_part(reviews, path)
+
+
+def _check_every_part(reviews: dict[str, str], path: Path) -> dict[str, str]:
+    """`reviews`, if train/pos, train/neg, test/pos and test/neg each hold one at least."""
     found = {name.rsplit("/", 1)[0] for name in reviews}
     missing = [f"{s}/{label}" for s in SPLITS for label in LABELS if f"{s}/{label}" not in found]
     if missing:

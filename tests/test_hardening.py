@@ -160,6 +160,12 @@ def test_predict_into_a_pipe_that_closes_early(trained: Path, tmp_path: Path) ->
     assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("path", ["/dev/zero", "/tmp"], ids=["device", "folder"])
+def test_predict_refuses_a_file_that_is_not_a_regular_file(run_script, trained, path) -> None:
+    result = run_script("predict.py", "--model", trained / "mlp.keras", "--file", path)
+    assert_one_sentence_error(result, "is not a regular file")
+
+
 def test_predict_with_standard_input_closed(trained: Path) -> None:
     command = f"{sys.executable} predict.py --model {trained / 'mlp.keras'} <&-"
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
