@@ -34,6 +34,34 @@ def copy_model(trained: Path, folder: Path) -> Path:
 
 # --- Flags ---------------------------------------------------------------------------------
 
+SCRIPTS = ["train_mlp.py", "train_cnn.py", "train_deep_cnn.py", "train_lstm.py", "train_bow.py",
+           "train_ensemble.py", "explore_dataset.py", "predict.py", "analyze_model.py",
+           "compare_models.py"]  # fmt: skip
+# Runs a script's main block with some arguments, then says whether TensorFlow was imported.
+PROBE = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit:
+    pass
+print("tensorflow imported:", "tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_and_bad_paths_never_load_tensorflow(script: str, tmp_path: Path) -> None:
+    for args in (["--help"], ["--data", str(tmp_path / "nowhere"), "--model", "x.keras"]):
+        if script == "predict.py" and "--data" in args:
+            args = ["--model", str(tmp_path / "x.keras"), "good film"]
+        if script == "compare_models.py" and "--data" in args:
+            args = ["--output-dir", str(tmp_path)]
+        if script.startswith(("train_", "explore")) and "--model" in args:
+            args = args[:2]
+        result = subprocess.run([sys.executable, "-c", PROBE, script, *args], cwd=ROOT,
+                                capture_output=True, text=True)  # fmt: skip
+        assert "tensorflow imported: False" in result.stdout, (args, result.stderr[-2000:])
+
 
 @pytest.mark.parametrize("flags", [["--seed", "-1"], ["--seeds", "7,1099511627776"]])
 def test_seeds_outside_numpys_range_are_refused_at_once(run_script, tmp_path, flags) -> None:

@@ -180,8 +180,10 @@ def test_analyze_model_reports_short_text_accuracy_and_mistakes(
     assert whole and short, result.stdout
     metrics = json.loads((trained / "cnn_metrics.json").read_text())
     assert float(whole.group(1)) == pytest.approx(metrics["test_accuracy"] * 100, abs=0.01)
-    mistakes = re.findall(r"^\d\. P\(positive\) = (\d\.\d{4}), but the review is (\w+)",
+    mistakes = re.findall(r"^\d\. P\(positive\) = (\d\.\d{4}), but the review is (\w+) "
+                          r"\(\d+ words, aclImdb/test/(?:pos|neg)/\d+_\d+\.txt\):",
                           result.stdout, flags=re.MULTILINE)  # fmt: skip
+    assert len(mistakes) == len(re.findall(r"^\d\. P\(positive\)", result.stdout, re.MULTILINE))
     assert len(mistakes) <= 3
     for probability, truth in mistakes:
         assert (float(probability) >= 0.5) == (truth == "negative")

@@ -155,6 +155,7 @@ def test_several_seeds_report_each_figure_and_their_mean_and_deviation(
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.rstrip().splitlines()
     seeds = dict(re.findall(r"^Seed (\d+): accuracy (\d+\.\d\d)%$", result.stdout, re.MULTILINE))
+    assert "=== Seed 8 (2 of 3)" in result.stdout  # each seed's training under a heading
     assert list(seeds) == ["7", "8", "9"]
     summary = re.match(
         r"^Accuracy: (\d+\.\d\d)% ± (\d+\.\d\d)% \(mean ± standard deviation over 3 seeds\)$",
