@@ -196,3 +196,63 @@ def test_analyze_model_refuses_data_from_another_vocabulary(
                                      for k, v in learnable_reviews(seed=1).items()})  # fmt: skip
     result = run_script("analyze_model.py", "--model", trained / "cnn.keras", "--data", other)
     assert_one_sentence_error(result, "another vocabulary")
+
+
+# --- predict.py --explain ---------------------------------------------------------------------
+
+
+def test_explanations_are_exact_for_a_linear_model() -> None:
+    """For a logistic regression on words, replacing a word by padding removes exactly that
+    word's term (ratio x weight) from the log-odds; a word said twice is still present."""
+    import predict
+    import train_bow
+
+    rng = np.random.default_rng(0)
+    encoding = common.TextEncoding(ENCODING.word_index, num_words=common.NUM_WORDS, maxlen=500)
+    ratios = rng.normal(size=common.NUM_WORDS).astype(np.float32)
+    ratios[0], ratios[common.START] = 0.0, 1.0
+    model = train_bow.build_model(np.zeros(0, np.int32), ratios, num_reviews=100)
+    weights = rng.normal(size=(common.NUM_WORDS, 1)).astype(np.float32)
+    model.get_layer("weights").set_weights([weights])
+    text = "the film was good, not bad: good"
+
+    (explained,) = predict.word_contributions(model, encoding, [text])
+    assert [word for word, _ in explained] == common.tokenize(text)
+    p = float(model.predict(encoding.encode_texts([text]), verbose=0)[0, 0])
+    logit = np.log(p / (1 - p))
+    tokens = common.encode(text, encoding.word_index).tolist()  # unknown words are all OOV
+    for word, contribution in explained:
+        token = common.encode(word, encoding.word_index)[1]
+        if tokens.count(token) > 1:  # "good" twice; "was" and "not", both unknown
+            assert contribution == pytest.approx(0.0, abs=1e-6), word  # presence, not counts
+        else:
+            without = 1 / (1 + np.exp(-(logit - ratios[token] * weights[token, 0])))
+            assert contribution == pytest.approx(p - without, abs=1e-5), word
+
+
+def test_explain_in_text_json_and_html(run_script, trained: Path, tmp_path: Path) -> None:
+    page = tmp_path / "page" / "explained.html"
+    args = ["--model", trained / "cnn.keras", "--explain", "--format", "json"]
+    result = run_script("predict.py", *args, "--html", page, *TEXTS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    for record, text in zip(records, TEXTS, strict=True):
+        assert [word for word, _ in record["words"]] == common.tokenize(text)
+        assert all(isinstance(value, float) for _, value in record["words"])
+    content = page.read_text(encoding="utf-8")
+    assert content.startswith("<!doctype html>") and content.count("<p><b>") == len(TEXTS)
+
+
+def test_explanations_in_a_terminal_and_elsewhere() -> None:
+    import predict
+
+    explained = [("not", -0.04), ("bad", -0.13), ("at", 0.004), ("all", None)]
+    assert predict.annotated(explained, colour=False) == "not[-0.04] bad[-0.13] at all"
+    coloured = predict.annotated(explained, colour=True)
+    assert "\033[31mnot[-0.04]\033[0m" in coloured  # red: towards negative
+    assert "\033[31;1mbad[-0.13]\033[0m" in coloured  # and bold from 0.1
+
+
+def test_html_needs_explain(run_script, trained: Path, tmp_path: Path) -> None:
+    result = run_script("predict.py", "--html", tmp_path / "x.html", "good film")
+    assert_one_sentence_error(result, "--html saves the explanations: add --explain")
