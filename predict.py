@@ -112,21 +112,19 @@ def word_contributions(model, encoding: common.TextEncoding, texts: list[str]) -
     Returns, per text, (word, contribution) pairs in the text's order; a word that was cut
     off (a text longer than `maxlen` loses its beginning, as in training) gets None.
     """
+    words = [common.tokenize(text) for text in texts]
     rows, owners = [], []  # every variant of every text, and which text and word it is
-    for t, text in enumerate(texts):
-        x = encoding.encode_texts([text])[0]
-        words = common.tokenize(text)
+    for t, x in enumerate(encoding.encode_texts(texts)):
         rows.append(x)
         owners.append((t, None))
-        first = encoding.maxlen - len(words)  # where word 0 is, after the start token
-        for i in range(len(words)):
-            if first + i >= 0:  # else cut off
-                variant = x.copy()
-                variant[first + i] = 0
-                rows.append(variant)
-                owners.append((t, i))
+        first = encoding.maxlen - len(words[t])  # where word 0 is, after the start token
+        for i in range(max(0, -first), len(words[t])):  # the words cut off stay None
+            variant = x.copy()
+            variant[first + i] = 0
+            rows.append(variant)
+            owners.append((t, i))
     probabilities = model.predict(np.stack(rows), batch_size=BATCH_SIZE, verbose=0)[:, 0]
-    result = [[[word, None] for word in common.tokenize(text)] for text in texts]
+    result = [[[word, None] for word in text_words] for text_words in words]
     whole = {}
     for (t, i), probability in zip(owners, probabilities, strict=True):
         if i is None:

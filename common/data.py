@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import UserError, short_reason
-from common.files import atomic_path, remove_stale_temporaries
+from common.files import atomic_path, file_sha256, remove_stale_temporaries
 
 NUM_WORDS = 5000  # keep the 5,000 most frequent words
 MAXLEN = 500  # pad or cut every review to 500 tokens
@@ -251,14 +251,10 @@ def _dataset_folder(path: Path) -> Path:
 
 def _file_digest(path: Path) -> str:
     """The sha256 of an archive's bytes."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
+        return file_sha256(path)
     except OSError as err:
         raise UserError(f"cannot read --data {str(path)!r}: {err.strerror or err}.") from None
-    return digest.hexdigest()
 
 
 def _reviews_digest(reviews: dict[str, str]) -> str:

@@ -7,7 +7,6 @@ files together and the model works from any folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ import numpy as np
 
 from common.cli import MODELS, UserError
 from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
-from common.files import atomic_path
+from common.files import atomic_path, file_sha256
 
 if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
     import keras
@@ -82,7 +81,7 @@ def save_model(
         record = {
             "format": ENCODING_FORMAT,
             "model_file": path.name,
-            "model_sha256": _sha256(model_file),
+            "model_sha256": file_sha256(model_file),
             **settings,
             "tokenizer": "common.data.tokenize: lowercase; <br /> and punctuation become "
             "spaces; apostrophes inside words stay",
@@ -91,14 +90,6 @@ def save_model(
         }
         encoding_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"Saved {path} and {encoding_path(path)}")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def resolve_model_path(model: str, models_dir: str | os.PathLike[str]) -> Path:
@@ -128,7 +119,7 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
         raise UserError(
             f"cannot load the model {str(path)!r}: it is damaged or not a Keras model file."
         ) from None
-    if digest != _sha256(path):
+    if digest != file_sha256(path):
         raise UserError(
             f"{str(path)!r} and {str(encoding_path(path))!r} do not belong together: the "
             "encoding file was saved with another model; copy the two files as a pair."

@@ -256,3 +256,16 @@ def test_explanations_in_a_terminal_and_elsewhere() -> None:
 def test_html_needs_explain(run_script, trained: Path, tmp_path: Path) -> None:
     result = run_script("predict.py", "--html", tmp_path / "x.html", "good film")
     assert_one_sentence_error(result, "--html saves the explanations: add --explain")
+
+
+def test_words_cut_off_by_maxlen_get_no_contribution() -> None:
+    import predict
+
+    encoding = common.TextEncoding(ENCODING.word_index, num_words=8, maxlen=4)
+    model = keras.Sequential([keras.Input(shape=(4,), dtype="int32"), keras.layers.Embedding(8, 2),
+                              keras.layers.GlobalAveragePooling1D(),
+                              keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
+    (explained,) = predict.word_contributions(model, encoding, ["the a film good bad"])
+    # 4 tokens kept: the last 4 words; the start token and "the" were cut, as in training.
+    assert [word for word, _ in explained] == ["the", "a", "film", "good", "bad"]
+    assert explained[0][1] is None and all(value is not None for _, value in explained[1:])
