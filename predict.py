@@ -159,7 +159,7 @@ def html_page(records: list[dict]) -> str:
         spans = []
         for word, value in record["words"]:
             value = value or 0.0
-            alpha = min(abs(value) / largest, 1.0)
+            alpha = 0.7 * min(abs(value) / largest, 1.0)  # at most 0.7: the word stays legible
             rgb = "0, 150, 60" if value > 0 else "215, 40, 40"
             spans.append(
                 f'<span title="{value:+.4f}" style="background: rgba({rgb}, {alpha:.2f})">'
