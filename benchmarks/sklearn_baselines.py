@@ -13,8 +13,6 @@ scikit-learn is a benchmark-only dependency: pip install -r requirements-bench.t
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -106,16 +104,7 @@ def format_results(results: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--data",
-        default=os.environ.get("IMDB_DATA"),
-        required=not os.environ.get("IMDB_DATA"),
-        help="the Stanford IMDB archive or folder (default: $IMDB_DATA)",
-    )
-    args = parser.parse_args()
+    args = common.data_parser(__doc__, writes=False).parse_args()
     try:
         import sklearn  # noqa: F401
     except ImportError:

@@ -70,7 +70,7 @@ class NgramIds(keras.layers.Layer):
     def call(self, tokens):
         ops = keras.ops
         tokens = ops.cast(tokens, "int32")
-        ids = ops.where(tokens > 0, tokens, 0)  # a word is its own id; padding is nothing
+        ids = tokens  # a word is its own id; padding is 0, the id of nothing
         if self.num_pairs:
             left, right = tokens[:, :-1], tokens[:, 1:]
             keys = left * self.num_words + right
