@@ -53,11 +53,32 @@ LABELS = {"neg": 0, "pos": 1}
 SHUFFLE_SEED = 113  # the order keras.datasets.imdb uses; fixed so every run sees the same order
 
 # Bump when tokenizing or encoding changes, so that no stale cache is served.
-_ENCODING_VERSION = "2"  # 2: the review file names are cached too
+_ENCODING_VERSION = "3"  # 2: the review file names are cached too; 3: tokenize by code point ranges
 _EXPECTED_LAYOUT = "expected aclImdb/train/{pos,neg} and aclImdb/test/{pos,neg}"
 _REVIEW_PATH = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
-_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters and digits; in-word apostrophes stay
+
+# The tokenizer, defined by explicit code point ranges rather than by Python's `\w` and
+# `str.lower`, whose Unicode tables differ from TensorFlow's: common/export.py builds
+# the same steps from these constants in TensorFlow ops, so that an exported model
+# turns any text into exactly the ids `encode` gives (tests/test_export.py checks it).
+LINE_BREAK = r"<[bB][rR][\t\n\x0b\x0c\r ]*/?>"  # <br>, <br/>, <BR />: read in both re and RE2
+# Capitals that are lowercased (+32): A-Z, and À-Þ of Latin-1 except ×.
+UPPERCASE = ((0x41, 0x5A), (0xC0, 0xD6), (0xD8, 0xDE))
+# Word characters: ASCII digits and letters; the letters and numbers of Latin-1 (é, ñ,
+# ø, ß, ½, ², ...: what str.isalnum accepts there); the letters of Latin Extended-A and -B
+# (ł, ś, ő, ...). Anything else (punctuation, symbols, emoji, other scripts) separates
+# words: the vocabulary is English. Capitals beyond Latin-1 (Ł, Ś) keep their case.
+WORD_CHARACTERS = (
+    (0x30, 0x39), (0x61, 0x7A),  # 0-9, a-z (A-Z are lowercased before)
+    (0xAA, 0xAA), (0xB2, 0xB3), (0xB5, 0xB5), (0xB9, 0xBA), (0xBC, 0xBE),  # ª ² ³ µ ¹ º ¼ ½ ¾
+    (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0x24F),  # À-Ö, Ø-ö, ø-ɏ
+)  # fmt: skip
+TYPOGRAPHIC_APOSTROPHE = "\u2019"  # read as a plain apostrophe
+
+_LINE_BREAK = re.compile(LINE_BREAK)
+_LOWERCASE = {c: c + 32 for first, last in UPPERCASE for c in range(first, last + 1)}
+_LETTER = "".join(f"\\u{first:04x}-\\u{last:04x}" for first, last in WORD_CHARACTERS)
+_WORD = re.compile(f"[{_LETTER}]+(?:'[{_LETTER}]+)*")  # apostrophes inside a word stay
 
 
 @dataclasses.dataclass
@@ -95,9 +116,14 @@ def tokenize(text: str) -> list[str]:
     """Split a review into lowercase words.
 
     `<br />` tags and punctuation become spaces; an apostrophe inside a word stays
-    ("don't", "director's"), typographic apostrophes become plain ones.
+    ("don't", "director's"), typographic apostrophes become plain ones. What is a
+    letter, and which capitals are lowercased, is spelled out in WORD_CHARACTERS and
+    UPPERCASE above, so that TensorFlow can do exactly the same (common/export.py).
     """
-    text = _LINE_BREAK.sub(" ", text.lower()).replace("\u2019", "'")
+    text = _LINE_BREAK.sub(" ", text)
+    # On ASCII, str.lower is the same and much faster than the translation table.
+    text = text.lower() if text.isascii() else text.translate(_LOWERCASE)
+    text = text.replace(TYPOGRAPHIC_APOSTROPHE, "'")
     return _WORD.findall(text)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,7 +48,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files of `atomic_path` whose process is gone (SIGKILL, power cut)."""
+    """Delete the temporary files (and folders) of processes that are gone (SIGKILL, power cut)."""
     removed = []
     try:
         entries = list(os.scandir(folder))
@@ -55,9 +56,12 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
         return removed
     for entry in entries:
         match = _TEMPORARY.match(entry.name)
-        if match and entry.is_file() and not _process_alive(int(match.group(1))):
+        if match and not _process_alive(int(match.group(1))):
             try:
-                os.unlink(entry.path)
+                if entry.is_dir(follow_symlinks=False):  # an unfinished SavedModel export
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
                 removed.append(Path(entry.path))
             except OSError:
                 pass

@@ -63,8 +63,8 @@ def save_model(
     num_words: int,
     maxlen: int,
     data_source: str,
-) -> None:
-    """Save `model` (a .keras file) and its encoding file beside it, as a pair.
+) -> TextEncoding:
+    """Save `model` (a .keras file) and its encoding file beside it, as a pair; return the encoding.
 
     Both are written in full to temporary files first, then renamed into place: a full
     disk or a crash leaves the previous pair as it was. The encoding file records the
@@ -90,6 +90,7 @@ def save_model(
         }
         encoding_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"Saved {path} and {encoding_path(path)}")
+    return encoding
 
 
 def resolve_model_path(model: str, models_dir: str | os.PathLike[str]) -> Path:

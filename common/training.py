@@ -11,6 +11,7 @@ import numpy as np
 
 from common.cli import UserError
 from common.data import Imdb, fit_size, load_imdb
+from common.export import export_path, export_text_model
 from common.report import TrainingRun, accuracy_summary, save_training_report
 from common.saving import save_model
 from common.timing import PhaseClock
@@ -49,15 +50,16 @@ def finish_training(
     clock: PhaseClock,
     output_dir: Path,
 ) -> keras.Model:
-    """Save the first seed's model, the plot and the metrics; print the accuracy last.
+    """Save the first seed's model, its export, the plot and the metrics; print the accuracy last.
 
     The model is saved with the word index and settings that predict.py needs to encode
-    new text exactly as the training reviews were encoded. Returns that model.
+    new text exactly as the training reviews were encoded, and exported as a SavedModel
+    that takes raw text (common/export.py). Returns that model.
     """
     model = trained[0][0]
     runs = [run for _, run in trained]
     try:
-        save_model(
+        encoding = save_model(
             model,
             output_dir / f"{name}.keras",
             data.word_index,
@@ -65,6 +67,10 @@ def finish_training(
             maxlen=data.maxlen,
             data_source=data.source,
         )
+        # The same model with the tokenizer inside, for programs without this repository.
+        export = export_path(output_dir / f"{name}.keras")
+        export_text_model(model, encoding, export)
+        print(f"Exported {export}/ (takes raw text; needs only TensorFlow: see the README)")
         save_training_report(
             output_dir,
             name,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-from conftest import learnable_reviews, write_dataset
+from conftest import ROOT, learnable_reviews, write_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_scripts import assert_one_sentence_error
@@ -62,6 +65,36 @@ def test_a_copied_model_works_from_any_folder(run_script, trained: Path, tmp_pat
     there = run_script("predict.py", "--model", copied, "--format", "json", *TEXTS)
     assert there.returncode == 0, there.stderr[-3000:]
     assert json_probabilities(there.stdout) == json_probabilities(here.stdout)
+
+
+def readme_export_lines() -> str:
+    """The Python block of the README's section on using a model without this repository."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Use a model without this repository", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_export_runs_without_this_repository(
+    run_script, trained: Path, tmp_path: Path
+) -> None:
+    """The README's lines, in a fresh process, in a folder where `common` cannot be imported."""
+    shutil.copytree(trained / "cnn_savedmodel", tmp_path / "outputs" / "cnn_savedmodel")
+    lines = readme_export_lines()
+    assert len(lines.strip().splitlines()) <= 6  # the five lines, and a blank one
+    program = "import importlib.util, json\nassert importlib.util.find_spec('common') is None\n"
+    program += lines  # then the same model on this module's texts, at full precision:
+    program += f"print(json.dumps(model.serve(tf.constant({TEXTS!r})).numpy().tolist()))\n"
+    (tmp_path / "use_model.py").write_text(program, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "use_model.py"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    exported = json.loads(result.stdout.splitlines()[-1])
+
+    predicted = run_script("predict.py", "--model", trained / "cnn.keras", "--format", "json",
+                           *TEXTS)  # fmt: skip
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    np.testing.assert_allclose(exported, json_probabilities(predicted.stdout), atol=1e-5, rtol=0)
 
 
 def test_text_output_and_reading_a_file(run_script, trained: Path, tmp_path: Path) -> None:

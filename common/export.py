@@ -1,0 +1,135 @@
+"""Export a trained model as a TensorFlow SavedModel that takes raw text.
+
+`outputs/cnn.keras` takes 500 word ids: a program that loads it must also copy this
+repository's tokenizer and vocabulary. The export, `outputs/cnn_savedmodel/`, holds
+both inside it, as TensorFlow ops and a lookup table, so that a program with only
+TensorFlow installed (or TensorFlow Serving) can score a review:
+
+    import tensorflow as tf
+    model = tf.saved_model.load("outputs/cnn_savedmodel")
+    print(model.serve(tf.constant(["I loved it.", "A waste of two hours."])).numpy())
+
+`serve` returns P(positive) per text; `encode` returns the word ids the model saw.
+The ops below are the steps of `common.data.tokenize` and `encode`, built from the same
+constants; tests/test_export.py checks on arbitrary Unicode text that they give
+exactly the same ids.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from common.data import LINE_BREAK, TYPOGRAPHIC_APOSTROPHE, UPPERCASE, WORD_CHARACTERS
+from common.files import remove_stale_temporaries
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+    from common.saving import TextEncoding
+
+# The same character class as common.data's _WORD, in RE2's syntax (TensorFlow's regexes).
+_LETTER = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CHARACTERS)
+
+
+def export_path(model_path: str | os.PathLike[str]) -> Path:
+    """Where the export of a model lives: outputs/cnn.keras -> outputs/cnn_savedmodel."""
+    model_path = Path(model_path)
+    return model_path.with_name(f"{model_path.stem}_savedmodel")
+
+
+def tokenize_ops(texts: tf.Tensor) -> tf.RaggedTensor:
+    """`common.data.tokenize` in TensorFlow ops: a batch of strings -> their words."""
+    import tensorflow as tf
+
+    texts = tf.strings.regex_replace(texts, LINE_BREAK, " ")
+    # Lowercase the capitals of UPPERCASE (+32), code point by code point.
+    points = tf.strings.unicode_decode(texts, "UTF-8")
+    capital = tf.zeros_like(points.flat_values, dtype=tf.bool)
+    for first, last in UPPERCASE:
+        capital |= (points.flat_values >= first) & (points.flat_values <= last)
+    points = points.with_flat_values(tf.where(capital, points.flat_values + 32, points.flat_values))
+    texts = tf.strings.unicode_encode(points, "UTF-8")
+    texts = tf.strings.regex_replace(texts, TYPOGRAPHIC_APOSTROPHE, "'")
+    # A word is letters with single apostrophes inside (re.findall of common.data._WORD).
+    # RE2 has no findall: turn everything else into spaces, then split on them.
+    texts = tf.strings.regex_replace(texts, f"[^{_LETTER}']+", " ")  # keep letters and '
+    texts = tf.strings.regex_replace(texts, "''+", " ")  # two apostrophes end a word
+    texts = tf.strings.join([" ", texts, " "])
+    texts = tf.strings.regex_replace(texts, " '", " ")  # an apostrophe that starts a word
+    texts = tf.strings.regex_replace(texts, "' ", " ")  # or ends one is not part of it
+    words = tf.strings.split(texts, sep=" ")
+    return tf.ragged.boolean_mask(words, words != "")
+
+
+class _TextModel:
+    """The model behind two string-input functions: `encode` (ids) and `serve` (probabilities)."""
+
+    def __init__(self, model: keras.Model, encoding: TextEncoding) -> None:
+        import tensorflow as tf
+
+        self.model, self.encoding = model, encoding
+        # Only the words the model can tell apart: every other word is OOV.
+        words = sorted(encoding.word_index, key=encoding.word_index.get)
+        ids = [encoding.word_index[w] + encoding.index_from for w in words]
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(words, tf.string), tf.constant(ids, tf.int32)
+            ),
+            default_value=encoding.oov,
+        )
+
+    def encode(self, texts: tf.Tensor) -> tf.Tensor:
+        """Strings (batch,) -> word ids (batch, maxlen), as `TextEncoding.encode_texts` gives."""
+        import tensorflow as tf
+
+        maxlen = self.encoding.maxlen
+        ids = self.table.lookup(tokenize_ops(texts))
+        ids = tf.where(ids < self.encoding.num_words, ids, self.encoding.oov)
+        count = tf.shape(texts)[0]
+        start = tf.fill([count, 1], self.encoding.start)
+        zeros = tf.zeros([count, maxlen], tf.int32)
+        # [0] * maxlen + [START] + ids, then the last maxlen: padding and cutting at the front.
+        ids = tf.concat([zeros, start, ids], axis=1)[:, -maxlen:]
+        return tf.reshape(ids.to_tensor(), [count, maxlen])
+
+    def serve(self, texts: tf.Tensor) -> tf.Tensor:
+        """Strings (batch,) -> P(positive) (batch,)."""
+        return self.model(self.encode(texts), training=False)[:, 0]
+
+
+def export_text_model(
+    model: keras.Model, encoding: TextEncoding, path: str | os.PathLike[str]
+) -> None:
+    """Write `model` with its tokenizer and vocabulary as a SavedModel folder at `path`.
+
+    The folder is written in full beside `path` under a temporary name, then renamed
+    into place (the previous export, if any, is removed only after that).
+    """
+    import tensorflow as tf
+    from keras.export import ExportArchive
+
+    path = Path(path)
+    text_model = _TextModel(model, encoding)
+    archive = ExportArchive()
+    archive.track(model)
+    archive.track(text_model.table)  # a lookup table is not a variable: track it by hand
+    strings = [tf.TensorSpec(shape=(None,), dtype=tf.string, name="texts")]
+    archive.add_endpoint("serve", text_model.serve, input_signature=strings)
+    archive.add_endpoint("encode", text_model.encode, input_signature=strings)
+
+    remove_stale_temporaries(path.parent)
+    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp{os.getpid()}-"))
+    old = temporary.with_name(f"{temporary.name}-old")  # the previous export, until replaced
+    try:
+        archive.write_out(str(temporary), verbose=False)
+        if path.exists():
+            path.rename(old)
+        temporary.rename(path)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)

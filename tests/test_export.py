@@ -1,0 +1,67 @@
+"""The exported model's tokenizer: TensorFlow ops that must give exactly `common.encode`'s ids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import common
+from common.data import UPPERCASE, WORD_CHARACTERS
+from common.export import _TextModel, tokenize_ops
+
+# Characters where a tokenizer can go wrong: the edges of every range, apostrophes (plain,
+# typographic, doubled), the pieces of <br />, whitespace of every kind, capitals, and
+# characters TensorFlow's and Python's Unicode tables disagree on (U+2C2F, U+10570).
+EDGES = sorted(
+    {chr(c) for first, last in WORD_CHARACTERS + UPPERCASE for c in (first - 1, first, last, last + 1)}
+    | set("'\u2019\u2018`<>/bBrR \t\n\r\x0b\x0c\x00\x85\xa0\u2028\u3000_-.,!?")
+    | set("\u0130\u0131\u017f\u212a\u2c2f\U00010570\u00df\u1e9e\u03a3\u00b5\ufb01\U0001f600")
+)
+ANY_TEXT = st.text(st.sampled_from(EDGES), max_size=40) | st.text(max_size=40)
+
+
+def python_words(texts: list[str]) -> list[list[str]]:
+    return [common.tokenize(text) for text in texts]
+
+
+def tensorflow_words(texts: list[str]) -> list[list[str]]:
+    return [[w.decode() for w in row] for row in tokenize_ops(tf.constant(texts)).to_list()]
+
+
+@given(st.lists(ANY_TEXT, min_size=1, max_size=20))
+@settings(max_examples=300, deadline=None)
+def test_tensorflow_splits_any_text_into_the_same_words(texts: list[str]) -> None:
+    assert tensorflow_words(texts) == python_words(texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Don't<br />stop<BR>now", ["don't", "stop", "now"]),
+        ("’Tis rock''n'roll, isn’t it?", ["tis", "rock", "n'roll", "isn't", "it"]),
+        ("ÉCOLE café Łódź 7½ naïve", ["école", "café", "Łódź", "7½", "naïve"]),
+        ("great😀movie — 10/10", ["great", "movie", "10", "10"]),
+        ("", []),
+    ],
+)
+def test_known_cases(text: str, words: list[str]) -> None:
+    assert python_words([text]) == [words]
+    assert tensorflow_words([text]) == [words]
+
+
+VOCABULARY = ["the", "film", "great", "awful", "don't", "école", "7½"]
+ENCODING = common.TextEncoding(
+    {word: rank for rank, word in enumerate(VOCABULARY, start=1)}, num_words=8, maxlen=6
+)  # ranks 5 to 7 map to ids 8 to 10, beyond num_words: they are OOV, as in training
+
+
+@given(st.lists(st.lists(st.sampled_from(VOCABULARY + ["unknown", "GREAT", ",", "<br/>"]),
+                         max_size=9).map(" ".join), min_size=1, max_size=8))  # fmt: skip
+@settings(max_examples=100, deadline=None)
+def test_the_exported_ids_are_the_encoders(texts: list[str]) -> None:
+    """Vocabulary, OOV beyond num_words, the start token, padding and cutting at the front."""
+    exported = _TextModel(None, ENCODING).encode(tf.constant(texts)).numpy()
+    np.testing.assert_array_equal(exported, ENCODING.encode_texts(texts))
