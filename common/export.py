@@ -89,7 +89,8 @@ class _TextModel:
 
         maxlen = self.encoding.maxlen
         ids = self.table.lookup(tokenize_ops(texts))
-        ids = tf.where(ids < self.encoding.num_words, ids, self.encoding.oov)
+        known = ids.flat_values < self.encoding.num_words  # (the table holds no others; to be sure)
+        ids = ids.with_flat_values(tf.where(known, ids.flat_values, self.encoding.oov))
         count = tf.shape(texts)[0]
         start = tf.fill([count, 1], self.encoding.start)
         zeros = tf.zeros([count, maxlen], tf.int32)
@@ -115,8 +116,7 @@ def export_text_model(
 
     path = Path(path)
     text_model = _TextModel(model, encoding)
-    archive = ExportArchive()
-    archive.track(model)
+    archive = ExportArchive()  # the model's weights are tracked as the endpoints use them;
     archive.track(text_model.table)  # a lookup table is not a variable: track it by hand
     strings = [tf.TensorSpec(shape=(None,), dtype=tf.string, name="texts")]
     archive.add_endpoint("serve", text_model.serve, input_signature=strings)

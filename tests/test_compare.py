@@ -6,7 +6,13 @@ import json
 import re
 from pathlib import Path
 
-from test_scripts import PNG_MAGIC, assert_one_sentence_error, files_in, printed_accuracy
+from test_scripts import (
+    PNG_MAGIC,
+    assert_one_sentence_error,
+    files_in,
+    printed_accuracy,
+    saved_files,
+)
 
 
 def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_seconds: float,
@@ -64,8 +70,9 @@ def test_train_deep_cnn_end_to_end(run_script, tmp_path: Path, tiny_folder: Path
     assert result.returncode == 0, result.stderr[-3000:]
     printed_accuracy(result.stdout)
     assert 'Model: "deep_cnn"' in result.stdout
-    assert files_in(tmp_path) == [
+    assert saved_files(tmp_path, "deep_cnn") == [
         "deep_cnn.keras", "deep_cnn_encoding.json", "deep_cnn_history.png", "deep_cnn_metrics.json",
+        "deep_cnn_savedmodel",
     ]  # fmt: skip
 
 

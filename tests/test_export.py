@@ -15,8 +15,9 @@ from common.export import _TextModel, tokenize_ops
 # Characters where a tokenizer can go wrong: the edges of every range, apostrophes (plain,
 # typographic, doubled), the pieces of <br />, whitespace of every kind, capitals, and
 # characters TensorFlow's and Python's Unicode tables disagree on (U+2C2F, U+10570).
+RANGES = WORD_CHARACTERS + UPPERCASE
 EDGES = sorted(
-    {chr(c) for first, last in WORD_CHARACTERS + UPPERCASE for c in (first - 1, first, last, last + 1)}
+    {chr(c) for first, last in RANGES for c in (first - 1, first, last, last + 1)}
     | set("'\u2019\u2018`<>/bBrR \t\n\r\x0b\x0c\x00\x85\xa0\u2028\u3000_-.,!?")
     | set("\u0130\u0131\u017f\u212a\u2c2f\U00010570\u00df\u1e9e\u03a3\u00b5\ufb01\U0001f600")
 )
@@ -27,12 +28,16 @@ def python_words(texts: list[str]) -> list[list[str]]:
     return [common.tokenize(text) for text in texts]
 
 
+STRINGS = [tf.TensorSpec(shape=(None,), dtype=tf.string)]
+tokenize_graph = tf.function(tokenize_ops, input_signature=STRINGS)  # as exported: in a graph
+
+
 def tensorflow_words(texts: list[str]) -> list[list[str]]:
-    return [[w.decode() for w in row] for row in tokenize_ops(tf.constant(texts)).to_list()]
+    return [[w.decode() for w in row] for row in tokenize_graph(tf.constant(texts)).to_list()]
 
 
 @given(st.lists(ANY_TEXT, min_size=1, max_size=20))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 def test_tensorflow_splits_any_text_into_the_same_words(texts: list[str]) -> None:
     assert tensorflow_words(texts) == python_words(texts)
 
@@ -58,10 +63,13 @@ ENCODING = common.TextEncoding(
 )  # ranks 5 to 7 map to ids 8 to 10, beyond num_words: they are OOV, as in training
 
 
+encode_graph = tf.function(_TextModel(None, ENCODING).encode, input_signature=STRINGS)
+
+
 @given(st.lists(st.lists(st.sampled_from(VOCABULARY + ["unknown", "GREAT", ",", "<br/>"]),
                          max_size=9).map(" ".join), min_size=1, max_size=8))  # fmt: skip
 @settings(max_examples=100, deadline=None)
 def test_the_exported_ids_are_the_encoders(texts: list[str]) -> None:
     """Vocabulary, OOV beyond num_words, the start token, padding and cutting at the front."""
-    exported = _TextModel(None, ENCODING).encode(tf.constant(texts)).numpy()
+    exported = encode_graph(tf.constant(texts)).numpy()
     np.testing.assert_array_equal(exported, ENCODING.encode_texts(texts))

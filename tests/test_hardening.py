@@ -36,7 +36,7 @@ def copy_model(trained: Path, folder: Path) -> Path:
 
 SCRIPTS = ["train_mlp.py", "train_cnn.py", "train_deep_cnn.py", "train_lstm.py", "train_bow.py",
            "train_ensemble.py", "explore_dataset.py", "predict.py", "analyze_model.py",
-           "compare_models.py"]  # fmt: skip
+           "compare_models.py", "explore_embeddings.py"]  # fmt: skip
 # Runs each script's main block with some arguments, in one process, then says whether
 # TensorFlow was imported by any of them.
 PROBE = """

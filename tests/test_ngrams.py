@@ -8,7 +8,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from test_scripts import PNG_MAGIC, files_in, printed_accuracy
+import tensorflow as tf
+from test_scripts import PNG_MAGIC, printed_accuracy, saved_files
 
 import common
 import train_bow
@@ -124,12 +125,19 @@ def test_new_models_end_to_end(run_script, tmp_path: Path, tiny_folder: Path, sc
     accuracy = printed_accuracy(result.stdout)
     if name == "bow":
         assert accuracy >= 90.0  # praise and blame words tell the tiny reviews apart
-    suffixes = (".keras", "_encoding.json", "_history.png", "_metrics.json")
-    assert files_in(out) == [f"{name}{suffix}" for suffix in suffixes]
+    suffixes = (".keras", "_encoding.json", "_history.png", "_metrics.json", "_savedmodel")
+    assert saved_files(out, name) == [f"{name}{suffix}" for suffix in suffixes]
     assert (out / f"{name}_history.png").read_bytes().startswith(PNG_MAGIC)
     metrics = json.loads((out / f"{name}_metrics.json").read_text())
     assert metrics["model"] == name
     assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
+
+    # The export takes raw text and scores it as the saved model does, n-gram layer and all.
+    model, encoding = common.load_model(out / f"{name}.keras")
+    texts = ["great film", "an awful, boring plot", "the actor's scene"]
+    expected = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
+    exported = tf.saved_model.load(str(out / f"{name}_savedmodel"))
+    np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), expected, atol=1e-6)
 
     if name != "ensemble":
         return  # the ensemble holds a bag of n-grams and a CNN: one check covers all three

@@ -34,15 +34,22 @@ def trained(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: P
     return out
 
 
+@pytest.fixture(scope="module")
+def predicted(run_script, trained: Path):
+    """predict.py --format json on TEXTS with that CNN: the figures the other ways must match."""
+    result = run_script("predict.py", "--model", trained / "cnn.keras", "--format", "json", *TEXTS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 def json_probabilities(stdout: str) -> list[float]:
     return [json.loads(line)["probability_positive"] for line in stdout.splitlines()]
 
 
 def test_predict_matches_model_predict_on_the_training_encoding(
-    run_script, trained: Path, tiny_folder: Path, tmp_path: Path
+    predicted, trained: Path, tiny_folder: Path, tmp_path: Path
 ) -> None:
-    result = run_script("predict.py", "--model", trained / "cnn.keras", "--format", "json", *TEXTS)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = predicted
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["text"] for r in records] == TEXTS
     assert all(r["label"] == ("positive" if r["probability_positive"] >= 0.5 else "negative")
@@ -55,12 +62,14 @@ def test_predict_matches_model_predict_on_the_training_encoding(
     np.testing.assert_allclose(json_probabilities(result.stdout), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_a_copied_model_works_from_any_folder(run_script, trained: Path, tmp_path: Path) -> None:
+def test_a_copied_model_works_from_any_folder(
+    run_script, predicted, trained: Path, tmp_path: Path
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     for name in ("cnn.keras", "cnn_encoding.json"):
         shutil.copy(trained / name, elsewhere / name.replace("cnn", "my_model"))
-    here = run_script("predict.py", "--model", trained / "cnn.keras", "--format", "json", *TEXTS)
+    here = predicted
     copied = elsewhere / "my_model.keras"
     there = run_script("predict.py", "--model", copied, "--format", "json", *TEXTS)
     assert there.returncode == 0, there.stderr[-3000:]
@@ -74,9 +83,7 @@ def readme_export_lines() -> str:
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-def test_the_export_runs_without_this_repository(
-    run_script, trained: Path, tmp_path: Path
-) -> None:
+def test_the_export_runs_without_this_repository(predicted, trained: Path, tmp_path: Path) -> None:
     """The README's lines, in a fresh process, in a folder where `common` cannot be imported."""
     shutil.copytree(trained / "cnn_savedmodel", tmp_path / "outputs" / "cnn_savedmodel")
     lines = readme_export_lines()
@@ -91,9 +98,6 @@ def test_the_export_runs_without_this_repository(
     assert result.returncode == 0, result.stderr[-3000:]
     exported = json.loads(result.stdout.splitlines()[-1])
 
-    predicted = run_script("predict.py", "--model", trained / "cnn.keras", "--format", "json",
-                           *TEXTS)  # fmt: skip
-    assert predicted.returncode == 0, predicted.stderr[-3000:]
     np.testing.assert_allclose(exported, json_probabilities(predicted.stdout), atol=1e-5, rtol=0)
 
 
@@ -201,23 +205,32 @@ def test_words_beyond_the_vocabulary_become_oov() -> None:
 
 
 def test_analyze_model_reports_short_text_accuracy_and_mistakes(
-    run_script, trained: Path, tiny_folder: Path
+    run_script, trained: Path, tiny_folder: Path, tmp_path: Path
 ) -> None:
+    for name in ("cnn.keras", "cnn_encoding.json"):  # a second model: the same, renamed
+        shutil.copy(trained / name, tmp_path / name.replace("cnn", "copy"))
+    models = f"{trained / 'cnn.keras'},{tmp_path / 'copy.keras'}"
     result = run_script(
-        "analyze_model.py", "--model", trained / "cnn.keras", "--data", tiny_folder,
+        "analyze_model.py", "--model", models, "--data", tiny_folder, "--output-dir", tmp_path,
         "--first-words", "5", "--show-errors", "3",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    whole = re.search(r"whole reviews: +accuracy (\d+\.\d\d)%", result.stdout)
+    whole = re.findall(r"whole reviews: +accuracy (\d+\.\d\d)%", result.stdout)
     short = re.search(r"first 5 words only: accuracy (\d+\.\d\d)%", result.stdout)
-    assert whole and short, result.stdout
+    by_length = re.search(r"by words kept: +10: (\d+\.\d\d)%, 20: .*, 200: (\d+\.\d\d)%$",
+                          result.stdout, flags=re.MULTILINE)  # fmt: skip
+    assert len(whole) == 2 and short and by_length, result.stdout
     metrics = json.loads((trained / "cnn_metrics.json").read_text())
-    assert float(whole.group(1)) == pytest.approx(metrics["test_accuracy"] * 100, abs=0.01)
+    assert float(whole[0]) == pytest.approx(metrics["test_accuracy"] * 100, abs=0.01)
+    assert whole[1] == whole[0]
+    # The tiny reviews have 20 to 60 words: kept to 200, they are whole.
+    assert by_length.group(2) == whole[0]
+    assert (tmp_path / "cnn+copy_length.png").read_bytes().startswith(b"\x89PNG")
     mistakes = re.findall(r"^\d\. P\(positive\) = (\d\.\d{4}), but the review is (\w+) "
                           r"\(\d+ words, aclImdb/test/(?:pos|neg)/\d+_\d+\.txt\):",
                           result.stdout, flags=re.MULTILINE)  # fmt: skip
     assert len(mistakes) == len(re.findall(r"^\d\. P\(positive\)", result.stdout, re.MULTILINE))
-    assert len(mistakes) <= 3
+    assert len(mistakes) <= 2 * 3  # up to 3 for each of the two models
     for probability, truth in mistakes:
         assert (float(probability) >= 0.5) == (truth == "negative")
 
@@ -302,3 +315,52 @@ def test_words_cut_off_by_maxlen_get_no_contribution() -> None:
     # 4 tokens kept: the last 4 words; the start token and "the" were cut, as in training.
     assert [word for word, _ in explained] == ["the", "a", "film", "good", "bad"]
     assert explained[0][1] is None and all(value is not None for _, value in explained[1:])
+
+
+# --- explore_embeddings.py ------------------------------------------------------------------
+
+
+def test_explore_embeddings_prints_neighbours_and_saves_the_map(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import explore_embeddings
+
+    args = ["--model", str(trained / "cnn.keras"), "--words", "great,awful", "--top", "30"]
+    explore_embeddings.main([*args, "--output-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert (tmp_path / "cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
+
+    # What the README promises: the table is model.layers[0], a word's row is rank + 3.
+    model, encoding = common.load_model(trained / "cnn.keras")
+    table = model.layers[0].get_weights()[0]
+    assert table.shape == (common.NUM_WORDS, 32)
+    assert "5,000 rows x 32 numbers" in out
+    row = encoding.word_index["great"] + 3
+    assert f"Row {row} is 'great'" in out
+    assert f"[{table[row, 0]:+.3f}, {table[row, 1]:+.3f}" in out
+
+    # The neighbours are the words of highest cosine similarity, best first, never itself.
+    listed = re.search(r"^ +great: (.+)$", out, flags=re.MULTILINE).group(1).split(", ")
+    words = {rank + 3: word for word, rank in encoding.word_index.items()}
+    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+    similarity = {words[i]: float(unit[i] @ unit[row]) for i in words if i != row}
+    best = sorted(similarity, key=similarity.get, reverse=True)[: len(listed)]
+    assert [item.split()[0] for item in listed] == best
+
+
+def test_explore_embeddings_refuses_what_it_cannot_explore(trained: Path, tmp_path: Path) -> None:
+    import explore_embeddings
+
+    args = ["--model", str(trained / "cnn.keras"), "--output-dir", str(tmp_path)]
+    with pytest.raises(common.UserError, match="'zebra' is not one of the"):
+        explore_embeddings.main([*args, "--words", "great,zebra"])
+    with pytest.raises(common.UserError, match="--words is empty"):
+        explore_embeddings.main([*args, "--words", " , "])
+
+    # A linear model: one number per word is a weight, not a word vector.
+    linear = keras.Sequential([keras.Input((500,), dtype="int32"), keras.layers.Embedding(8, 1),
+                               keras.layers.GlobalAveragePooling1D()])  # fmt: skip
+    common.save_model(linear, tmp_path / "linear.keras", {"good": 1}, num_words=8, maxlen=500,
+                      data_source="a test")  # fmt: skip
+    with pytest.raises(common.UserError, match="has no word embedding"):
+        explore_embeddings.main(["--model", str(tmp_path / "linear.keras"), "--words", "good"])

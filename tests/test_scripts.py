@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,12 @@ OUR_ERROR = re.compile(r"^(\w+\.py: )?error: ")
 def files_in(folder: Path) -> list[str]:
     """Every file under `folder`, hidden temporary files included."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def saved_files(folder: Path, name: str) -> list[str]:
+    """What a training run left in `folder`; its export, a SavedModel folder, counts as one."""
+    assert (folder / f"{name}_savedmodel" / "saved_model.pb").is_file()
+    return sorted(p.name for p in folder.iterdir())
 
 
 def assert_one_sentence_error(result, expected: str) -> None:
@@ -102,8 +109,8 @@ def test_train_mlp_end_to_end(run_script, tmp_path: Path, tiny_archive: Path) ->
     accuracy = printed_accuracy(result.stdout)
     assert 'Model: "mlp"' in result.stdout and "Epoch 2/2" in result.stdout
 
-    assert files_in(out) == [
-        "mlp.keras", "mlp_encoding.json", "mlp_history.png", "mlp_metrics.json",
+    assert saved_files(out, "mlp") == [
+        "mlp.keras", "mlp_encoding.json", "mlp_history.png", "mlp_metrics.json", "mlp_savedmodel",
     ]  # fmt: skip
     assert (out / "mlp_history.png").read_bytes().startswith(PNG_MAGIC)
     metrics = json.loads((out / "mlp_metrics.json").read_text())
@@ -182,6 +189,8 @@ def test_the_same_seed_gives_the_same_weights(
     import train_cnn
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # Only the weights matter here: skip the SavedModel export (seconds each; tested elsewhere).
+    monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
 
     def weights(seed: int, run: str) -> list[np.ndarray]:
         args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path / run)]
@@ -247,6 +256,37 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
     assert result.returncode == 0, result.stderr[-3000:]
     labels = [json.loads(line)["label"] for line in result.stdout.splitlines()]
     assert labels == ["positive", "negative"]
+
+    # The export (raw text in, with the tokenizer inside) and predict.py agree on every
+    # test review.
+    import tensorflow as tf
+
+    reviews = read_test_reviews(imdb_data)
+    (tmp_path / "test_reviews.txt").write_text("\n".join(reviews) + "\n", encoding="utf-8")
+    args = ["--models-dir", tmp_path, "--format", "json", "--file", tmp_path / "test_reviews.txt"]
+    result = run_script("predict.py", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    predicted = [json.loads(line)["probability_positive"] for line in result.stdout.splitlines()]
+    exported = tf.saved_model.load(str(tmp_path / "cnn_savedmodel"))
+    served = np.concatenate([exported.serve(tf.constant(reviews[i : i + 1000])).numpy()
+                             for i in range(0, len(reviews), 1000)])  # fmt: skip
+    difference = np.abs(served - np.array(predicted))
+    print(f"Export and predict.py on {len(reviews):,} test reviews: largest difference "
+          f"{difference.max():.2e}")  # fmt: skip
+    assert len(predicted) == len(reviews) == 25_000
+    assert difference.max() <= 1e-5
+
+
+def read_test_reviews(data: Path) -> list[str]:
+    """The text of every test review of the Stanford archive (or folder), in name order."""
+    pattern = re.compile(r"(?:^|/)test/(pos|neg)/[^/]+\.txt$")
+    if data.is_dir():
+        files = sorted(p for p in data.rglob("*.txt") if pattern.search(p.as_posix()))
+        return [p.read_text(encoding="utf-8") for p in files]
+    with tarfile.open(data) as archive:
+        texts = {m.name: archive.extractfile(m).read().decode("utf-8")
+                 for m in archive if m.isfile() and pattern.search(m.name)}  # fmt: skip
+    return [texts[name] for name in sorted(texts)]
 
 
 @pytest.mark.real_data
