@@ -37,7 +37,7 @@ def tensorflow_words(texts: list[str]) -> list[list[str]]:
 
 
 @given(st.lists(ANY_TEXT, min_size=1, max_size=20))
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 def test_tensorflow_splits_any_text_into_the_same_words(texts: list[str]) -> None:
     assert tensorflow_words(texts) == python_words(texts)
 
