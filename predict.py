@@ -101,7 +101,7 @@ def check_texts(texts: list[tuple[str, str]]) -> None:
         if not common.tokenize(text):
             raise common.UserError(
                 f"{where} has no words the model can read ({text.strip()[:40]!r}): "
-                "it sees only letters and digits."
+                "it reads only letters and digits of the Latin alphabet."
             )
 
 

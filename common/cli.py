@@ -26,6 +26,7 @@ MODELS = {
     "lstm": ["train_lstm.py"],
     "bow_words": ["train_bow.py", "--ngrams", "1"],
     "bow": ["train_bow.py"],
+    "bow_short": ["train_bow.py", "--short-texts"],
     "ensemble": ["train_ensemble.py"],
 }
 
@@ -68,9 +69,20 @@ def run(main: Callable[[Sequence[str] | None], object]) -> None:
         raise SystemExit(141) from None  # 128 + SIGPIPE, as a shell reports it
 
 
+_terminating = False  # set by SIGTERM, for `terminating()`
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM (`kill`, a job scheduler) stops the run like Ctrl-C: `finally` blocks run."""
+    global _terminating
+    _terminating = True
     raise KeyboardInterrupt
+
+
+def terminating() -> bool:
+    """Whether SIGTERM was received. Python drops an exception raised while it runs a
+    finalizer (TensorFlow runs many), so training checks this too, after every batch."""
+    return _terminating
 
 
 def progress_verbosity() -> int:

@@ -10,6 +10,8 @@ import os
 import sys
 import time
 
+from common.cli import terminating
+
 
 def _seconds_since_process_start() -> float | None:
     """How long this process has run: Python's start-up and imports, on Linux."""
@@ -55,7 +57,7 @@ def _epoch_timer_class() -> type:
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
-        """Records how long each training epoch takes (validation included)."""
+        """Records how long each training epoch takes (validation included); stops on SIGTERM."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -66,6 +68,10 @@ def _epoch_timer_class() -> type:
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             self.seconds.append(round(time.perf_counter() - self._start, 3))
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            if terminating():  # a SIGTERM whose KeyboardInterrupt Python had to drop
+                raise KeyboardInterrupt
 
     return EpochTimer
 

@@ -145,3 +145,18 @@ def test_new_models_end_to_end(run_script, tmp_path: Path, tiny_folder: Path, sc
     scored = run_script("predict.py", "--models-dir", out, "--model", name, "great film")
     assert scored.returncode == 0, scored.stderr[-3000:]
     assert scored.stdout.split()[1] in ("positive", "negative")
+
+
+def test_short_text_openings_are_the_first_words_of_each_review() -> None:
+    rng = np.random.default_rng(0)
+    reviews = [[common.START, *rng.integers(3, 50, size=length)] for length in (5, 25, 60, 499)]
+    x = common.data.pad(reviews, train_bow.MAXLEN)
+    y = np.array([1, 0, 1, 0])
+    x_fit, y_fit = train_bow.with_openings(x, y, seed=7)
+    assert np.array_equal(x_fit[:4], x) and y_fit.tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
+    low, high = train_bow.OPENINGS
+    for review, opening in zip(reviews, x_fit[4:], strict=True):
+        tokens = opening[np.argmax(opening != 0) :]  # padding in front, as in training
+        assert np.all(opening[: train_bow.MAXLEN - len(tokens)] == 0)
+        assert tokens[0] == common.START and tokens.tolist() == review[: len(tokens)]
+        assert min(low, len(review) - 1) <= len(tokens) - 1 <= high
