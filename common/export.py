@@ -109,7 +109,8 @@ def export_text_model(
     """Write `model` with its tokenizer and vocabulary as a SavedModel folder at `path`.
 
     The folder is written in full beside `path` under a temporary name, then renamed
-    into place (the previous export, if any, is removed only after that).
+    into place; the previous export, if any, is removed only after that, and put back
+    if the rename fails.
     """
     import tensorflow as tf
     from keras.export import ExportArchive
@@ -130,6 +131,10 @@ def export_text_model(
         if path.exists():
             path.rename(old)
         temporary.rename(path)
+    except BaseException:
+        if old.exists() and not path.exists():
+            old.rename(path)  # the previous export stays, as the .keras file does
+        raise
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -73,3 +75,43 @@ def test_the_exported_ids_are_the_encoders(texts: list[str]) -> None:
     """Vocabulary, OOV beyond num_words, the start token, padding and cutting at the front."""
     exported = encode_graph(tf.constant(texts)).numpy()
     np.testing.assert_array_equal(exported, ENCODING.encode_texts(texts))
+
+
+def test_a_failed_export_keeps_the_previous_one(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+
+    from common.export import export_text_model
+
+    model = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(8, 2),
+                              keras.layers.GlobalAveragePooling1D(),
+                              keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
+    path = tmp_path / "tiny_savedmodel"
+    export_text_model(model, ENCODING, path)
+    before = sorted(p.name for p in path.rglob("*"))
+    expected = model(ENCODING.encode_texts(["the film"]))[:, 0]
+    exported = tf.saved_model.load(str(path))  # kept: its functions need its variables
+    np.testing.assert_allclose(exported.serve(tf.constant(["the film"])), expected, atol=1e-6)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tf.saved_model, "save", disk_full)  # what ExportArchive writes with
+    with pytest.raises(OSError):
+        export_text_model(model, ENCODING, path)
+    assert sorted(p.name for p in path.rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny_savedmodel"]  # no leftovers
+
+    # Written, but the new folder cannot take the old one's place: the old one is put back.
+    monkeypatch.undo()
+    rename = Path.rename
+
+    def refuse_the_new_folder(self: Path, target: Path) -> Path:
+        if self.name.startswith(".tiny_savedmodel.tmp") and not self.name.endswith("-old"):
+            raise OSError(28, "No space left on device")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", refuse_the_new_folder)
+    with pytest.raises(OSError):
+        export_text_model(model, ENCODING, path)
+    assert sorted(p.name for p in path.rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny_savedmodel"]
