@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -173,13 +174,16 @@ def test_sigterm_stops_a_run_like_ctrl_c(tmp_path: Path, tiny_folder: Path) -> N
     ids=["rank-string", "rank-huge", "maxlen-0", "maxlen-string", "index-list", "index-null",
          "num-words-negative", "num-words-nan", "no-maxlen", "other-length", "other-vocabulary"],
 )  # fmt: skip
-def test_an_encoding_file_that_does_not_fit(run_script, trained, tmp_path, change, expected):
+def test_an_encoding_file_that_does_not_fit(trained, tmp_path, change, expected):
+    """In this process: predict.py prints the UserError as one sentence, exit 2 (test above)."""
+    import common
+
     model = copy_model(trained, tmp_path)
     encoding = json.loads((tmp_path / "mlp_encoding.json").read_text())
     change(encoding)
     (tmp_path / "mlp_encoding.json").write_text(json.dumps(encoding))
-    result = run_script("predict.py", "--model", model, "good film")
-    assert_one_sentence_error(result, expected)
+    with pytest.raises(common.UserError, match=re.escape(expected)):
+        common.load_model(model)
 
 
 # --- predict.py's input and output -----------------------------------------------------------
