@@ -16,7 +16,8 @@ The linear peers: scikit-learn's logistic regressions on the same arrays
 
 Prediction: predict.py on a file of 1,000 test reviews with each saved model, timed
 whole and without the imports (a process that only imports predict.py and Keras is
-timed too).
+timed too); and the same file scored by the model's export, <model>_savedmodel/, from
+a program that imports only TensorFlow.
 
 This machine is shared and its timings move from run to run: every measurement is
 repeated (--repeat, default 3), the scripts take turns, and the tables show medians.
@@ -78,11 +79,19 @@ def project(name: str, data: str, output_dir: Path) -> dict:
 
 # What predict.py imports before it scores anything: itself, and Keras (which it loads lazily).
 IMPORTS = "import predict, keras; keras.Model"
+# A program that uses an export without this repository: TensorFlow, the folder, the texts.
+EXPORTED = """import sys, tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+texts = open(sys.argv[2], encoding="utf-8").read().split("\\n")[:-1]
+for i in range(0, len(texts), 256):
+    print(*model.serve(tf.constant(texts[i : i + 256])).numpy(), sep="\\n")
+"""
 
 
 def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, repeat: int) -> None:
     """predict.py on `reviews` with each saved model, with and without the imports."""
     imports, totals, peaks = [], {m: [] for m in models}, {m: [] for m in models}
+    exported = {m: [] for m in models}  # the same texts through <model>_savedmodel, TF only
     for _ in range(repeat):  # interleaved, so that a slow moment hits every figure alike
         imports.append(run([sys.executable, "-c", IMPORTS], cwd=ROOT)[1])
         for model in models:
@@ -92,13 +101,20 @@ def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, r
             assert len(output.splitlines()) == count, "predict.py should print a line per review"
             totals[model].append(total)
             peaks[model].append(peak)
+            folder = models_dir / f"{model}_savedmodel"
+            output, total, _ = run([sys.executable, "-c", EXPORTED, str(folder), str(reviews)])
+            assert len(output.splitlines()) == count, "the export should score every review"
+            exported[model].append(total)
     print(f"\npredict.py --file FILE with {count:,} test reviews (the words of each, decoded);")
-    print(f"medians of {repeat} runs; imports: a process that only imports predict.py and Keras\n")
-    print(f"{'model':<16}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}")
+    print(f"medians of {repeat} runs; imports: a process that only imports predict.py and Keras;")
+    print("export: a program with only TensorFlow scoring the same file with <model>_savedmodel\n")
+    print(f"{'model':<16}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}"
+          f"{'export s':>10}")  # fmt: skip
     imported = float(np.median(imports))
     for model in models:
         total, peak = float(np.median(totals[model])), float(np.median(peaks[model]))
-        print(f"{model:<16}{total:>10.2f}{imported:>11.2f}{total - imported:>12.2f}{peak:>10,.0f}")
+        print(f"{model:<16}{total:>10.2f}{imported:>11.2f}{total - imported:>12.2f}{peak:>10,.0f}"
+              f"{float(np.median(exported[model])):>10.2f}")  # fmt: skip
 
 
 def batch_seconds(data: common.Imdb, batches: int, repeat: int) -> dict[str, float]:

@@ -10,8 +10,6 @@ import os
 import sys
 import time
 
-from common.cli import terminating
-
 
 def _seconds_since_process_start() -> float | None:
     """How long this process has run: Python's start-up and imports, on Linux."""
@@ -70,7 +68,10 @@ def _epoch_timer_class() -> type:
             self.seconds.append(round(time.perf_counter() - self._start, 3))
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            if terminating():  # a SIGTERM whose KeyboardInterrupt Python had to drop
+            # A SIGTERM whose KeyboardInterrupt Python had to drop (common.cli.terminating).
+            # No import: benchmarks/tutorial_cnn.py loads this file alone, without common/.
+            cli = sys.modules.get("common.cli")
+            if cli is not None and cli.terminating():
                 raise KeyboardInterrupt
 
     return EpochTimer

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_dataset
+from conftest import ROOT, write_dataset
 
 ACCURACY_LINE = re.compile(r"^Accuracy: (\d{1,3}\.\d\d)%$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -330,3 +330,14 @@ def test_the_ensemble_learns(run_script, tmp_path: Path, imdb_data: Path) -> Non
     accuracy = printed_accuracy(result.stdout)
     print(f"Ensemble, test accuracy: {accuracy}")
     assert accuracy > 90.0
+
+
+def test_the_phase_clock_loads_alone_as_the_tutorial_baseline_loads_it() -> None:
+    """benchmarks/tutorial_cnn.py loads common/timing.py by path, without common/."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("timing_alone", ROOT / "common" / "timing.py")
+    timing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(timing)
+    timing.PhaseClock().lap("build")
+    assert timing.EpochTimer().seconds == []
