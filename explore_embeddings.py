@@ -23,7 +23,7 @@ model), and a word's row as `table[word_index[word] + 3]`.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,13 @@ def word_embedding(model: object, num_words: int) -> np.ndarray:
     """
     import keras
 
-    for layer in model._flatten_layers(include_self=False):  # noqa: SLF001 (also nested models)
+    def all_layers(parent: keras.Model) -> Iterator[keras.Layer]:
+        for layer in parent.layers:  # the ensemble holds whole models as layers
+            yield layer
+            if isinstance(layer, keras.Model):
+                yield from all_layers(layer)
+
+    for layer in all_layers(model):
         if isinstance(layer, keras.layers.Embedding) and layer.input_dim == num_words:
             if layer.output_dim > 1:
                 return keras.ops.convert_to_numpy(layer.embeddings)
