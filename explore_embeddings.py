@@ -75,9 +75,7 @@ def cosine_neighbours(
 
 def word_pushes(model: object, encoding: common.TextEncoding, ids: np.ndarray) -> np.ndarray:
     """How each word alone moves P(positive): P(start, word) - P(start), padded as any text."""
-    texts = np.zeros((len(ids) + 1, encoding.maxlen), dtype=np.int32)
-    texts[:, -1] = ids.tolist() + [encoding.start]  # the one word, at the end, after padding
-    texts[:-1, -2] = encoding.start
+    texts = encoding.prepare([[encoding.start, i] for i in ids] + [[encoding.start]])
     probabilities = model.predict(texts, batch_size=1024, verbose=0)[:, 0]
     return probabilities[:-1] - probabilities[-1]
 

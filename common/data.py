@@ -230,7 +230,7 @@ def _load_local(
     if path.is_dir():
         # A folder is keyed by its reviews' names and bytes: reading 50,000 small files
         # takes a second or two, and no edit can then be served a stale cache.
-        reviews = _check_every_part(_read_folder(_dataset_folder(path)), path)
+        reviews = read_reviews(path)
         content = _reviews_digest(reviews)
     else:
         content = _file_digest(path)
@@ -244,7 +244,7 @@ def _load_local(
     arrays = _read_cache(cache_file)
     if arrays is None:
         if reviews is None:
-            reviews = _read_archive(path)
+            reviews = read_reviews(path)
         arrays = _encode_reviews(reviews)
         _write_cache(cache_file, arrays)
 
@@ -259,6 +259,14 @@ def _load_local(
         f"{path.resolve()} (sha256 {content[:16]}{', a folder' if path.is_dir() else ''})",
         test_files=bytes(arrays["test_names"]).decode("utf-8").split("\n"),
     )
+
+
+def read_reviews(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Every review's text by its name (test/neg/0_2.txt, ...): an archive or a folder."""
+    path = Path(path)
+    if path.is_dir():
+        return _check_every_part(_read_folder(_dataset_folder(path)), path)
+    return _read_archive(path)
 
 
 def _dataset_folder(path: Path) -> Path:

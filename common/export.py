@@ -73,9 +73,12 @@ class _TextModel:
         import tensorflow as tf
 
         self.model, self.encoding = model, encoding
-        # Only the words the model can tell apart: every other word is OOV.
-        words = sorted(encoding.word_index, key=encoding.word_index.get)
-        ids = [encoding.word_index[w] + encoding.index_from for w in words]
+        # Only the words the model can tell apart: every other word is OOV, as
+        # clip_vocabulary makes an id of num_words or more.
+        ranks = {w: r for w, r in encoding.word_index.items()
+                 if r + encoding.index_from < encoding.num_words}  # fmt: skip
+        words = sorted(ranks, key=ranks.get)
+        ids = [ranks[w] + encoding.index_from for w in words]
         self.table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
                 tf.constant(words, tf.string), tf.constant(ids, tf.int32)
@@ -89,8 +92,6 @@ class _TextModel:
 
         maxlen = self.encoding.maxlen
         ids = self.table.lookup(tokenize_ops(texts))
-        known = ids.flat_values < self.encoding.num_words  # (the table holds no others; to be sure)
-        ids = ids.with_flat_values(tf.where(known, ids.flat_values, self.encoding.oov))
         count = tf.shape(texts)[0]
         start = tf.fill([count, 1], self.encoding.start)
         zeros = tf.zeros([count, maxlen], tf.int32)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import ROOT, write_dataset
+
+import common
 
 ACCURACY_LINE = re.compile(r"^Accuracy: (\d{1,3}\.\d\d)%$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -261,7 +262,8 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
     # test review.
     import tensorflow as tf
 
-    reviews = read_test_reviews(imdb_data)
+    by_name = common.data.read_reviews(imdb_data)  # the reader the data loader uses
+    reviews = [by_name[name] for name in sorted(by_name) if name.startswith("test/")]
     (tmp_path / "test_reviews.txt").write_text("\n".join(reviews) + "\n", encoding="utf-8")
     args = ["--models-dir", tmp_path, "--format", "json", "--file", tmp_path / "test_reviews.txt"]
     result = run_script("predict.py", *args)
@@ -277,18 +279,6 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
           f"{difference.max():.2e}")  # fmt: skip
     assert len(predicted) == len(reviews) == 25_000
     assert difference.max() <= 1e-5
-
-
-def read_test_reviews(data: Path) -> list[str]:
-    """The text of every test review of the Stanford archive (or folder), in name order."""
-    pattern = re.compile(r"(?:^|/)test/(pos|neg)/[^/]+\.txt$")
-    if data.is_dir():
-        files = sorted(p for p in data.rglob("*.txt") if pattern.search(p.as_posix()))
-        return [p.read_text(encoding="utf-8") for p in files]
-    with tarfile.open(data) as archive:
-        texts = {m.name: archive.extractfile(m).read().decode("utf-8")
-                 for m in archive if m.isfile() and pattern.search(m.name)}  # fmt: skip
-    return [texts[name] for name in sorted(texts)]
 
 
 @pytest.mark.real_data
