@@ -40,6 +40,7 @@ _EXPORTS = {
     "load_imdb": "data",
     "tokenize": "data",
     # common/ngrams.py
+    "LengthGate": "ngrams",
     "NgramIds": "ngrams",
     # common/report.py
     "TrainingRun": "report",

@@ -14,6 +14,9 @@ review, so the saved model still takes token ids and predict.py needs nothing ne
 
 Each feature appears at most once per review (a bag of presence, not counts): the
 rest of the row is 0, the feature of nothing.
+
+`LengthGate` lets one model hold two regressions, one for short texts and one for
+whole reviews, and answer with the one that fits the length of the text.
 """
 
 from __future__ import annotations
@@ -97,6 +100,39 @@ class NgramIds(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_words": self.num_words, "num_pairs": self.num_pairs}
+
+
+@keras.saving.register_keras_serializable(package="imdb_sentiment")
+class LengthGate(keras.layers.Layer):
+    """(token ids, logit for long texts, logit for short texts) -> one logit, by text length.
+
+    A text of fewer than `short_below` words gets the short-text logit, one of
+    `long_from` words or more the long-text logit, one in between a straight-line blend
+    of the two. Words are the tokens above the start token (out-of-vocabulary included).
+    """
+
+    def __init__(self, short_below: int, long_from: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= short_below < long_from:
+            raise ValueError(f"need 0 <= short_below < long_from, got {short_below}, {long_from}")
+        self.short_below, self.long_from = short_below, long_from
+
+    def call(self, inputs):
+        tokens, long, short = inputs
+        words = keras.ops.sum(keras.ops.cast(tokens > START, long.dtype), axis=1, keepdims=True)
+        span = self.long_from - self.short_below
+        share = keras.ops.clip((words - self.short_below) / span, 0.0, 1.0)  # of the long logit
+        return share * long + (1.0 - share) * short
+
+    def compute_output_shape(self, input_shapes: list) -> tuple:
+        return tuple(input_shapes[1])
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "short_below": self.short_below,
+            "long_from": self.long_from,
+        }
 
 
 def feature_presence(ids: np.ndarray, labels: np.ndarray, num_features: int) -> np.ndarray:

@@ -111,7 +111,7 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
     try:
         import keras
 
-        import common.ngrams  # noqa: F401 (registers NgramIds, which the n-gram models use)
+        import common.ngrams  # noqa: F401 (registers the bag-of-n-grams layers)
 
         model = keras.models.load_model(path)
     except OSError as err:
