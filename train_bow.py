@@ -196,7 +196,7 @@ def train(
             metrics=["accuracy"],
         )
 
-    def fit(model: keras.Model, x: np.ndarray, y: np.ndarray) -> None:
+    def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, part: str = "") -> None:
         if seed == args.seeds[0]:
             model.summary()
         fitted = model.fit(
@@ -208,16 +208,15 @@ def train(
             callbacks=[epoch_timer],
             verbose=common.progress_verbosity(),
         )
-        for key, values in fitted.history.items():  # --short-texts: one fit, then the other
-            history.setdefault(key, []).extend(values)
+        history.update({f"{part}{key}": values for key, values in fitted.history.items()})
 
     compile_model(model, LEARNING_RATE)
-    fit(model, x_fit, y_fit)
+    fit(model, x_fit, y_fit, part="whole-review fit_" if args.short_texts else "")
     if args.short_texts:
         # Then the short-text regression, on the reviews and their windows.
         model = add_short_text_regression(model, n, name=args.name)
         compile_model(model, SHORT_TEXT_LEARNING_RATE)
-        fit(model, *with_windows(x_fit, y_fit, seed))
+        fit(model, *with_windows(x_fit, y_fit, seed), part="short-text fit_")
         # Saved as an ordinary model: every weight trainable, an optimizer to match.
         model.get_layer("weights").trainable = True
         compile_model(model, SHORT_TEXT_LEARNING_RATE)
