@@ -298,8 +298,8 @@ def test_the_bag_of_ngrams_baseline_learns(run_script, tmp_path: Path, imdb_data
     print(f"Bag of words and pairs, test accuracy: {accuracy}")
     assert accuracy > 89.0  # a floor that says it learned; scikit-learn's peer scores 90.89%
 
-    # --short-texts also learns from the reviews' openings: better on short texts, at
-    # a small cost on whole reviews.
+    # --short-texts adds a regression for short texts: better on them, and whole reviews
+    # keep the bow model's answers (all but the few under 150 words).
     args = ["--data", imdb_data, "--output-dir", tmp_path, "--short-texts"]
     assert run_script("train_bow.py", *args).returncode == 0
     args = ["--model", "bow,bow_short", "--models-dir", tmp_path, "--show-errors", "0"]
@@ -309,7 +309,7 @@ def test_the_bag_of_ngrams_baseline_learns(run_script, tmp_path: Path, imdb_data
     short = [float(a) for a in re.findall(r"first 30 words only: accuracy (\d+\.\d\d)%",
                                           result.stdout)]  # fmt: skip
     print(f"bow and bow_short: whole reviews {whole}, first 30 words {short}")
-    assert whole[0] == accuracy and short[1] > short[0] and whole[1] > whole[0] - 1.0
+    assert whole[0] == accuracy and short[1] > short[0] + 1.0 and whole[1] > whole[0] - 0.5
     assert (tmp_path / "bow+bow_short_length.png").exists()
 
 
