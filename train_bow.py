@@ -23,10 +23,11 @@ With 5,000 words and about 628,000 pairs, a dense input layer would hold 633,000
 zero numbers per review, so each review's present features are looked up in an
 Embedding of one weight per feature instead; the sum is the same.
 
---short-texts then adds a second regression for short texts, fitted on every training
-review cut into windows of 10 to 50 words, and answers with it below 50 words (see
-LENGTH_GATE): a model for one-line reviews that keeps the whole-review regression for
-whole reviews, saved as bow_short.
+--short-texts then freezes it and adds a second regression for short texts, fitted on
+every training review cut into windows of 10 to 50 words; the model answers with it
+below 50 words and with the first from 150 words, blending the two between (see
+LENGTH_GATE): a model for one-line reviews that answers whole reviews as the bow model
+does, saved as bow_short.
 
     python train_bow.py --data ../shared/data/aclImdb_labeled.tar.gz
     python train_bow.py --ngrams 1       # words only; saved as bow_words
@@ -125,7 +126,9 @@ def build_model(
     return keras.Model(tokens, layers.Activation("sigmoid", name="probability")(logit), name=name)
 
 
-def regression(ids, scale, num_features: int, num_reviews: int, name: str):
+def regression(
+    ids: keras.KerasTensor, scale: keras.KerasTensor, num_features: int, num_reviews: int, name: str
+) -> keras.KerasTensor:
     """The logit: the sum over a review's features of (ratio x a learned weight)."""
     weights = layers.Embedding(
         num_features, 1, embeddings_initializer="zeros", name=name,
