@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from test_scripts import (
     PNG_MAGIC,
     assert_one_sentence_error,
@@ -76,11 +77,16 @@ def test_train_deep_cnn_end_to_end(run_script, tmp_path: Path, tiny_folder: Path
     ]  # fmt: skip
 
 
-def test_train_cnn_with_global_pooling(run_script, tmp_path: Path, tiny_folder: Path) -> None:
-    args = ["--data", tiny_folder, "--output-dir", tmp_path, "--global-pool", "--epochs", "1"]
-    result = run_script("train_cnn.py", *args)
-    assert result.returncode == 0, result.stderr[-3000:]
-    printed_accuracy(result.stdout)
+def test_train_cnn_with_global_pooling(
+    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """In this process: train_cnn.py's end-to-end run is tested in a fresh one."""
+    import train_cnn
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path), "--global-pool"]
+    train_cnn.main([*args, "--epochs", "1"])
+    printed_accuracy(capsys.readouterr().out)
     metrics = json.loads((tmp_path / "cnn_globalpool_metrics.json").read_text())
     # Embedding 160,000 + Conv1D 3,104 + Dense(32 -> 250) 8,250 + Dense(250 -> 1) 251
     assert metrics["model"] == "cnn_globalpool" and metrics["parameters"] == 171_605
