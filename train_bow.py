@@ -25,7 +25,7 @@ Embedding of one weight per feature instead; the sum is the same.
 
 --short-texts then freezes it and adds a second regression for short texts, fitted on
 every training review cut into windows of 10 to 50 words; the model answers with it
-below 50 words and with the first from 150 words, blending the two between (see
+up to 50 words and with the first from 150 words, blending the two between (see
 LENGTH_GATE): a model for one-line reviews that answers whole reviews as the bow model
 does, saved as bow_short.
 
@@ -66,7 +66,7 @@ BATCH_SIZE = 128
 # --short-texts: the bow model above, fitted first and then frozen, plus a second
 # regression on the same features, fitted on the reviews and on every review cut into
 # consecutive windows of 10 to 50 words (each window is a text of its own, labeled as
-# its review). A LengthGate answers with the short-text regression below 50 words, the
+# its review). A LengthGate answers with the short-text regression up to 50 words, the
 # whole-review one from 150, a blend between. Chosen on the validation reviews, whole
 # and cut to their first 10 and 30 words as analyze_model.py cuts the test reviews
 # (seed 7; accuracy on whole reviews / 10 words / 30 words):
@@ -92,7 +92,7 @@ BATCH_SIZE = 128
 # The same windows and more regularisation in scikit-learn gave 77.9 to 78.4 at 30
 # words; averaged with a CNN trained on the windows, no better.
 WINDOWS = (10, 50)  # the shortest and longest window, in words (the last one: what is left)
-LENGTH_GATE = (50, 150)  # short-text regression only below 50 words, whole-review one from 150
+LENGTH_GATE = (50, 150)  # short-text regression only up to 50 words, whole-review one from 150
 SHORT_TEXT_LEARNING_RATE = 0.003
 
 

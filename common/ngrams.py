@@ -106,22 +106,22 @@ class NgramIds(keras.layers.Layer):
 class LengthGate(keras.layers.Layer):
     """(token ids, logit for long texts, logit for short texts) -> one logit, by text length.
 
-    A text of fewer than `short_below` words gets the short-text logit, one of
+    A text of `short_up_to` words or fewer gets the short-text logit, one of
     `long_from` words or more the long-text logit, one in between a straight-line blend
     of the two. Words are the tokens above the start token (out-of-vocabulary included).
     """
 
-    def __init__(self, short_below: int, long_from: int, **kwargs) -> None:
+    def __init__(self, short_up_to: int, long_from: int, **kwargs) -> None:
         super().__init__(**kwargs)
-        if not 0 <= short_below < long_from:
-            raise ValueError(f"need 0 <= short_below < long_from, got {short_below}, {long_from}")
-        self.short_below, self.long_from = short_below, long_from
+        if not 0 <= short_up_to < long_from:
+            raise ValueError(f"need 0 <= short_up_to < long_from, got {short_up_to}, {long_from}")
+        self.short_up_to, self.long_from = short_up_to, long_from
 
     def call(self, inputs):
         tokens, long, short = inputs
         words = keras.ops.sum(keras.ops.cast(tokens > START, long.dtype), axis=1, keepdims=True)
-        span = self.long_from - self.short_below
-        share = keras.ops.clip((words - self.short_below) / span, 0.0, 1.0)  # of the long logit
+        span = self.long_from - self.short_up_to
+        share = keras.ops.clip((words - self.short_up_to) / span, 0.0, 1.0)  # of the long logit
         return share * long + (1.0 - share) * short
 
     def compute_output_shape(self, input_shapes: list) -> tuple:
@@ -130,7 +130,7 @@ class LengthGate(keras.layers.Layer):
     def get_config(self) -> dict:
         return {
             **super().get_config(),
-            "short_below": self.short_below,
+            "short_up_to": self.short_up_to,
             "long_from": self.long_from,
         }
 

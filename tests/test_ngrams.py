@@ -174,7 +174,7 @@ def test_short_text_windows_cut_each_review_into_consecutive_pieces() -> None:
 def test_the_length_gate_blends_two_logits_by_the_number_of_words() -> None:
     gate = common.LengthGate(50, 150)
     tokens = np.zeros((4, 300), np.int32)
-    for row, words in enumerate((10, 49, 100, 299)):
+    for row, words in enumerate((10, 50, 100, 150)):  # up to 50: short only; from 150: long
         tokens[row, -1 - words], tokens[row, -words:] = common.START, 2  # OOV counts as a word
     long, short = np.full((4, 1), 3.0, np.float32), np.full((4, 1), -1.0, np.float32)
     blended = keras.ops.convert_to_numpy(gate([tokens, long, short]))[:, 0]
