@@ -196,7 +196,8 @@ def _check_model_fits(model: keras.Model, encoding: TextEncoding, path: Path) ->
             f"encoding file pads texts to {encoding.maxlen} tokens: they do not fit together."
         )
     try:  # the largest id the encoding can give, through the model once
-        model(np.full((1, encoding.maxlen), encoding.num_words - 1, dtype=np.int32))
+        largest = np.full((1, encoding.maxlen), encoding.num_words - 1, dtype=np.int32)
+        model.predict(largest, verbose=0)  # compiled: a recurrent model run eagerly takes seconds
     except Exception:
         raise UserError(
             f"the model {str(path)!r} does not accept the word ids its encoding file gives "
