@@ -188,7 +188,7 @@ def train(
     x_fit, y_fit = data.x_train[:n], data.y_train[:n]
     validation = (data.x_train[n:], data.y_train[n:]) if n < len(data.x_train) else None
     pairs, ratios = fit_features(x_fit, y_fit, args.ngrams)
-    model = build_model(pairs, ratios, n, name=MODEL_NAME if args.short_texts else args.name)
+    model = build_model(pairs, ratios, n, name=args.name.removesuffix("_short"))  # bow, bow_words
     clock.lap("build")
 
     epoch_timer = common.EpochTimer()
