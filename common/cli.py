@@ -113,7 +113,8 @@ def positive_int(text: str) -> int:
     return value
 
 
-def _seed(text: str) -> int:
+def seed_int(text: str) -> int:
+    """An argparse type: a seed NumPy accepts, 0 to 2**32 - 1."""
     value = _whole_number(text)
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"a seed is from 0 to {MAX_SEED:,}, got {value}")
@@ -121,7 +122,7 @@ def _seed(text: str) -> int:
 
 
 def _seed_list(text: str) -> list[int]:
-    seeds = [_seed(part.strip()) for part in text.split(",") if part.strip()]
+    seeds = [seed_int(part.strip()) for part in text.split(",") if part.strip()]
     if not seeds:
         raise argparse.ArgumentTypeError("expected seeds separated by commas, e.g. 7,8,9")
     if len(set(seeds)) != len(seeds):
@@ -225,7 +226,7 @@ def training_parser(
     seeds.add_argument(
         "--seed",
         dest="seeds",
-        type=lambda text: [_seed(text)],
+        type=lambda text: [seed_int(text)],
         default=[DEFAULT_SEED],
         metavar="SEED",
         help="seeds Python, NumPy and TensorFlow: the same seed gives the same result "
