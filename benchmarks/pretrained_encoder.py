@@ -286,6 +286,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             "this benchmark needs PyTorch, sentence-transformers and scikit-learn: "
             "pip install -r requirements-pretrained.txt"
         ) from None
+    if args.fine_tune_keras:
+        try:
+            import keras_hub  # noqa: F401
+        except ImportError:
+            raise common.UserError(
+                "--fine-tune-keras needs keras-hub: pip install -r requirements-pretrained.txt"
+            ) from None
     data = common.load_imdb(args.data, maxlen=None)
     texts = short_texts(data, args.words, args.seed)
     labels = {part: texts[part][1] for part in ("validation", "test")}
