@@ -82,6 +82,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def first_words(reviews: Sequence[np.ndarray], words: int) -> list[np.ndarray]:
+    """The start token and the first `words` words: as analyze_model.py cuts the test reviews."""
+    return [review[: 1 + words] for review in reviews]
+
+
 def short_texts(
     data: common.Imdb, words: int, seed: int = common.cli.DEFAULT_SEED
 ) -> dict[str, tuple[list[str], np.ndarray]]:
@@ -92,7 +97,7 @@ def short_texts(
     """
     n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)
     rng = np.random.default_rng(seed)
-    openings = [review[1 : 1 + words] for review in data.x_train[:n]]
+    openings = first_words(data.x_train[:n], words)
     windows = []
     for review in data.x_train[:n]:
         start = 1 + rng.integers(0, max(1, len(review) - 1 - words))
@@ -103,8 +108,8 @@ def short_texts(
 
     return {
         "fit": (text(openings + windows), np.concatenate([data.y_train[:n]] * 2)),
-        "validation": (text([r[: 1 + words] for r in data.x_train[n:]]), data.y_train[n:]),
-        "test": (text([r[: 1 + words] for r in data.x_test]), data.y_test),
+        "validation": (text(first_words(data.x_train[n:], words)), data.y_train[n:]),
+        "test": (text(first_words(data.x_test, words)), data.y_test),
     }
 
 
@@ -266,7 +271,7 @@ def bow_short_logits(models_dir: str, data: common.Imdb, words: int) -> dict[str
     parts = {"validation": data.x_train[n:], "test": data.x_test}
     logits = {}
     for part, reviews in parts.items():
-        cut = encoding.prepare([r[: 1 + words] for r in reviews])
+        cut = encoding.prepare(first_words(reviews, words))
         p = np.clip(model.predict(cut, batch_size=256, verbose=0)[:, 0], 1e-7, 1 - 1e-7)
         logits[part] = np.log(p) - np.log1p(-p)
     return logits
@@ -323,10 +328,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             # The encoder's share of the average, chosen on validation; the test set
             # is scored once, with that weight.
             mixed = [(1 - w) * bow["validation"] + w * logits["validation"] for w in BLEND_WEIGHTS]
-            w = BLEND_WEIGHTS[int(np.argmax([accuracy(m, labels["validation"]) for m in mixed]))]
+            best = int(np.argmax([accuracy(m, labels["validation"]) for m in mixed]))
+            w = BLEND_WEIGHTS[best]
             rows.append((
                 f"  averaged with bow_short, weight {w:.1f}",
-                (1 - w) * bow["validation"] + w * logits["validation"],
+                mixed[best],
                 (1 - w) * bow["test"] + w * logits["test"],
                 None,
             ))  # fmt: skip
