@@ -113,13 +113,23 @@ def short_texts(
     }
 
 
+def load_encoder(encoder: str):
+    """The sentence-transformers model, on the CPU; one that cannot load is one sentence."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(encoder, device="cpu")
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise common.UserError(f"--encoder {encoder!r} cannot be loaded: {reason}") from None
+
+
 def frozen_encoder(encoder: str, texts: dict) -> tuple[dict[str, np.ndarray], float]:
     """Log-odds of a logistic regression on the frozen sentence embeddings, and seconds."""
-    from sentence_transformers import SentenceTransformer
     from sklearn.linear_model import LogisticRegression
 
     start = time.perf_counter()
-    model = SentenceTransformer(encoder, device="cpu")
+    model = load_encoder(encoder)
     embed = {part: model.encode(t, batch_size=128, normalize_embeddings=True)
              for part, (t, _) in texts.items()}  # fmt: skip
     regression = LogisticRegression(C=C, max_iter=2000).fit(embed["fit"], texts["fit"][1])
@@ -130,11 +140,10 @@ def frozen_encoder(encoder: str, texts: dict) -> tuple[dict[str, np.ndarray], fl
 def fine_tuned_encoder(encoder: str, texts: dict, seed: int) -> tuple[dict[str, np.ndarray], float]:
     """Log-odds of the encoder fine-tuned with a sigmoid output on the fit texts, and seconds."""
     import torch
-    from sentence_transformers import SentenceTransformer
 
     start = time.perf_counter()
     torch.manual_seed(seed)
-    model = SentenceTransformer(encoder, device="cpu")
+    model = load_encoder(encoder)
     model.max_seq_length = MAX_TOKENS
     output = torch.nn.Linear(model.get_embedding_dimension(), 1)
     optimizer = torch.optim.AdamW([*model.parameters(), *output.parameters()], lr=LEARNING_RATE)
@@ -182,9 +191,8 @@ def word_piece_ids(encoder: str, texts: dict) -> dict[str, list[np.ndarray]]:
     word (our words hold no spaces or punctuation), so the ids are those it would give
     the whole text, and a fixed word-to-pieces table is all a Keras model needs.
     """
-    from sentence_transformers import SentenceTransformer
 
-    tokenizer = SentenceTransformer(encoder, device="cpu").tokenizer
+    tokenizer = load_encoder(encoder).tokenizer
     words = sorted({word for part in texts.values() for text in part[0] for word in text.split()})
     pieces = dict(zip(words, tokenizer(words, add_special_tokens=False)["input_ids"], strict=True))
     first, last = tokenizer.cls_token_id, tokenizer.sep_token_id
@@ -298,6 +306,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise common.UserError(
                 "--fine-tune-keras needs keras-hub: pip install -r requirements-pretrained.txt"
             ) from None
+    load_encoder(args.encoder)  # a wrong name or folder fails now, not after minutes of work
     data = common.load_imdb(args.data, maxlen=None)
     texts = short_texts(data, args.words, args.seed)
     labels = {part: texts[part][1] for part in ("validation", "test")}
