@@ -11,9 +11,8 @@ weights, trained on over a billion sentence pairs), in two ways:
 * fine-tuned (--fine-tune): the whole encoder and a sigmoid output are trained for one
   epoch on the same texts (AdamW, learning rate 5e-5, batches of 32), as is usual for
   such models. About 15 minutes on 2 CPU cores.
-* fine-tuned in Keras (--fine-tune-keras): the same, on keras-hub's BertBackbone loaded
-  from the same checkpoint, fed the same token ids through a word-to-pieces table:
-  the first step towards a project model.
+
+train_minilm.py is the same fine-tuning in Keras, as a model of this project.
 
 The encoder reads exactly what our models read: each review's 5,000-word encoding
 turned back into words, unknown words as [UNK]. It learns from the first N words and
@@ -22,7 +21,7 @@ validated on the last 2,500 cut to their first N words, and tested once on the t
 reviews cut the same way. With a trained `bow_short` in --models-dir, it also averages
 the two models' log-odds, with the weight chosen on the validation reviews.
 
-Benchmark-only dependencies (PyTorch, sentence-transformers, keras-hub):
+Benchmark-only dependencies (PyTorch, sentence-transformers):
 
     pip install -r requirements-pretrained.txt
     python benchmarks/pretrained_encoder.py --data ../shared/data/aclImdb_labeled.tar.gz
@@ -46,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
+import train_minilm  # noqa: E402
 
 ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 VALIDATION_SPLIT = 0.1  # as the training scripts' default
@@ -68,10 +68,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also train the whole encoder for one epoch (about 15 minutes on 2 cores)",
     )  # fmt: skip
     parser.add_argument(
-        "--fine-tune-keras", action="store_true",
-        help="also fine-tune it in Keras (keras-hub), the project's stack (about 20 minutes)",
-    )  # fmt: skip
-    parser.add_argument(
         "--seed", type=common.cli.seed_int, default=common.cli.DEFAULT_SEED,
         help="picks the windows and the fine-tuning's order and output weights (default: 7)",
     )  # fmt: skip
@@ -80,11 +76,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="where to find bow_short.keras to average with (default: outputs/)",
     )  # fmt: skip
     return parser.parse_args(argv)
-
-
-def first_words(reviews: Sequence[np.ndarray], words: int) -> list[np.ndarray]:
-    """The start token and the first `words` words: as analyze_model.py cuts the test reviews."""
-    return [review[: 1 + words] for review in reviews]
 
 
 def short_texts(
@@ -96,20 +87,15 @@ def short_texts(
     validation and test: the first `words` words. Token ids are turned back into words.
     """
     n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)
-    rng = np.random.default_rng(seed)
-    openings = first_words(data.x_train[:n], words)
-    windows = []
-    for review in data.x_train[:n]:
-        start = 1 + rng.integers(0, max(1, len(review) - 1 - words))
-        windows.append(review[start : start + words])
+    fit = train_minilm.openings_and_windows(data.x_train[:n], seed, words)  # as it learns
 
     def text(sequences: list[np.ndarray]) -> list[str]:
         return [t.replace("<unk>", "[UNK]") for t in common.decode_many(sequences, data.word_index)]
 
     return {
-        "fit": (text(openings + windows), np.concatenate([data.y_train[:n]] * 2)),
-        "validation": (text(first_words(data.x_train[n:], words)), data.y_train[n:]),
-        "test": (text(first_words(data.x_test, words)), data.y_test),
+        "fit": (text(fit), np.concatenate([data.y_train[:n]] * 2)),
+        "validation": (text(train_minilm.first_words(data.x_train[n:], words)), data.y_train[n:]),
+        "test": (text(train_minilm.first_words(data.x_test, words)), data.y_test),
     }
 
 
@@ -184,94 +170,6 @@ def fine_tuned_encoder(encoder: str, texts: dict, seed: int) -> tuple[dict[str, 
     return scored, time.perf_counter() - start
 
 
-def word_piece_ids(encoder: str, texts: dict) -> dict[str, list[np.ndarray]]:
-    """Each text as the encoder's token ids: [CLS], the pieces of each word, [SEP].
-
-    The encoder's own tokenizer cuts each distinct word once; it cuts a sentence word by
-    word (our words hold no spaces or punctuation), so the ids are those it would give
-    the whole text, and a fixed word-to-pieces table is all a Keras model needs.
-    """
-
-    tokenizer = load_encoder(encoder).tokenizer
-    words = sorted({word for part in texts.values() for text in part[0] for word in text.split()})
-    pieces = dict(zip(words, tokenizer(words, add_special_tokens=False)["input_ids"], strict=True))
-    first, last = tokenizer.cls_token_id, tokenizer.sep_token_id
-    return {
-        part: [np.array([first, *[p for w in text.split() for p in pieces[w]][: MAX_TOKENS - 2],
-                         last], dtype=np.int32) for text in texts[part][0]]
-        for part in texts
-    }  # fmt: skip
-
-
-def fine_tuned_encoder_keras(
-    encoder: str, texts: dict, seed: int
-) -> tuple[dict[str, np.ndarray], float]:
-    """The same fine-tuning in Keras: keras-hub's BertBackbone loads the same checkpoint."""
-    import keras
-    import keras_hub
-
-    start = time.perf_counter()
-    ids = word_piece_ids(encoder, texts)
-    common.set_seed(seed)
-    preset = encoder if Path(encoder).is_dir() else f"hf://{encoder}"
-    backbone = keras_hub.models.BertBackbone.from_preset(preset)
-    backbone.get_layer("pooled_dense").trainable = False  # BERT's [CLS] pooler: unused here
-
-    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
-    padding_mask = keras.Input((None,), dtype="bool", name="padding_mask")
-    segment_ids = keras.ops.zeros_like(token_ids)  # one sentence per text
-    hidden = backbone(
-        {"token_ids": token_ids, "padding_mask": padding_mask, "segment_ids": segment_ids}
-    )["sequence_output"]
-    # The mean of the token vectors, padding left out, as sentence-transformers pools.
-    weights = keras.ops.expand_dims(keras.ops.cast(padding_mask, hidden.dtype), -1)
-    pooled = keras.ops.sum(hidden * weights, axis=1) / keras.ops.sum(weights, axis=1)
-    model = keras.Model([token_ids, padding_mask], keras.layers.Dense(1)(pooled))
-
-    class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-        """The PyTorch variant's schedule: warm up, then decay linearly to zero."""
-
-        def __init__(self, steps: int) -> None:
-            self.steps = steps
-
-        def __call__(self, step):
-            step = keras.ops.cast(step, "float32")
-            warmup = keras.ops.minimum(1.0, (step + 1.0) / WARMUP_STEPS)
-            return LEARNING_RATE * warmup * (1.0 - step / self.steps)
-
-    class Batches(keras.utils.PyDataset):
-        """Batches padded to their own longest text, as sentence-transformers pads."""
-
-        def __init__(self, part: str, order: np.ndarray, labels: bool) -> None:
-            super().__init__()
-            self.texts, self.order, self.labels = ids[part], order, texts[part][1]
-            self.with_labels = labels
-
-        def __len__(self) -> int:
-            return -(-len(self.order) // BATCH_SIZE)
-
-        def __getitem__(self, i: int):
-            batch = self.order[i * BATCH_SIZE : (i + 1) * BATCH_SIZE]
-            x = np.zeros((len(batch), max(len(self.texts[j]) for j in batch)), np.int32)
-            for row, j in enumerate(batch):
-                x[row, : len(self.texts[j])] = self.texts[j]
-            inputs = (x, x > 0)
-            return (inputs, self.labels[batch].astype("float32")) if self.with_labels else (inputs,)
-
-    fit = Batches("fit", np.random.default_rng(seed).permutation(len(ids["fit"])), labels=True)
-    model.compile(
-        optimizer=keras.optimizers.AdamW(WarmupLinearDecay(len(fit)), weight_decay=0.01,
-                                         epsilon=1e-8),  # PyTorch's AdamW defaults
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-    )  # fmt: skip
-    model.fit(fit, epochs=1, verbose=2)
-    scored = {
-        part: model.predict(Batches(part, np.arange(len(ids[part])), labels=False), verbose=0)[:, 0]
-        for part in ("validation", "test")
-    }
-    return scored, time.perf_counter() - start
-
-
 def bow_short_logits(models_dir: str, data: common.Imdb, words: int) -> dict[str, np.ndarray]:
     """bow_short's log-odds on the validation and test reviews cut to `words` words."""
     model, encoding = common.load_model(Path(models_dir) / "bow_short.keras")
@@ -279,7 +177,7 @@ def bow_short_logits(models_dir: str, data: common.Imdb, words: int) -> dict[str
     parts = {"validation": data.x_train[n:], "test": data.x_test}
     logits = {}
     for part, reviews in parts.items():
-        cut = encoding.prepare(first_words(reviews, words))
+        cut = encoding.prepare(train_minilm.first_words(reviews, words))
         p = np.clip(model.predict(cut, batch_size=256, verbose=0)[:, 0], 1e-7, 1 - 1e-7)
         logits[part] = np.log(p) - np.log1p(-p)
     return logits
@@ -299,13 +197,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             "this benchmark needs PyTorch, sentence-transformers and scikit-learn: "
             "pip install -r requirements-pretrained.txt"
         ) from None
-    if args.fine_tune_keras:
-        try:
-            import keras_hub  # noqa: F401
-        except ImportError:
-            raise common.UserError(
-                "--fine-tune-keras needs keras-hub: pip install -r requirements-pretrained.txt"
-            ) from None
     load_encoder(args.encoder)  # a wrong name or folder fails now, not after minutes of work
     data = common.load_imdb(args.data, maxlen=None)
     texts = short_texts(data, args.words, args.seed)
@@ -325,11 +216,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         variants.append(
             ("fine-tuned, 1 epoch", lambda: fine_tuned_encoder(args.encoder, texts, args.seed))
         )
-    if args.fine_tune_keras:
-        variants.append((
-            "fine-tuned in Keras, 1 epoch",
-            lambda: fine_tuned_encoder_keras(args.encoder, texts, args.seed),
-        ))  # fmt: skip
     for name, run_variant in variants:
         logits, seconds = run_variant()
         rows.append((f"MiniLM {name}", logits["validation"], logits["test"], seconds))

@@ -28,6 +28,7 @@ MODELS = {
     "bow": ["train_bow.py"],
     "bow_short": ["train_bow.py", "--short-texts"],
     "ensemble": ["train_ensemble.py"],
+    "minilm": ["train_minilm.py"],
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -108,10 +109,13 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
         hint = f"; train it first: python {' '.join(command)}" if command else ""
         raise UserError(f"there is no model at {str(path)!r}{hint}.")
     encoding, digest = _load_encoding(encoding_path(path), path)
+    if _uses_keras_hub(path):
+        _import_keras_hub(path)
     try:
         import keras
 
         import common.ngrams  # noqa: F401 (registers the bag-of-n-grams layers)
+        import common.wordpieces  # noqa: F401 (registers the pre-trained encoder's input)
 
         model = keras.models.load_model(path)
     except OSError as err:
@@ -127,6 +131,26 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
         )
     _check_model_fits(model, encoding, path)
     return model, encoding
+
+
+def _uses_keras_hub(path: Path) -> bool:
+    """Whether the model holds keras-hub layers (train_minilm.py's encoder)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return b'"keras_hub>' in archive.read("config.json")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False  # load_model says what is wrong with the file
+
+
+def _import_keras_hub(path: Path) -> None:
+    """keras-hub registers its layers when imported; without it, one sentence."""
+    try:
+        import keras_hub  # noqa: F401
+    except ImportError:
+        raise UserError(
+            f"the model {str(path)!r} holds a pre-trained encoder from keras-hub: "
+            "pip install -r requirements.txt"
+        ) from None
 
 
 def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
