@@ -16,8 +16,9 @@ hundreds of words: read the README before trusting them on a tweet.
 --explain also says how much each word moved the probability: the probability minus
 what the model gives the same text with that one word replaced by padding. A word at
 +0.20 pushed the text 0.20 towards positive. This works the same for every model,
-whatever is inside it, and is in the unit the reader sees; for a linear model it is
-exactly the word's weight (in log-odds). In a terminal the words are coloured (green:
+whatever is inside it, and is in the unit the reader sees. For a linear model,
+removing a word removes exactly its weight from the log-odds; the figure shown is what
+that does to the probability. In a terminal the words are coloured (green:
 towards positive, red: towards negative); --html FILE saves the highlighted texts as
 a page to open in a browser.
 
@@ -43,66 +44,6 @@ import common
 
 BATCH_SIZE = 256  # texts per predict step: large batches are much faster than one at a time
 SHOWN = 0.01  # --explain marks the words that moved the probability by at least this much
-
-
-def read_texts(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """(where, text) pairs from the arguments, --file or standard input; blank lines skipped."""
-    if args.texts:
-        return [(f"text {i}", text) for i, text in enumerate(args.texts, start=1)]
-    if args.file is not None:
-        name = args.file
-        if Path(name).exists() and not Path(name).is_file():  # a FIFO or a device: endless
-            raise common.UserError(f"--file {name!r} is not a regular file.")
-        try:
-            raw = Path(name).read_bytes()
-        except OSError as err:
-            raise common.UserError(f"cannot read --file {name!r}: {err.strerror}.") from None
-    else:
-        name = "standard input"
-        if sys.stdin is None:  # started with stdin closed (<&-)
-            raise common.UserError(
-                "standard input is closed: give texts as arguments, with --file, or on stdin."
-            )
-        if sys.stdin.isatty():
-            print("Type or paste reviews, one per line; end with Ctrl-D.", file=sys.stderr)
-        raw = sys.stdin.buffer.read()
-    try:
-        text = raw.decode("utf-8-sig")  # -sig: a byte-order mark is not text
-        # One review per line: split on line feeds only (a CRLF's CR goes too), never on the
-        # form feeds, U+2028 or lone CRs that str.splitlines also takes for line ends.
-        lines = [line.removesuffix("\r") for line in text.split("\n")]
-        if lines and lines[-1] == "":
-            lines.pop()  # the file's final newline ends the last line; it starts none
-    except UnicodeDecodeError as err:
-        raise common.UserError(
-            f"{name} is not UTF-8 text (byte {raw[err.start]:#04x} at offset {err.start}); "
-            "save it as UTF-8 and try again."
-        ) from None
-    blank = [number for number, line in enumerate(lines, start=1) if not line.strip()]
-    if blank:
-        shown = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
-        lines_word = "line" if len(blank) == 1 else "lines"
-        print(
-            f"Skipped {len(blank)} blank {lines_word} in {name} ({lines_word} {shown}).",
-            file=sys.stderr,
-        )
-    return [(f"line {n}", line) for n, line in enumerate(lines, start=1) if line.strip()]
-
-
-def check_texts(texts: list[tuple[str, str]]) -> None:
-    """Refuse what the model cannot read: no texts, an empty text, a text without words."""
-    if not texts:
-        raise common.UserError(
-            "there is no text to score: give texts as arguments, --file or stdin."
-        )
-    for where, text in texts:
-        if not text.strip():
-            raise common.UserError(f"{where} is empty: there is nothing to score.")
-        if not common.tokenize(text):
-            raise common.UserError(
-                f"{where} has no words the model can read ({text.strip()[:40]!r}): "
-                "it reads only letters and digits of the Latin alphabet."
-            )
 
 
 def word_contributions(model, encoding: common.TextEncoding, texts: list[str]) -> list[list]:
@@ -210,8 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.html:
         common.prepare_output_dir(Path(args.html).resolve().parent)  # fail now, not at the end
 
-    texts = read_texts(args)
-    check_texts(texts)
+    texts = common.texts.read_texts(args.texts, args.file)  # one sentence for what cannot be read
     model, encoding = common.load_model(common.resolve_model_path(args.model, args.models_dir))
 
     # The same encoder as the training data: words -> indices, then pad or cut to 500.

@@ -117,13 +117,23 @@ def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, r
               f"{float(np.median(exported[model])):>10.2f}")  # fmt: skip
 
 
-def batch_seconds(data: common.Imdb, batches: int, repeat: int) -> dict[str, float]:
-    """Median seconds per training batch of 128 reviews, the CNN's and the LSTM's in turn."""
-    import train_cnn
-    import train_lstm
+def batch_seconds(
+    data: common.Imdb, batches: int, repeat: int, data_path: str | None, folder: Path
+) -> dict[str, float]:
+    """Median seconds per training batch of 128 reviews, the CNN's and the LSTM's in turn.
 
-    common.set_seed(common.cli.DEFAULT_SEED)
-    models = {"cnn": train_cnn.build_model(), "lstm": train_lstm.build_model()}
+    Each model is the one its script builds: a --dry-run of train_cnn.py and of
+    train_lstm.py saves it in `folder`, and it is loaded from there with a fresh optimizer.
+    """
+    import keras
+
+    models = {}
+    for name in ("cnn", "lstm"):
+        data_flag = ["--data", data_path] if data_path else []
+        run([sys.executable, str(ROOT / f"train_{name}.py"), "--dry-run", *data_flag,
+             "--output-dir", str(folder)])  # fmt: skip
+        models[name] = keras.models.load_model(folder / common.cli.DRY_RUN_DIR / f"{name}.keras")
+    common.cli.set_seed(common.cli.DEFAULT_SEED)
     times: dict[str, list[float]] = {name: [] for name in models}
     x, y = data.x_train[: 128 * (batches + 1)], data.y_train[: 128 * (batches + 1)]
     for model in models.values():
@@ -285,8 +295,8 @@ def main() -> None:
         prediction(outputs, args.models, reviews, count, args.repeat)
 
         encoded = common.load_imdb(args.data)
-        print_batch_seconds(batch_seconds(encoded, args.batches, args.repeat), args.batches,
-                            args.repeat)  # fmt: skip
+        seconds = batch_seconds(encoded, args.batches, args.repeat, args.data, Path(tmp) / "lstm")
+        print_batch_seconds(seconds, args.batches, args.repeat)
         from sklearn_baselines import format_results, run_baselines
 
         try:

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
-import train_minilm  # noqa: E402
+from models.short_texts import first_words, openings_and_windows  # noqa: E402
 
 ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 VALIDATION_SPLIT = 0.1  # as the training scripts' default
@@ -87,15 +87,15 @@ def short_texts(
     validation and test: the first `words` words. Token ids are turned back into words.
     """
     n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)
-    fit = train_minilm.openings_and_windows(data.x_train[:n], seed, words)  # as it learns
+    fit = openings_and_windows(data.x_train[:n], seed, words)  # as it learns
 
     def text(sequences: list[np.ndarray]) -> list[str]:
         return [t.replace("<unk>", "[UNK]") for t in common.decode_many(sequences, data.word_index)]
 
     return {
         "fit": (text(fit), np.concatenate([data.y_train[:n]] * 2)),
-        "validation": (text(train_minilm.first_words(data.x_train[n:], words)), data.y_train[n:]),
-        "test": (text(train_minilm.first_words(data.x_test, words)), data.y_test),
+        "validation": (text(first_words(data.x_train[n:], words)), data.y_train[n:]),
+        "test": (text(first_words(data.x_test, words)), data.y_test),
     }
 
 
@@ -177,7 +177,7 @@ def bow_short_logits(models_dir: str, data: common.Imdb, words: int) -> dict[str
     parts = {"validation": data.x_train[n:], "test": data.x_test}
     logits = {}
     for part, reviews in parts.items():
-        cut = encoding.prepare(train_minilm.first_words(reviews, words))
+        cut = encoding.prepare(first_words(reviews, words))
         p = np.clip(model.predict(cut, batch_size=256, verbose=0)[:, 0], 1e-7, 1 - 1e-7)
         logits[part] = np.log(p) - np.log1p(-p)
     return logits

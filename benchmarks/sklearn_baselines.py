@@ -1,7 +1,7 @@
 """The linear baselines in scikit-learn, on exactly the arrays the Keras models read.
 
 A peer to measure train_bow.py against: the same 5,000 words, the same 500 tokens, the
-same word pairs (common.ngrams), fitted on the first 22,500 training reviews,
+same word pairs (models/bag_of_ngrams.py), fitted on the first 22,500 training reviews,
 validated on the last 2,500, tested once. Four logistic regressions (C = 4, as
 train_bow.py): TF-IDF of counts and naive-Bayes-weighted presence, each of words and
 of words and pairs. Nothing is chosen here; every figure is printed.
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
-from common.ngrams import pair_keys, pair_vocabulary  # noqa: E402
+from models.bag_of_ngrams import pair_keys, pair_vocabulary  # noqa: E402
 
 C = 4.0  # as train_bow.py
 VALIDATION_SPLIT = 0.1  # as the training scripts' default
@@ -32,7 +32,7 @@ VALIDATION_SPLIT = 0.1  # as the training scripts' default
 def ngram_counts(x: np.ndarray, pairs: np.ndarray | None, num_words: int):
     """A sparse matrix: how often each word (and each known pair) occurs in each review.
 
-    Column ids are those of common.ngrams.NgramIds: a word's token id, then
+    Column ids are those of models.bag_of_ngrams.NgramIds: a word's token id, then
     num_words + the pair's place in `pairs`.
     """
     from scipy import sparse

@@ -1,85 +1,65 @@
-"""Plumbing shared by every script: the IMDB data, flags, seeds, plots, metrics, saved models.
+"""Plumbing shared by every script: the IMDB data, flags and errors, saved models, reports.
 
-Nothing a reader needs in order to understand a model lives here: each model, its
-`compile`, `fit` and `evaluate` stay in its own script.
-
-`import common` is instant: each name below is imported from its module the first time
-it is used, so a script answers --help, or stops at a bad flag, before TensorFlow and
-Matplotlib load. Only common/cli.py (argparse, seeds, errors) is imported at once.
+No model lives here: the models are in the training scripts and in models/. What is
+here is what a script does around its lesson: load and encode the reviews
+(data.py), read its flags and report bad input in one sentence (cli.py), time its
+phases (timing.py) and save and report a training run (training.py, report.py),
+save and load a model with its encoding (saving.py) and its export (export.py),
+read the texts to score (texts.py), write files whole or not at all (files.py).
 """
 
-from __future__ import annotations
+from common import cli, data, export, files, report, saving, texts, timing, training
+from common.cli import MODELS, UserError, data_parser, prepare_output_dir, run, training_parser
+from common.data import (
+    INDEX_FROM,
+    MAXLEN,
+    NUM_WORDS,
+    OOV,
+    START,
+    Imdb,
+    decode,
+    decode_many,
+    encode,
+    fit_size,
+    load_imdb,
+    tokenize,
+)
+from common.report import save_figure, write_json
+from common.saving import TextEncoding, load_model, resolve_model_path
+from common.training import Training
 
-import importlib
-
-from common import cli, lazy  # noqa: F401 (lazy: quiets TensorFlow before it ever loads)
-
-# Each public name and the module of common/ it lives in.
-_EXPORTS = {
-    # common/cli.py
-    "MODELS": "cli",
-    "UserError": "cli",
-    "data_parser": "cli",
-    "prepare_output_dir": "cli",
-    "progress_verbosity": "cli",
-    "run": "cli",
-    "seeds": "cli",
-    "set_seed": "cli",
-    "training_parser": "cli",
-    # common/data.py
-    "INDEX_FROM": "data",
-    "Imdb": "data",
-    "MAXLEN": "data",
-    "NUM_WORDS": "data",
-    "OOV": "data",
-    "START": "data",
-    "decode": "data",
-    "decode_many": "data",
-    "encode": "data",
-    "fit_size": "data",
-    "load_imdb": "data",
-    "tokenize": "data",
-    # common/ngrams.py
-    "LengthGate": "ngrams",
-    "NgramIds": "ngrams",
-    # common/report.py
-    "TrainingRun": "report",
-    "accuracy_summary": "report",
-    "mean_and_std": "report",
-    "save_figure": "report",
-    "save_history_plot": "report",
-    "save_training_report": "report",
-    "write_json": "report",
-    # common/saving.py
-    "TextEncoding": "saving",
-    "encoding_path": "saving",
-    "load_model": "saving",
-    "resolve_model_path": "saving",
-    "save_model": "saving",
-    # common/timing.py
-    "EpochTimer": "timing",
-    "PhaseClock": "timing",
-    # common/training.py
-    "finish_training": "training",
-    "load_training_data": "training",
-}
-_MODULES = {"cli", "data", "files", "lazy", "ngrams", "report", "saving", "timing", "training"}
-_MODULES |= {"wordpieces"}  # train_minilm.py's encoder input
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> object:
-    """Import a name, or a module of common/, the first time it is asked for."""
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"common.{_EXPORTS[name]}"), name)
-    elif name in _MODULES:
-        value = importlib.import_module(f"common.{name}")
-    else:
-        raise AttributeError(f"module 'common' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | _MODULES)
+__all__ = [
+    "INDEX_FROM",
+    "MAXLEN",
+    "MODELS",
+    "NUM_WORDS",
+    "OOV",
+    "START",
+    "Imdb",
+    "TextEncoding",
+    "Training",
+    "UserError",
+    "cli",
+    "data",
+    "data_parser",
+    "decode",
+    "decode_many",
+    "encode",
+    "export",
+    "files",
+    "fit_size",
+    "load_imdb",
+    "load_model",
+    "prepare_output_dir",
+    "report",
+    "resolve_model_path",
+    "run",
+    "save_figure",
+    "saving",
+    "texts",
+    "timing",
+    "tokenize",
+    "training",
+    "training_parser",
+    "write_json",
+]

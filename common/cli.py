@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from common.files import remove_stale_temporaries
@@ -147,14 +147,13 @@ def data_parser(
     writes: bool = True,
     output_help: str = "where this script writes its files",
     data_note: str = "",
-    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
 ) -> argparse.ArgumentParser:
     """A parser with the flags of the scripts that read the reviews: --data, --output-dir.
 
     `writes=False` leaves out --output-dir, for a script that writes nothing;
     `output_help` says what the folder holds, `data_note` when --data matters.
     """
-    parser = parser_class(
+    parser = argparse.ArgumentParser(
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -192,16 +191,6 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _TrainingParser(argparse.ArgumentParser):
-    """Sends a dry run's files to their own folder, so they never replace real results."""
-
-    def parse_args(self, args=None, namespace=None):  # argparse's own signature
-        parsed = super().parse_args(args, namespace)
-        if parsed.dry_run:
-            parsed.output_dir = str(Path(parsed.output_dir) / DRY_RUN_DIR)
-        return parsed
-
-
 def training_parser(
     description: str | None, *, epochs: int, batch_size: int
 ) -> argparse.ArgumentParser:
@@ -209,7 +198,6 @@ def training_parser(
     parser = data_parser(
         description,
         output_help="where the model, its encoding file, the plot and the metrics are written",
-        parser_class=_TrainingParser,
     )
     parser.add_argument(
         "--epochs",
@@ -252,8 +240,8 @@ def training_parser(
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="train 1 epoch on 512 reviews and test on 512, to check that everything "
-        f"runs; the accuracy means nothing, and the files go to OUTPUT_DIR/{DRY_RUN_DIR}/",
+        help="train and test on 512 reviews each, to check that everything runs; the "
+        f"accuracy means nothing, and the files go to OUTPUT_DIR/{DRY_RUN_DIR}/",
     )
     return parser
 
@@ -305,11 +293,3 @@ def _remove_empty_created_folders() -> None:
             if folder == top:
                 break
             folder = folder.parent
-
-
-def seeds(args: argparse.Namespace) -> Iterator[int]:
-    """The seeds to train with, announcing each one when there are several."""
-    for i, seed in enumerate(args.seeds, start=1):
-        if len(args.seeds) > 1:
-            print(f"\n=== Seed {seed} ({i} of {len(args.seeds)})", flush=True)
-        yield seed

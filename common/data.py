@@ -103,6 +103,12 @@ class Imdb:
             test_files=self.test_files and self.test_files[:n],
         )  # fmt: skip
 
+    def padded(self, maxlen: int) -> Imdb:
+        """The same reviews, each padded or cut to `maxlen` tokens (see `pad`)."""
+        return dataclasses.replace(
+            self, x_train=pad(self.x_train, maxlen), x_test=pad(self.x_test, maxlen), maxlen=maxlen
+        )
+
 
 def fit_size(num_reviews: int, validation_split: float) -> int:
     """How many of the training reviews `fit(validation_split=...)` learns from.

@@ -114,8 +114,7 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
     try:
         import keras
 
-        import common.ngrams  # noqa: F401 (registers the bag-of-n-grams layers)
-        import common.wordpieces  # noqa: F401 (registers the pre-trained encoder's input)
+        import models  # noqa: F401 (registers this project's own layers)
 
         model = keras.models.load_model(path)
     except OSError as err:

@@ -1,7 +1,8 @@
 """Where the time and memory of a run go, per phase and per epoch.
 
-Depends on nothing of this project, so the benchmark can time the tutorial's plain script
-with it too; Keras is imported only when `EpochTimer` is first asked for.
+Imports nothing of this project, so the benchmark can time the tutorial's plain script
+with it too (benchmarks/tutorial_cnn.py loads this file alone); Keras is imported only
+when `EpochTimer` is first asked for.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _epoch_timer_class() -> type:
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
-        """Records how long each training epoch takes (validation included); stops on SIGTERM."""
+        """Records how long each training epoch takes, validation included."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -66,13 +67,6 @@ def _epoch_timer_class() -> type:
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             self.seconds.append(round(time.perf_counter() - self._start, 3))
-
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            # A SIGTERM whose KeyboardInterrupt Python had to drop (common.cli.terminating).
-            # No import: benchmarks/tutorial_cnn.py loads this file alone, without common/.
-            cli = sys.modules.get("common.cli")
-            if cli is not None and cli.terminating():
-                raise KeyboardInterrupt
 
     return EpochTimer
 

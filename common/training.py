@@ -1,91 +1,167 @@
-"""What every training script does once its models are trained: save, report, print."""
+"""Everything a training script does around its lesson, in one object: `Training`.
+
+A training script builds, compiles, fits and evaluates its model itself, in plain
+Keras. The rest enters it in one line each:
+
+    training = common.Training("cnn", args)         # checks the output folder, starts the clock
+    data = training.load_data(num_words=5000, maxlen=500)
+    for seed in training.seeds():                  # sets each seed in turn
+        ...                                        # build, compile
+        history = model.fit(..., callbacks=[training.callback], verbose=training.verbose)
+        test_loss, test_accuracy = model.evaluate(...)
+        training.record(model, history, test_loss, test_accuracy)
+    training.finish(data)  # saves the model, its export, the plot, the metrics; prints the accuracy
+
+What it records: seconds and peak memory per phase (data; build, fit and evaluate,
+summed over the seeds), seconds per epoch, and each seed's test figures and history.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import keras
 import numpy as np
 
-from common.cli import UserError
+from common import cli
+from common.cli import DRY_RUN_DIR, UserError
 from common.data import Imdb, fit_size, load_imdb
 from common.export import export_path, export_text_model
 from common.report import TrainingRun, accuracy_summary, save_training_report
 from common.saving import save_model
-from common.timing import PhaseClock
+from common.timing import EpochTimer, PhaseClock
 
-if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
-    import keras
-
-DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews, for 1 epoch
+DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
 
 
-def load_training_data(args: argparse.Namespace, *, num_words: int, maxlen: int) -> Imdb:
-    """The reviews a training script learns from, as its flags ask; prints where they came from.
+class TrainingCallback(EpochTimer):
+    """Times each epoch and the phases around `fit`; stops cleanly on SIGTERM."""
 
-    --dry-run keeps the first 512 training and test reviews and 1 epoch. A validation
-    split that would leave no review to learn from (or none to validate on) is refused.
-    """
-    data = load_imdb(args.data, num_words=num_words, maxlen=maxlen)
-    if args.dry_run:  # a quick check that everything runs, not a result
-        data, args.epochs = data.head(DRY_RUN_REVIEWS), 1
-    fitted = fit_size(len(data.x_train), args.validation_split)
-    if fitted < 1 or (args.validation_split > 0 and fitted == len(data.x_train)):
-        raise UserError(
-            f"--validation-split {args.validation_split} of {len(data.x_train):,} training "
-            f"reviews leaves {fitted:,} to learn from and {len(data.x_train) - fitted:,} to "
-            "validate on; both need at least one."
-        )
-    print(f"Training data {data.x_train.shape}, test data {data.x_test.shape}, from {data.source}")
-    return data
+    def __init__(self, clock: PhaseClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.clock.lap("build")  # everything since the last phase: building, compiling
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.clock.lap("fit")
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        # A SIGTERM whose KeyboardInterrupt Python had to drop (see cli.terminating).
+        if cli.terminating():
+            raise KeyboardInterrupt
 
 
-def finish_training(
-    name: str,
-    trained: list[tuple[keras.Model, TrainingRun]],
-    data: Imdb,
-    args: argparse.Namespace,
-    clock: PhaseClock,
-    output_dir: Path,
-) -> keras.Model:
-    """Save the first seed's model, its export, the plot and the metrics; print the accuracy last.
+class Training:
+    """One training run of a model: its output folder, clock, seeds, results and files."""
 
-    The model is saved with the word index and settings that predict.py needs to encode
-    new text exactly as the training reviews were encoded, and exported as a SavedModel
-    that takes raw text (common/export.py). Returns that model.
-    """
-    model = trained[0][0]
-    runs = [run for _, run in trained]
-    try:
-        encoding = save_model(
-            model,
-            output_dir / f"{name}.keras",
-            data.word_index,
-            num_words=data.num_words,
-            maxlen=data.maxlen,
-            data_source=data.source,
-        )
-        # The same model with the tokenizer inside, for programs without this repository.
-        export = export_path(output_dir / f"{name}.keras")
-        export_text_model(model, encoding, export)
-        print(f"Exported {export}/ (takes raw text; needs only TensorFlow: see the README)")
-        save_training_report(
-            output_dir,
-            name,
-            runs,
-            # What training learns: a bag of n-grams also holds fixed ratios and a vocabulary.
-            parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
-            settings=vars(args),
-            data_source=data.source,
-            clock=clock,
-        )
-    except OSError as err:  # a full disk, a quota, a file size limit
-        print(accuracy_summary(runs), file=sys.stderr)  # the result, at least, is not lost
-        raise UserError(
-            f"cannot write the results to {str(output_dir)!r} ({err.strerror or err}); "
-            "the accuracy is above, the files are not: free some space and train again."
-        ) from None
-    print(accuracy_summary(runs))  # the last line: Accuracy: NN.NN%
-    return model
+    def __init__(self, name: str, args: argparse.Namespace) -> None:
+        """`name` is what the model is saved as; `args` the training flags, as parsed."""
+        self.name, self.args = name, args
+        folder = Path(args.output_dir)
+        # Fail now, not after training; a dry run never replaces real results.
+        self.output_dir = cli.prepare_output_dir(folder / DRY_RUN_DIR if args.dry_run else folder)
+        self.clock = PhaseClock()
+        self.callback = TrainingCallback(self.clock)
+        self.verbose = cli.progress_verbosity()  # a live bar in a terminal, a line per epoch else
+        self.runs: list[TrainingRun] = []
+        self.model: keras.Model | None = None  # the first seed's: the one saved
+        self.seed: int | None = None
+
+    def load_data(self, *, num_words: int, maxlen: int | None) -> Imdb:
+        """The reviews to learn from and test on, as the flags ask; prints where they came from.
+
+        --dry-run keeps the first 512 training and test reviews. A validation split that
+        would leave no review to learn from (or none to validate on) is refused.
+        """
+        args = self.args
+        data = load_imdb(args.data, num_words=num_words, maxlen=maxlen)
+        if args.dry_run:  # a quick check that everything runs, not a result
+            data = data.head(DRY_RUN_REVIEWS)
+        fitted = fit_size(len(data.x_train), args.validation_split)
+        if fitted < 1 or (args.validation_split > 0 and fitted == len(data.x_train)):
+            raise UserError(
+                f"--validation-split {args.validation_split} of {len(data.x_train):,} training "
+                f"reviews leaves {fitted:,} to learn from and {len(data.x_train) - fitted:,} to "
+                "validate on; both need at least one."
+            )
+        shapes = f"Training data {data.x_train.shape}, test data {data.x_test.shape}"
+        print(f"{shapes}, from {data.source}")
+        self.clock.lap("data")
+        return data
+
+    def seeds(self) -> Iterator[int]:
+        """Each seed of --seed or --seeds, set before it is yielded (and announced, if several)."""
+        seeds = self.args.seeds
+        for i, seed in enumerate(seeds, start=1):
+            if len(seeds) > 1:
+                print(f"\n=== Seed {seed} ({i} of {len(seeds)})", flush=True)
+            cli.set_seed(seed)
+            self.seed = seed
+            yield seed
+
+    def record(
+        self,
+        model: keras.Model,
+        history: keras.callbacks.History | dict[str, keras.callbacks.History],
+        test_loss: float,
+        test_accuracy: float,
+    ) -> None:
+        """Keep one seed's result. `history` is fit's, or {part name: fit's} for a model
+        trained in parts, which the plot then draws part by part."""
+        if isinstance(history, dict):
+            curves = {f"{part}_{key}": values for part, fitted in history.items()
+                      for key, values in fitted.history.items()}  # fmt: skip
+        else:
+            curves = history.history
+        seconds = self.callback.seconds
+        self.callback.seconds = []
+        self.runs.append(TrainingRun(self.seed, test_accuracy, test_loss, curves, seconds))
+        if self.model is None:
+            self.model = model
+        self.clock.lap("evaluate")
+
+    def finish(self, data: Imdb) -> keras.Model:
+        """Save the first seed's model, its export, the plot and the metrics; print the accuracy.
+
+        The model is saved with the word index and settings that predict.py needs to encode
+        new text exactly as the training reviews were encoded, and exported as a SavedModel
+        that takes raw text (common/export.py). The accuracy is the last line printed, also
+        when the files cannot be written. Returns the model.
+        """
+        model, runs, output_dir = self.model, self.runs, self.output_dir
+        try:
+            encoding = save_model(
+                model,
+                output_dir / f"{self.name}.keras",
+                data.word_index,
+                num_words=data.num_words,
+                maxlen=data.maxlen,
+                data_source=data.source,
+            )
+            # The same model with the tokenizer inside, for programs without this repository.
+            export = export_path(output_dir / f"{self.name}.keras")
+            export_text_model(model, encoding, export)
+            print(f"Exported {export}/ (it takes raw text: docs/using-a-model.md)")
+            save_training_report(
+                output_dir,
+                self.name,
+                runs,
+                # What training learns: a bag of n-grams also holds fixed ratios and a vocabulary.
+                parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+                settings={**vars(self.args), "output_dir": str(output_dir)},
+                data_source=data.source,
+                clock=self.clock,
+            )
+        except OSError as err:  # a full disk, a quota, a file size limit
+            print(accuracy_summary(runs), file=sys.stderr)  # the result, at least, is not lost
+            raise UserError(
+                f"cannot write the results to {str(output_dir)!r} ({err.strerror or err}); "
+                "the accuracy is above, the files are not: free some space and train again."
+            ) from None
+        print(accuracy_summary(runs))  # the last line: Accuracy: NN.NN%
+        return model

