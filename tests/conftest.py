@@ -1,8 +1,12 @@
-"""Fixtures: tiny aclImdb-shaped folders and archives that the tests write themselves."""
+"""Fixtures and helpers: tiny datasets, models and encoders that the tests write themselves."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
+import string
 import subprocess
 import sys
 import tarfile
@@ -12,7 +16,10 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the scripts and common/ live at the top of the repository
+sys.path.insert(0, str(ROOT))  # the scripts, common/ and models/ live at the top of the repository
+
+import common  # noqa: E402
+
 # The tests run in two processes (xdist), one per core, and tiny models gain nothing
 # from threads: one thread per script leaves each core to one test (unit tests only).
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -91,6 +98,169 @@ def run_script(keras_home: Path):
         )
 
     return run
+
+
+ACCURACY_LINE = re.compile(r"^Accuracy: (\d{1,3}\.\d\d)%$")
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+OUR_ERROR = re.compile(r"^(\w+\.py: )?error: ")
+
+
+def files_in(folder: Path) -> list[str]:
+    """Every file under `folder`, hidden temporary files included."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def saved_files(folder: Path, name: str) -> list[str]:
+    """What a training run left in `folder`; its export, a SavedModel folder, counts as one."""
+    assert (folder / f"{name}_savedmodel" / "saved_model.pb").is_file()
+    return sorted(p.name for p in folder.iterdir())
+
+
+def assert_one_sentence_error(result, expected: str) -> None:
+    """Exit code 2, no traceback, and one error line that says what went wrong."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    # Ours start with "error:", argparse's with "<script>: error:"; TensorFlow's own
+    # start-up lines (which may contain "error") do not.
+    errors = [line for line in result.stderr.splitlines() if OUR_ERROR.match(line)]
+    assert len(errors) == 1, result.stderr
+    assert expected in errors[0]
+
+
+def printed_accuracy(stdout: str) -> float:
+    """The figure of the last line, which must read exactly like `Accuracy: 87.79%`."""
+    match = ACCURACY_LINE.match(stdout.rstrip("\n").splitlines()[-1])
+    assert match, f"the last line is not 'Accuracy: NN.NN%':\n{stdout[-500:]}"
+    return float(match.group(1))
+
+
+@pytest.fixture(scope="session")
+def imdb_data() -> Path:
+    if not os.environ.get("IMDB_DATA"):
+        pytest.skip("set IMDB_DATA to the Stanford IMDB archive to train on the real reviews")
+    path = Path(os.environ["IMDB_DATA"]).resolve()
+    if not path.exists():
+        pytest.fail(f"IMDB_DATA={path} does not exist")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_mlp(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
+    """The MLP (the fastest model to train) and its files, trained on the tiny reviews."""
+    out = tmp_path_factory.mktemp("trained")
+    result = run_script("train_mlp.py", "--data", tiny_folder, "--output-dir", out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def copy_model(trained: Path, folder: Path) -> Path:
+    """A copy of the tiny MLP's model and encoding files in `folder`."""
+    folder.mkdir(exist_ok=True)
+    for name in ("mlp.keras", "mlp_encoding.json"):
+        shutil.copy(trained / name, folder / name)
+    return folder / "mlp.keras"
+
+
+@pytest.fixture(scope="session")
+def trained(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
+    """A CNN trained by train_cnn.py on the tiny reviews, in a fresh process."""
+    out = tmp_path_factory.mktemp("trained")
+    args = ["--data", tiny_folder, "--output-dir", out, "--epochs", "3"]
+    result = run_script("train_cnn.py", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_seconds: float,
+                  parameters: int, epochs: int = 2) -> None:  # fmt: skip
+    """A metrics file as the training scripts write it, with only the fields compared."""
+    n = len(accuracies)
+    mean = sum(accuracies) / n
+    std = (sum((a - mean) ** 2 for a in accuracies) / (n - 1)) ** 0.5 if n > 1 else 0.0
+    runs = [
+        {"seed": 7 + i, "test_accuracy": a, "seconds_per_epoch": [epoch_seconds] * epochs}
+        for i, a in enumerate(accuracies)
+    ]
+    metrics = {
+        "model": model, "parameters": parameters, "epochs": epochs,
+        "test_accuracy": mean, "test_accuracy_std": std, "test_accuracies": accuracies,
+        "seconds": {"fit": epoch_seconds * epochs * n}, "runs": runs,
+    }  # fmt: skip
+    (folder / f"{model}_metrics.json").write_text(json.dumps(metrics))
+
+
+PIECES = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "'", *string.ascii_lowercase,
+          *(f"##{c}" for c in string.ascii_lowercase)]  # fmt: skip
+
+
+def write_tiny_encoder(folder: Path) -> Path:
+    """A one-layer BERT with random weights and a letter-piece tokenizer, as keras-hub saves."""
+    import keras_hub
+    import tokenizers
+    from tokenizers import models, normalizers, pre_tokenizers
+
+    tokenizer = tokenizers.Tokenizer(
+        models.WordPiece({piece: i for i, piece in enumerate(PIECES)}, unk_token="[UNK]")
+    )
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)  # strips accents too
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.add_special_tokens(PIECES[:5])  # "[UNK]" in a text is [UNK], as in BERT's
+    keras_hub.models.BertBackbone(
+        vocabulary_size=len(PIECES), num_layers=1, num_heads=2, hidden_dim=8,
+        intermediate_dim=16, max_sequence_length=64,
+    ).save_to_preset(str(folder))  # fmt: skip
+    tokenizer.save(str(folder / "tokenizer.json"))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_encoder(tmp_path_factory.mktemp("encoder"))
+
+
+def limit_file_size() -> None:
+    """For subprocess's preexec_fn: a file-size limit that acts like a full disk."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))  # like a full disk
+
+
+def check_trained_model(
+    run_script, tmp_path: Path, tiny_folder: Path, script: str, flags: list[str], name: str
+) -> None:
+    """Train `name` on the tiny reviews: its files, its metrics, and its export agreeing with it."""
+    import tensorflow as tf
+
+    out = tmp_path / "out"
+    result = run_script(script, "--data", tiny_folder, "--output-dir", out, *flags)
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracy = printed_accuracy(result.stdout)
+    if name == "bow_short":
+        assert accuracy >= 90.0  # praise and blame words tell the tiny reviews apart
+    suffixes = (".keras", "_encoding.json", "_history.png", "_metrics.json", "_savedmodel")
+    assert saved_files(out, name) == [f"{name}{suffix}" for suffix in suffixes]
+    assert (out / f"{name}_history.png").read_bytes().startswith(PNG_MAGIC)
+    metrics = json.loads((out / f"{name}_metrics.json").read_text())
+    assert metrics["model"] == name
+    assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
+
+    # The export takes raw text and scores it as the saved model does, n-gram layer and all.
+    model, encoding = common.load_model(out / f"{name}.keras")
+    texts = ["great film", "an awful, boring plot", "the actor's scene"]
+    expected = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
+    exported = tf.saved_model.load(str(out / f"{name}_savedmodel"))
+    np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), expected, atol=1e-6)
+
+    if name != "ensemble":
+        return  # the ensemble holds a bag of n-grams and a CNN: one check covers all three
+    # The saved model scores text through predict.py like every other model.
+    scored = run_script("predict.py", "--models-dir", out, "--model", name, "great film")
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    assert scored.stdout.split()[1] in ("positive", "negative")
 
 
 # The slowest test modules, in the order xdist hands them out (pyproject.toml:

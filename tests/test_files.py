@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_sentence_error, files_in
 from matplotlib.figure import Figure
 
 import common
@@ -62,3 +63,13 @@ def test_loading_the_data_cleans_the_cache_folder(tmp_path: Path) -> None:
     leftover.write_bytes(b"half a cache")
     common.load_imdb(folder, cache_dir=cache)
     assert not leftover.exists()
+
+
+def test_a_killed_runs_temporary_files_are_cleaned_up(run_script, tmp_path: Path) -> None:
+    dead = tmp_path / ".mlp.keras.tmp999999999-abc123.keras"  # no process has this id
+    dead.write_bytes(b"half a model")
+    # The output folder is cleaned when it is checked, before the data is even looked at.
+    result = run_script("train_mlp.py", "--data", tmp_path / "nowhere", "--output-dir", tmp_path)
+    assert_one_sentence_error(result, "no such file or folder")
+    assert not dead.exists()
+    assert not [name for name in files_in(tmp_path) if name.startswith(".")]

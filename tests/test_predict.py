@@ -1,4 +1,4 @@
-"""Saved models: predict.py round trip, bad input, the encoder's properties, analyze_model.py."""
+"""predict.py: scoring, reading input, explaining, and the export beside it."""
 
 from __future__ import annotations
 
@@ -14,25 +14,16 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, learnable_reviews, write_dataset
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from test_scripts import assert_one_sentence_error
+from conftest import ROOT, assert_one_sentence_error
 
 import common
+from models.bag_of_ngrams import build_bow
 
 TEXTS = ["great wonderful film", "awful boring plot, the worst", "The camera loved the actor!"]
+
+
+WORD_INDEX = {w: r for r, w in enumerate("the a film good bad don't amélie 10".split(), start=1)}
 TEXT_LINE = re.compile(r"^(\d\.\d{4})  (positive|negative)  (.+)$")
-
-
-@pytest.fixture(scope="module")
-def trained(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
-    """A CNN trained by train_cnn.py on the tiny reviews, in a fresh process."""
-    out = tmp_path_factory.mktemp("trained")
-    args = ["--data", tiny_folder, "--output-dir", out, "--epochs", "3"]
-    result = run_script("train_cnn.py", *args)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +118,6 @@ def test_standard_input(trained: Path, monkeypatch: pytest.MonkeyPatch, capsys) 
     assert [TEXT_LINE.match(line).group(3) for line in lines] == TEXTS
 
 
-# --- Bad input: one sentence, exit code 2 -------------------------------------------------
-
-
 @pytest.mark.parametrize(
     ("texts", "expected"),
     [
@@ -153,118 +141,18 @@ def test_a_file_that_is_not_utf8(run_script, trained: Path, tmp_path: Path) -> N
     assert_one_sentence_error(result, "is not UTF-8 text (byte 0xe8 at offset 2)")
 
 
-def test_a_missing_model(run_script, tmp_path: Path) -> None:
-    result = run_script("predict.py", "--models-dir", tmp_path, "good film")
-    assert_one_sentence_error(result, "there is no model at")
-    assert "python train_cnn.py" in result.stderr
-
-
-def test_a_corrupt_model(run_script, trained: Path, tmp_path: Path) -> None:
-    shutil.copy(trained / "cnn_encoding.json", tmp_path / "cnn_encoding.json")
-    (tmp_path / "cnn.keras").write_bytes((trained / "cnn.keras").read_bytes()[:5000])
-    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
-    assert_one_sentence_error(result, "cannot load the model")
-
-
-def test_a_model_without_its_encoding_file(run_script, trained: Path, tmp_path: Path) -> None:
-    shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
-    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
-    assert_one_sentence_error(result, "has no encoding file beside it")
-
-
-def test_a_damaged_encoding_file(run_script, trained: Path, tmp_path: Path) -> None:
-    shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
-    (tmp_path / "cnn_encoding.json").write_text('{"format": "imdb-sentiment-enc')
-    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
-    assert_one_sentence_error(result, "cannot read the encoding file")
-
-
-# --- The encoder on any input ---------------------------------------------------------------
-
-ENCODING = common.TextEncoding(
-    {w: r for r, w in enumerate("the a film good bad don't amélie 10".split(), start=1)},
-    num_words=8,  # indices 0-7: "the" to "bad" (rank + 3 < 8); the rest become OOV
-    maxlen=12,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text())
-def test_any_string_encodes_to_in_range_integers_of_the_right_length(text: str) -> None:
-    x = ENCODING.encode_texts([text])
-    assert x.shape == (1, 12) and np.issubdtype(x.dtype, np.integer)
-    assert x.min() >= 0 and x.max() < 8
-    # The start token and one index per word, cut to the last 12; never a zero among them.
-    assert np.count_nonzero(x) == min(len(common.tokenize(text)) + 1, 12)
-
-
-def test_long_texts_keep_their_end_like_the_training_data() -> None:
-    x = ENCODING.encode_texts(["bad " * 20 + "the film good"])[0]
-    assert x[-3:].tolist() == [4, 6, 7] and common.START not in x  # the start was cut off
-
-
-def test_words_beyond_the_vocabulary_become_oov() -> None:
-    x = ENCODING.encode_texts(["Good film, don't AMÉLIE"])[0]
-    assert x[-5:].tolist() == [common.START, 7, 6, common.OOV, common.OOV]
-
-
-# --- analyze_model.py -----------------------------------------------------------------------
-
-
-def test_analyze_model_reports_short_text_accuracy_and_mistakes(
-    run_script, trained: Path, tiny_folder: Path, tmp_path: Path
-) -> None:
-    for name in ("cnn.keras", "cnn_encoding.json"):  # a second model: the same, renamed
-        shutil.copy(trained / name, tmp_path / name.replace("cnn", "copy"))
-    models = f"{trained / 'cnn.keras'},{tmp_path / 'copy.keras'}"
-    result = run_script(
-        "analyze_model.py", "--model", models, "--data", tiny_folder, "--output-dir", tmp_path,
-        "--first-words", "5", "--show-errors", "3",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    whole = re.findall(r"whole reviews: +accuracy (\d+\.\d\d)%", result.stdout)
-    short = re.search(r"first 5 words only: accuracy (\d+\.\d\d)%", result.stdout)
-    by_length = re.search(r"by words kept: +10: (\d+\.\d\d)%, 20: .*, 200: (\d+\.\d\d)%$",
-                          result.stdout, flags=re.MULTILINE)  # fmt: skip
-    assert len(whole) == 2 and short and by_length, result.stdout
-    metrics = json.loads((trained / "cnn_metrics.json").read_text())
-    assert float(whole[0]) == pytest.approx(metrics["test_accuracy"] * 100, abs=0.01)
-    assert whole[1] == whole[0]
-    # The tiny reviews have 20 to 60 words: kept to 200, they are whole.
-    assert by_length.group(2) == whole[0]
-    assert (tmp_path / "cnn+copy_length.png").read_bytes().startswith(b"\x89PNG")
-    mistakes = re.findall(r"^\d\. P\(positive\) = (\d\.\d{4}), but the review is (\w+) "
-                          r"\(\d+ words, aclImdb/test/(?:pos|neg)/\d+_\d+\.txt\):",
-                          result.stdout, flags=re.MULTILINE)  # fmt: skip
-    assert len(mistakes) == len(re.findall(r"^\d\. P\(positive\)", result.stdout, re.MULTILINE))
-    assert len(mistakes) <= 2 * 3  # up to 3 for each of the two models
-    for probability, truth in mistakes:
-        assert (float(probability) >= 0.5) == (truth == "negative")
-
-
-def test_analyze_model_refuses_data_from_another_vocabulary(
-    run_script, trained: Path, tmp_path: Path
-) -> None:
-    other = write_dataset(tmp_path, {k: [t.upper() + " zebra" * 50 for t in v]
-                                     for k, v in learnable_reviews(seed=1).items()})  # fmt: skip
-    result = run_script("analyze_model.py", "--model", trained / "cnn.keras", "--data", other)
-    assert_one_sentence_error(result, "another vocabulary")
-
-
-# --- predict.py --explain ---------------------------------------------------------------------
-
-
 def test_explanations_are_exact_for_a_linear_model() -> None:
     """For a logistic regression on words, replacing a word by padding removes exactly that
     word's term (ratio x weight) from the log-odds; a word said twice is still present."""
     import predict
-    import train_bow
 
     rng = np.random.default_rng(0)
-    encoding = common.TextEncoding(ENCODING.word_index, num_words=common.NUM_WORDS, maxlen=500)
+    encoding = common.TextEncoding(WORD_INDEX, num_words=common.NUM_WORDS, maxlen=500)
     ratios = rng.normal(size=common.NUM_WORDS).astype(np.float32)
     ratios[0], ratios[common.START] = 0.0, 1.0
-    model = train_bow.build_model(np.zeros(0, np.int32), ratios, num_reviews=100)
+    model = build_bow(
+        np.zeros(0, np.int32), ratios, 100, num_words=common.NUM_WORDS, maxlen=common.MAXLEN
+    )
     weights = rng.normal(size=(common.NUM_WORDS, 1)).astype(np.float32)
     model.get_layer("weights").set_weights([weights])
     text = "the film was good, not bad: good"
@@ -314,7 +202,7 @@ def test_html_needs_explain(run_script, trained: Path, tmp_path: Path) -> None:
 def test_words_cut_off_by_maxlen_get_no_contribution() -> None:
     import predict
 
-    encoding = common.TextEncoding(ENCODING.word_index, num_words=8, maxlen=4)
+    encoding = common.TextEncoding(WORD_INDEX, num_words=8, maxlen=4)
     model = keras.Sequential([keras.Input(shape=(4,), dtype="int32"), keras.layers.Embedding(8, 2),
                               keras.layers.GlobalAveragePooling1D(),
                               keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
@@ -324,50 +212,34 @@ def test_words_cut_off_by_maxlen_get_no_contribution() -> None:
     assert explained[0][1] is None and all(value is not None for _, value in explained[1:])
 
 
-# --- explore_embeddings.py ------------------------------------------------------------------
+def test_predict_into_a_pipe_that_closes_early(trained_mlp: Path, tmp_path: Path) -> None:
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("a great film\n" * 5_000)  # more than a pipe holds (64 KiB)
+    command = (f"{sys.executable} predict.py --model {trained_mlp / 'mlp.keras'} "
+               f"--file {reviews} | head -1")  # fmt: skip
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
+    assert len(result.stdout.splitlines()) == 1
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
 
 
-def test_explore_embeddings_prints_neighbours_and_saves_the_map(
-    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import explore_embeddings
-
-    args = ["--model", str(trained / "cnn.keras"), "--words", "great,awful", "--top", "30"]
-    explore_embeddings.main([*args, "--output-dir", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert (tmp_path / "cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
-
-    # What the README promises: the table is model.layers[0], a word's row is rank + 3.
-    model, encoding = common.load_model(trained / "cnn.keras")
-    table = model.layers[0].get_weights()[0]
-    assert table.shape == (common.NUM_WORDS, 32)
-    assert "5,000 rows x 32 numbers" in out
-    row = encoding.word_index["great"] + 3
-    assert f"Row {row} is 'great'" in out
-    assert f"[{table[row, 0]:+.3f}, {table[row, 1]:+.3f}" in out
-
-    # The neighbours are the words of highest cosine similarity, best first, never itself.
-    listed = re.search(r"^ +great: (.+)$", out, flags=re.MULTILINE).group(1).split(", ")
-    words = {rank + 3: word for word, rank in encoding.word_index.items()}
-    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
-    similarity = {words[i]: float(unit[i] @ unit[row]) for i in words if i != row}
-    best = sorted(similarity, key=similarity.get, reverse=True)[: len(listed)]
-    assert [item.split()[0] for item in listed] == best
+@pytest.mark.parametrize("path", ["/dev/zero", "/tmp"], ids=["device", "folder"])
+def test_predict_refuses_a_file_that_is_not_a_regular_file(run_script, trained_mlp, path) -> None:
+    result = run_script("predict.py", "--model", trained_mlp / "mlp.keras", "--file", path)
+    assert_one_sentence_error(result, "is not a regular file")
 
 
-def test_explore_embeddings_refuses_what_it_cannot_explore(trained: Path, tmp_path: Path) -> None:
-    import explore_embeddings
+def test_predict_with_standard_input_closed(trained_mlp: Path) -> None:
+    command = f"{sys.executable} predict.py --model {trained_mlp / 'mlp.keras'} <&-"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
+    assert_one_sentence_error(result, "standard input is closed")
 
-    args = ["--model", str(trained / "cnn.keras"), "--output-dir", str(tmp_path)]
-    with pytest.raises(common.UserError, match="'zebra' is not one of the"):
-        explore_embeddings.main([*args, "--words", "great,zebra"])
-    with pytest.raises(common.UserError, match="--words is empty"):
-        explore_embeddings.main([*args, "--words", " , "])
 
-    # A linear model: one number per word is a weight, not a word vector.
-    linear = keras.Sequential([keras.Input((500,), dtype="int32"), keras.layers.Embedding(8, 1),
-                               keras.layers.GlobalAveragePooling1D()])  # fmt: skip
-    common.save_model(linear, tmp_path / "linear.keras", {"good": 1}, num_words=8, maxlen=500,
-                      data_source="a test")  # fmt: skip
-    with pytest.raises(common.UserError, match="has no word embedding"):
-        explore_embeddings.main(["--model", str(tmp_path / "linear.keras"), "--words", "good"])
+def test_a_file_is_split_on_line_feeds_only(run_script, trained_mlp: Path, tmp_path: Path) -> None:
+    reviews = tmp_path / "reviews.txt"
+    lines = ["good\u2028film", "bad\x0cfilm\x85again", "one\rline", "last line, CRLF"]
+    reviews.write_bytes(("\n".join(lines[:3]) + "\n" + lines[3] + "\r\n").encode("utf-8"))
+    result = run_script("predict.py", "--model", trained_mlp / "mlp.keras", "--file", reviews,
+                        "--format", "json")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = result.stdout.rstrip("\n").split("\n")  # JSON keeps U+2028 and U+0085 as they are
+    assert [json.loads(line)["text"] for line in printed] == lines

@@ -1,38 +1,11 @@
-"""compare_models.py on hand-written metrics files; the newer models end to end."""
+"""compare_models.py: the table, the plot, training first, and bad metrics files."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-import pytest
-from test_scripts import (
-    PNG_MAGIC,
-    assert_one_sentence_error,
-    files_in,
-    printed_accuracy,
-    saved_files,
-)
-
-
-def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_seconds: float,
-                  parameters: int, epochs: int = 2) -> None:  # fmt: skip
-    """A metrics file as the training scripts write it, with only the fields compared."""
-    n = len(accuracies)
-    mean = sum(accuracies) / n
-    std = (sum((a - mean) ** 2 for a in accuracies) / (n - 1)) ** 0.5 if n > 1 else 0.0
-    runs = [
-        {"seed": 7 + i, "test_accuracy": a, "seconds_per_epoch": [epoch_seconds] * epochs}
-        for i, a in enumerate(accuracies)
-    ]
-    metrics = {
-        "model": model, "parameters": parameters, "epochs": epochs,
-        "test_accuracy": mean, "test_accuracy_std": std, "test_accuracies": accuracies,
-        "seconds": {"fit": epoch_seconds * epochs * n}, "runs": runs,
-    }  # fmt: skip
-    (folder / f"{model}_metrics.json").write_text(json.dumps(metrics))
-
+from conftest import PNG_MAGIC, assert_one_sentence_error, files_in, write_metrics
 
 EXPECTED_TABLE = """\
 model             parameters  epochs  seeds      test accuracy  fit s/seed  s/epoch
@@ -66,33 +39,6 @@ def test_compare_models_says_so_when_there_is_nothing_to_compare(run_script, tmp
     assert files_in(tmp_path) == []
 
 
-def test_train_deep_cnn_end_to_end(run_script, tmp_path: Path, tiny_folder: Path) -> None:
-    result = run_script("train_deep_cnn.py", "--data", tiny_folder, "--output-dir", tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    printed_accuracy(result.stdout)
-    assert 'Model: "deep_cnn"' in result.stdout
-    assert saved_files(tmp_path, "deep_cnn") == [
-        "deep_cnn.keras", "deep_cnn_encoding.json", "deep_cnn_history.png", "deep_cnn_metrics.json",
-        "deep_cnn_savedmodel",
-    ]  # fmt: skip
-
-
-def test_train_cnn_with_global_pooling(
-    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
-    """In this process: train_cnn.py's end-to-end run is tested in a fresh one."""
-    import train_cnn
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path), "--global-pool"]
-    train_cnn.main([*args, "--epochs", "1"])
-    printed_accuracy(capsys.readouterr().out)
-    metrics = json.loads((tmp_path / "cnn_globalpool_metrics.json").read_text())
-    # Embedding 160,000 + Conv1D 3,104 + Dense(32 -> 250) 8,250 + Dense(250 -> 1) 251
-    assert metrics["model"] == "cnn_globalpool" and metrics["parameters"] == 171_605
-    assert (tmp_path / "cnn_globalpool.keras").exists()
-
-
 def test_compare_models_can_train_models_first(
     run_script, tmp_path: Path, tiny_folder: Path
 ) -> None:
@@ -109,3 +55,29 @@ def test_compare_models_can_train_models_first(
         assert (tmp_path / f"{model}_metrics.json").exists()
         assert re.search(rf"^{model} +[\d,]+ +\d+ +1 +\d+\.\d\d%", table, re.MULTILINE), model
     assert (tmp_path / "comparison.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_compare_models_skips_metrics_files_with_impossible_figures(run_script, tmp_path) -> None:
+
+    write_metrics(tmp_path, "cnn", [0.88], 5.0, 100)
+    for name, value in [("nan", "NaN"), ("inf", "Infinity"), ("huge", "1e307"),
+                        ("text", '"88%"'), ("list", "[0.9]"), ("null", "null")]:  # fmt: skip
+        write_metrics(tmp_path, name, [0.5], 5.0, 100)
+        path = tmp_path / f"{name}_metrics.json"
+        path.write_text(
+            path.read_text().replace('"test_accuracy": 0.5', f'"test_accuracy": {value}')
+        )
+    result = run_script("compare_models.py", "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("Skipping")]
+    assert len(skipped) == 6, result.stderr
+    assert "cnn " in result.stdout and "nan " not in result.stdout
+
+
+def test_compare_models_cannot_write_its_plot(run_script, tmp_path) -> None:
+
+    write_metrics(tmp_path, "cnn", [0.88], 5.0, 100)
+    (tmp_path / "comparison.png").mkdir()  # something that cannot be replaced by a file
+    result = run_script("compare_models.py", "--output-dir", tmp_path)
+    assert_one_sentence_error(result, "cannot save the plot")

@@ -1,0 +1,51 @@
+"""analyze_model.py: the length curve, the mistakes, and what it refuses."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import assert_one_sentence_error, learnable_reviews, write_dataset
+
+
+def test_analyze_model_reports_short_text_accuracy_and_mistakes(
+    run_script, trained: Path, tiny_folder: Path, tmp_path: Path
+) -> None:
+    for name in ("cnn.keras", "cnn_encoding.json"):  # a second model: the same, renamed
+        shutil.copy(trained / name, tmp_path / name.replace("cnn", "copy"))
+    models = f"{trained / 'cnn.keras'},{tmp_path / 'copy.keras'}"
+    result = run_script(
+        "analyze_model.py", "--model", models, "--data", tiny_folder, "--output-dir", tmp_path,
+        "--first-words", "5", "--show-errors", "3",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    whole = re.findall(r"whole reviews: +accuracy (\d+\.\d\d)%", result.stdout)
+    short = re.search(r"first 5 words only: accuracy (\d+\.\d\d)%", result.stdout)
+    by_length = re.search(r"by words kept: +10: (\d+\.\d\d)%, 20: .*, 200: (\d+\.\d\d)%$",
+                          result.stdout, flags=re.MULTILINE)  # fmt: skip
+    assert len(whole) == 2 and short and by_length, result.stdout
+    metrics = json.loads((trained / "cnn_metrics.json").read_text())
+    assert float(whole[0]) == pytest.approx(metrics["test_accuracy"] * 100, abs=0.01)
+    assert whole[1] == whole[0]
+    # The tiny reviews have 20 to 60 words: kept to 200, they are whole.
+    assert by_length.group(2) == whole[0]
+    assert (tmp_path / "cnn+copy_length.png").read_bytes().startswith(b"\x89PNG")
+    mistakes = re.findall(r"^\d\. P\(positive\) = (\d\.\d{4}), but the review is (\w+) "
+                          r"\(\d+ words, aclImdb/test/(?:pos|neg)/\d+_\d+\.txt\):",
+                          result.stdout, flags=re.MULTILINE)  # fmt: skip
+    assert len(mistakes) == len(re.findall(r"^\d\. P\(positive\)", result.stdout, re.MULTILINE))
+    assert len(mistakes) <= 2 * 3  # up to 3 for each of the two models
+    for probability, truth in mistakes:
+        assert (float(probability) >= 0.5) == (truth == "negative")
+
+
+def test_analyze_model_refuses_data_from_another_vocabulary(
+    run_script, trained: Path, tmp_path: Path
+) -> None:
+    other = write_dataset(tmp_path, {k: [t.upper() + " zebra" * 50 for t in v]
+                                     for k, v in learnable_reviews(seed=1).items()})  # fmt: skip
+    result = run_script("analyze_model.py", "--model", trained / "cnn.keras", "--data", other)
+    assert_one_sentence_error(result, "another vocabulary")

@@ -1,0 +1,58 @@
+"""explore_embeddings.py: neighbours, the map, and what it refuses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import common
+
+
+def test_explore_embeddings_prints_neighbours_and_saves_the_map(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import explore_embeddings
+
+    args = ["--model", str(trained / "cnn.keras"), "--words", "great,awful", "--top", "30"]
+    explore_embeddings.main([*args, "--output-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert (tmp_path / "cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
+
+    # What the README promises: the table is model.layers[0], a word's row is rank + 3.
+    model, encoding = common.load_model(trained / "cnn.keras")
+    table = model.layers[0].get_weights()[0]
+    assert table.shape == (common.NUM_WORDS, 32)
+    assert "5,000 rows x 32 numbers" in out
+    row = encoding.word_index["great"] + 3
+    assert f"Row {row} is 'great'" in out
+    assert f"[{table[row, 0]:+.3f}, {table[row, 1]:+.3f}" in out
+
+    # The neighbours are the words of highest cosine similarity, best first, never itself.
+    listed = re.search(r"^ +great: (.+)$", out, flags=re.MULTILINE).group(1).split(", ")
+    words = {rank + 3: word for word, rank in encoding.word_index.items()}
+    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+    similarity = {words[i]: float(unit[i] @ unit[row]) for i in words if i != row}
+    best = sorted(similarity, key=similarity.get, reverse=True)[: len(listed)]
+    assert [item.split()[0] for item in listed] == best
+
+
+def test_explore_embeddings_refuses_what_it_cannot_explore(trained: Path, tmp_path: Path) -> None:
+    import explore_embeddings
+
+    args = ["--model", str(trained / "cnn.keras"), "--output-dir", str(tmp_path)]
+    with pytest.raises(common.UserError, match="'zebra' is not one of the"):
+        explore_embeddings.main([*args, "--words", "great,zebra"])
+    with pytest.raises(common.UserError, match="--words is empty"):
+        explore_embeddings.main([*args, "--words", " , "])
+
+    # A linear model: one number per word is a weight, not a word vector.
+    linear = keras.Sequential([keras.Input((500,), dtype="int32"), keras.layers.Embedding(8, 1),
+                               keras.layers.GlobalAveragePooling1D()])  # fmt: skip
+    common.saving.save_model(linear, tmp_path / "linear.keras", {"good": 1}, num_words=8, maxlen=500,
+                      data_source="a test")  # fmt: skip
+    with pytest.raises(common.UserError, match="has no word embedding"):
+        explore_embeddings.main(["--model", str(tmp_path / "linear.keras"), "--words", "good"])

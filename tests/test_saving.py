@@ -1,0 +1,110 @@
+"""common/saving.py: a model and its encoding file, saved and loaded, and what they refuse."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import assert_one_sentence_error, copy_model
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import common
+
+
+def test_a_model_and_an_encoding_file_that_do_not_belong_together(
+    run_script, trained_mlp, tmp_path
+):
+    model = copy_model(trained_mlp, tmp_path)
+    encoding = json.loads((tmp_path / "mlp_encoding.json").read_text())
+    encoding["model_sha256"] = "0" * 64  # as if the model had been replaced alone
+    (tmp_path / "mlp_encoding.json").write_text(json.dumps(encoding))
+    result = run_script("predict.py", "--model", model, "good film")
+    assert_one_sentence_error(result, "do not belong together")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda e: e["word_index"].update(the="1"), "the rank of 'the' must be a whole number"),
+        (lambda e: e["word_index"].update(the=2**40), "the rank of 'the' must be a whole number"),
+        (lambda e: e.update(maxlen=0), "maxlen must be a whole number"),
+        (lambda e: e.update(maxlen="500"), "maxlen must be a whole number"),
+        (lambda e: e.update(word_index=["the"]), "word_index must map words to ranks"),
+        (lambda e: e.update(word_index=None), "word_index must map words to ranks"),
+        (lambda e: e.update(num_words=-1), "num_words must be a whole number"),
+        (lambda e: e.update(num_words=float("nan")), "num_words must be a whole number"),
+        (lambda e: e.pop("maxlen"), "it has no maxlen"),
+        (lambda e: e.update(maxlen=100), "takes inputs of shape (None, 500)"),
+        (lambda e: e.update(num_words=9000), "does not accept the word ids"),
+    ],
+    ids=["rank-string", "rank-huge", "maxlen-0", "maxlen-string", "index-list", "index-null",
+         "num-words-negative", "num-words-nan", "no-maxlen", "other-length", "other-vocabulary"],
+)  # fmt: skip
+def test_an_encoding_file_that_does_not_fit(trained_mlp, tmp_path, change, expected):
+    """In this process: predict.py prints the UserError as one sentence, exit 2 (test above)."""
+    import common
+
+    model = copy_model(trained_mlp, tmp_path)
+    encoding = json.loads((tmp_path / "mlp_encoding.json").read_text())
+    change(encoding)
+    (tmp_path / "mlp_encoding.json").write_text(json.dumps(encoding))
+    with pytest.raises(common.UserError, match=re.escape(expected)):
+        common.load_model(model)
+
+
+ENCODING = common.TextEncoding(
+    {w: r for r, w in enumerate("the a film good bad don't amélie 10".split(), start=1)},
+    num_words=8,  # indices 0-7: "the" to "bad" (rank + 3 < 8); the rest become OOV
+    maxlen=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_string_encodes_to_in_range_integers_of_the_right_length(text: str) -> None:
+    x = ENCODING.encode_texts([text])
+    assert x.shape == (1, 12) and np.issubdtype(x.dtype, np.integer)
+    assert x.min() >= 0 and x.max() < 8
+    # The start token and one index per word, cut to the last 12; never a zero among them.
+    assert np.count_nonzero(x) == min(len(common.tokenize(text)) + 1, 12)
+
+
+def test_long_texts_keep_their_end_like_the_training_data() -> None:
+    x = ENCODING.encode_texts(["bad " * 20 + "the film good"])[0]
+    assert x[-3:].tolist() == [4, 6, 7] and common.START not in x  # the start was cut off
+
+
+def test_words_beyond_the_vocabulary_become_oov() -> None:
+    x = ENCODING.encode_texts(["Good film, don't AMÉLIE"])[0]
+    assert x[-5:].tolist() == [common.START, 7, 6, common.OOV, common.OOV]
+
+
+def test_a_missing_model(run_script, tmp_path: Path) -> None:
+    result = run_script("predict.py", "--models-dir", tmp_path, "good film")
+    assert_one_sentence_error(result, "there is no model at")
+    assert "python train_cnn.py" in result.stderr
+
+
+def test_a_corrupt_model(run_script, trained: Path, tmp_path: Path) -> None:
+    shutil.copy(trained / "cnn_encoding.json", tmp_path / "cnn_encoding.json")
+    (tmp_path / "cnn.keras").write_bytes((trained / "cnn.keras").read_bytes()[:5000])
+    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    assert_one_sentence_error(result, "cannot load the model")
+
+
+def test_a_model_without_its_encoding_file(run_script, trained: Path, tmp_path: Path) -> None:
+    shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
+    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    assert_one_sentence_error(result, "has no encoding file beside it")
+
+
+def test_a_damaged_encoding_file(run_script, trained: Path, tmp_path: Path) -> None:
+    shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
+    (tmp_path / "cnn_encoding.json").write_text('{"format": "imdb-sentiment-enc')
+    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    assert_one_sentence_error(result, "cannot read the encoding file")

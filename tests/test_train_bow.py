@@ -1,0 +1,40 @@
+"""train_bow.py: bow and bow_short end to end on tiny data, and on the real reviews."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import check_trained_model, printed_accuracy
+
+
+def test_bow_short_end_to_end(
+    run_script, tmp_path: Path, tiny_folder: Path
+) -> None:  # bow_short holds the bow model and more; bow and bow_words: below
+    check_trained_model(
+        run_script, tmp_path, tiny_folder, "train_bow.py", ["--short-texts"], "bow_short"
+    )
+
+
+@pytest.mark.real_data
+def test_the_bag_of_ngrams_baseline_learns(run_script, tmp_path: Path, imdb_data: Path) -> None:
+    result = run_script("train_bow.py", "--data", imdb_data, "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracy = printed_accuracy(result.stdout)
+    print(f"Bag of words and pairs, test accuracy: {accuracy}")
+    assert accuracy > 89.0  # a floor that says it learned; scikit-learn's peer scores 90.89%
+
+    # --short-texts adds a regression for short texts: better on them, and whole reviews
+    # keep the bow model's answers (all but the few under 150 words).
+    args = ["--data", imdb_data, "--output-dir", tmp_path, "--short-texts"]
+    assert run_script("train_bow.py", *args).returncode == 0
+    args = ["--model", "bow,bow_short", "--models-dir", tmp_path, "--show-errors", "0"]
+    result = run_script("analyze_model.py", *args, "--data", imdb_data, "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    whole = [float(a) for a in re.findall(r"whole reviews: +accuracy (\d+\.\d\d)%", result.stdout)]
+    short = [float(a) for a in re.findall(r"first 30 words only: accuracy (\d+\.\d\d)%",
+                                          result.stdout)]  # fmt: skip
+    print(f"bow and bow_short: whole reviews {whole}, first 30 words {short}")
+    assert whole[0] == accuracy and short[1] > short[0] + 1.0 and whole[1] > whole[0] - 0.5
+    assert (tmp_path / "bow+bow_short_length.png").exists()

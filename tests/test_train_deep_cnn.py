@@ -1,0 +1,28 @@
+"""train_deep_cnn.py: end to end on tiny data, and on the real reviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import printed_accuracy, saved_files
+
+
+def test_train_deep_cnn_end_to_end(run_script, tmp_path: Path, tiny_folder: Path) -> None:
+    result = run_script("train_deep_cnn.py", "--data", tiny_folder, "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed_accuracy(result.stdout)
+    assert 'Model: "deep_cnn"' in result.stdout
+    assert saved_files(tmp_path, "deep_cnn") == [
+        "deep_cnn.keras", "deep_cnn_encoding.json", "deep_cnn_history.png", "deep_cnn_metrics.json",
+        "deep_cnn_savedmodel",
+    ]  # fmt: skip
+
+
+@pytest.mark.real_data
+def test_the_deep_cnn_beats_the_second_article(run_script, tmp_path: Path, imdb_data: Path):
+    result = run_script("train_deep_cnn.py", "--data", imdb_data, "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracy = printed_accuracy(result.stdout)
+    print(f"Deep CNN test accuracy: {accuracy}")
+    assert accuracy > 86.6  # the second article's figure, after 20 minutes on a laptop

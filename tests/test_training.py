@@ -1,0 +1,103 @@
+"""common/training.py: seeds, dry runs, validation splits and saving, through the scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import (
+    ROOT,
+    assert_one_sentence_error,
+    copy_model,
+    files_in,
+    limit_file_size,
+    printed_accuracy,
+)
+
+
+def test_several_seeds_report_each_figure_and_their_mean_and_deviation(
+    tmp_path: Path, tiny_archive: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import train_mlp
+
+    common_args = ["--data", str(tiny_archive), "--epochs", "1", "--validation-split", "0"]
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # In this process: the fresh-process runs are tested above and on the real reviews.
+    train_mlp.main([*common_args, "--seeds", "7,8", "--output-dir", str(tmp_path)])
+    stdout = capsys.readouterr().out
+    lines = stdout.rstrip().splitlines()
+    seeds = dict(re.findall(r"^Seed (\d+): accuracy (\d+\.\d\d)%$", stdout, re.MULTILINE))
+    assert "=== Seed 8 (2 of 2)" in stdout  # each seed's training under a heading
+    assert list(seeds) == ["7", "8"]
+    summary = re.match(
+        r"^Accuracy: (\d+\.\d\d)% ± (\d+\.\d\d)% \(mean ± standard deviation over 2 seeds\)$",
+        lines[-1],
+    )
+    assert summary, lines[-1]
+
+    metrics = json.loads((tmp_path / "mlp_metrics.json").read_text())
+    per_seed = np.array(metrics["test_accuracies"]) * 100
+    assert [f"{a:.2f}" for a in per_seed] == list(seeds.values())
+    assert float(summary.group(1)) == pytest.approx(per_seed.mean(), abs=0.005)
+    assert float(summary.group(2)) == pytest.approx(per_seed.std(ddof=1), abs=0.005)
+    assert metrics["test_accuracy_std"] * 100 == pytest.approx(per_seed.std(ddof=1))
+    assert [run["seed"] for run in metrics["runs"]] == [7, 8]
+
+    # A seed gives the same figure whether it runs after others or by itself (here in the
+    # same process, after them: setting the seed resets every generator).
+    train_mlp.main([*common_args, "--seed", "8", "--output-dir", str(tmp_path / "8")])
+    assert f"{printed_accuracy(capsys.readouterr().out):.2f}" == seeds["8"]
+
+
+def test_the_same_seed_gives_the_same_weights(
+    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import train_cnn
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # Only the weights matter here: skip the SavedModel export (seconds each; tested elsewhere).
+    monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
+
+    def weights(seed: int, run: str) -> list[np.ndarray]:
+        args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path / run)]
+        return train_cnn.main([*args, "--seed", str(seed), "--epochs", "2"]).get_weights()
+
+    first, again, other = weights(7, "a"), weights(7, "b"), weights(8, "c")
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_a_validation_split_that_leaves_nothing_to_learn_from(run_script, tmp_path, tiny_folder):
+    out = tmp_path / "out"
+    args = ["--data", tiny_folder, "--output-dir", out, "--dry-run"]
+    result = run_script("train_mlp.py", *args, "--validation-split", "0.999")
+    assert_one_sentence_error(result, "leaves 0 to learn from")
+    assert not out.exists(), "a failed run leaves no empty folder behind"
+
+
+def test_a_dry_run_never_replaces_real_results(run_script, tmp_path, tiny_folder) -> None:
+    result = run_script(
+        "train_mlp.py", "--data", tiny_folder, "--output-dir", tmp_path, "--dry-run"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert all(name.split("/")[0] == "dry_run" for name in files_in(tmp_path))
+    assert (tmp_path / "dry_run" / "mlp_metrics.json").exists()
+
+
+def test_a_full_disk_at_save_time_keeps_the_old_pair(trained_mlp, tmp_path, tiny_folder) -> None:
+    old = copy_model(trained_mlp, tmp_path / "out")
+    before = {p.name: p.read_bytes() for p in old.parent.iterdir()}
+    command = [sys.executable, str(ROOT / "train_mlp.py"), "--data", str(tiny_folder),
+               "--output-dir", str(old.parent), "--seed", "8"]  # fmt: skip
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
+                            preexec_fn=limit_file_size, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert_one_sentence_error(result, "cannot write the results to")
+    assert "Accuracy:" in result.stderr  # the figure is not lost
+    assert {p.name: p.read_bytes() for p in old.parent.iterdir()} == before
