@@ -35,19 +35,13 @@ BATCH_SIZE = 128
 def main(argv: list[str] | None = None) -> keras.Model:
     parser = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE)
     parser.add_argument(
-        "--ngrams",
-        type=int,
-        choices=(1, 2),
-        default=NGRAMS,
-        help="1: words only (saved as bow_words); 2: words and adjacent word pairs "
-        f"(default: {NGRAMS})",
-    )
+        "--ngrams", type=int, choices=(1, 2), default=NGRAMS,
+        help="1: words only (saved as bow_words); 2: words and adjacent word pairs (default)",
+    )  # fmt: skip
     parser.add_argument(
-        "--short-texts",
-        action="store_true",
-        help="then add a regression for texts under 150 words, fitted on windows of 10 to "
-        "50 words of the training reviews, --epochs more epochs (saved as bow_short)",
-    )
+        "--short-texts", action="store_true",
+        help="then add a regression for texts under 150 words (saved as bow_short)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     name = ("bow" if args.ngrams == 2 else "bow_words") + ("_short" if args.short_texts else "")
     training = common.Training(name, args)  # times the run, saves and reports it

@@ -25,22 +25,25 @@ BATCH_SIZE = 128
 def main(argv: list[str] | None = None) -> keras.Model:
     parser = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE)
     parser.add_argument(
-        "--global-pool",
-        action="store_true",
+        "--global-pool", action="store_true",
         help="pool over all 500 positions instead of pairs: the article's closing "
         "suggestion; saved as cnn_globalpool",
-    )
+    )  # fmt: skip
     args = parser.parse_args(argv)
     name = "cnn_globalpool" if args.global_pool else "cnn"
     training = common.Training(name, args)  # times the run, saves and reports it
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
     data = training.load_data(num_words=NUM_WORDS, maxlen=MAXLEN)
-    build_cnn(NUM_WORDS, MAXLEN, global_pool=args.global_pool).summary()
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
+        # The model (models/cnn.py, which the ensemble reuses): each word becomes 32
+        # numbers, 32 filters read every 3 consecutive words, max pooling keeps the
+        # stronger of each two neighbouring responses (or, with --global-pool, the
+        # strongest of all 500), and a hidden layer of 250 units decides.
         model = build_cnn(NUM_WORDS, MAXLEN, global_pool=args.global_pool)
+        model.summary()
         model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
         # Keras holds out the last part of the (shuffled) training reviews to validate
         # on: the test reviews stay unseen until training is over.

@@ -14,7 +14,6 @@ from keras import layers
 
 import common
 
-MODEL_NAME = "mlp"
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
 MAXLEN = 500  # every review padded or cut to 500 words
 EMBEDDING_DIM = 32  # each word becomes a vector of 32 learned numbers
@@ -34,21 +33,21 @@ def build_model() -> keras.Model:
             layers.Dense(250, activation="relu"),
             layers.Dense(1, activation="sigmoid"),
         ],
-        name=MODEL_NAME,
+        name="mlp",
     )
 
 
 def main(argv: list[str] | None = None) -> keras.Model:
     args = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE).parse_args(argv)
-    training = common.Training(MODEL_NAME, args)  # times the run, saves and reports it
+    training = common.Training("mlp", args)  # times the run, saves and reports it
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
     data = training.load_data(num_words=NUM_WORDS, maxlen=MAXLEN)
-    build_model().summary()
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
         model = build_model()
+        model.summary()
         model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
         # Keras holds out the last part of the (shuffled) training reviews to validate
         # on: the test reviews stay unseen until training is over.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import runpy
 import shutil
+import signal
 import string
 import subprocess
 import sys
@@ -109,6 +112,32 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 OUR_ERROR = re.compile(r"^(\w+\.py: )?error: ")
 
 
+@pytest.fixture
+def run_here(keras_home: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    """Run a script's main block in this process, as `python SCRIPT ARGS` would, and return
+    what a fresh run would (exit code, stdout, stderr): for the runs that stop at bad input,
+    which then cost no TensorFlow start-up. The runs that train, pipe, signal or limit a
+    process use `run_script`."""
+
+    def run(script: str, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
+        monkeypatch.setenv("KERAS_HOME", str(keras_home))
+        monkeypatch.delenv("IMDB_DATA", raising=False)  # each test says where its data is
+        monkeypatch.setattr(sys, "argv", [str(ROOT / script), *map(str, args)])
+        monkeypatch.chdir(ROOT)
+        handler = signal.getsignal(signal.SIGTERM)  # common.run installs its own
+        try:
+            runpy.run_path(str(ROOT / script), run_name="__main__")
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
+        finally:
+            signal.signal(signal.SIGTERM, handler)
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(sys.argv, code, captured.out, captured.err)
+
+    return run
+
+
 def files_in(folder: Path) -> list[str]:
     """Every file under `folder`, hidden temporary files included."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
@@ -148,30 +177,26 @@ def imdb_data() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def trained_mlp(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
-    """The MLP (the fastest model to train) and its files, trained on the tiny reviews."""
-    out = tmp_path_factory.mktemp("trained")
-    result = run_script("train_mlp.py", "--data", tiny_folder, "--output-dir", out)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
-
-
 def copy_model(trained: Path, folder: Path) -> Path:
-    """A copy of the tiny MLP's model and encoding files in `folder`."""
+    """A copy of the tiny CNN's model and encoding files (the `trained` fixture's) in `folder`."""
     folder.mkdir(exist_ok=True)
-    for name in ("mlp.keras", "mlp_encoding.json"):
+    for name in ("cnn.keras", "cnn_encoding.json"):
         shutil.copy(trained / name, folder / name)
-    return folder / "mlp.keras"
+    return folder / "cnn.keras"
 
 
 @pytest.fixture(scope="session")
 def trained(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
-    """A CNN trained by train_cnn.py on the tiny reviews, in a fresh process."""
-    out = tmp_path_factory.mktemp("trained")
-    args = ["--data", tiny_folder, "--output-dir", out, "--epochs", "3"]
-    result = run_script("train_cnn.py", *args)
-    assert result.returncode == 0, result.stderr[-3000:]
+    """A CNN trained by train_cnn.py on the tiny reviews, in a fresh process; trained once
+    for both test processes (xdist), in the folder they share. Tests copy what they change."""
+    shared = tmp_path_factory.getbasetemp().parent  # one per test session, for every worker
+    out = shared / "trained_cnn"
+    with open(shared / "trained_cnn.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other process waits until it is trained
+        if not (out / "cnn_metrics.json").exists():
+            args = ["--data", tiny_folder, "--output-dir", out, "--epochs", "3"]
+            result = run_script("train_cnn.py", *args)
+            assert result.returncode == 0, result.stderr[-3000:]
     return out
 
 
@@ -263,17 +288,23 @@ def check_trained_model(
     assert scored.stdout.split()[1] in ("positive", "negative")
 
 
-# The slowest test modules, in the order xdist hands them out (pyproject.toml:
-# --no-loadscope-reorder, so not by number of tests). Each of the two processes runs
-# whole modules; this order gives each process about half (test_minilm, about 25
-# seconds, ran last and alone before it was listed): the unit tests stay under 2 minutes.
+# The slowest test modules, slowest first, in the order xdist hands them out
+# (pyproject.toml: --no-loadscope-reorder, so not by number of tests). Each of the two
+# processes runs whole modules; this order gives each process about half.
 MODULE_ORDER = [
     "test_predict",
-    "test_minilm",
-    "test_hardening",
-    "test_scripts",
-    "test_ngrams",
-    "test_compare",
+    "test_training",
+    "test_train_minilm",
+    "test_train_lstm",
+    "test_train_ensemble",
+    "test_analyze_model",
+    "test_train_cnn",
+    "test_train_bow",
+    "test_explore_dataset",
+    "test_compare_models",
+    "test_cli",
+    "test_train_deep_cnn",
+    "test_train_mlp",
 ]
 
 

@@ -12,12 +12,12 @@ from conftest import assert_one_sentence_error, learnable_reviews, write_dataset
 
 
 def test_analyze_model_reports_short_text_accuracy_and_mistakes(
-    run_script, trained: Path, tiny_folder: Path, tmp_path: Path
+    run_here, trained: Path, tiny_folder: Path, tmp_path: Path
 ) -> None:
     for name in ("cnn.keras", "cnn_encoding.json"):  # a second model: the same, renamed
         shutil.copy(trained / name, tmp_path / name.replace("cnn", "copy"))
     models = f"{trained / 'cnn.keras'},{tmp_path / 'copy.keras'}"
-    result = run_script(
+    result = run_here(
         "analyze_model.py", "--model", models, "--data", tiny_folder, "--output-dir", tmp_path,
         "--first-words", "5", "--show-errors", "3",
     )  # fmt: skip
@@ -43,9 +43,9 @@ def test_analyze_model_reports_short_text_accuracy_and_mistakes(
 
 
 def test_analyze_model_refuses_data_from_another_vocabulary(
-    run_script, trained: Path, tmp_path: Path
+    run_here, trained: Path, tmp_path: Path
 ) -> None:
     other = write_dataset(tmp_path, {k: [t.upper() + " zebra" * 50 for t in v]
                                      for k, v in learnable_reviews(seed=1).items()})  # fmt: skip
-    result = run_script("analyze_model.py", "--model", trained / "cnn.keras", "--data", other)
+    result = run_here("analyze_model.py", "--model", trained / "cnn.keras", "--data", other)
     assert_one_sentence_error(result, "another vocabulary")

@@ -14,11 +14,11 @@ from conftest import ROOT, assert_one_sentence_error, files_in
 
 
 def test_an_output_folder_that_cannot_be_written(
-    run_script, tmp_path: Path, tiny_folder: Path
+    run_here, tmp_path: Path, tiny_folder: Path
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("a file where the output folder should go")
-    result = run_script("train_cnn.py", "--data", tiny_folder, "--output-dir", blocker / "out")
+    result = run_here("train_cnn.py", "--data", tiny_folder, "--output-dir", blocker / "out")
     assert_one_sentence_error(result, "cannot write to the output folder")
 
 
@@ -30,9 +30,9 @@ def test_an_output_folder_that_cannot_be_written(
         ("--validation-split", "1.5", "must be at least 0 and below 1"),
     ],
 )
-def test_impossible_settings(run_script, tmp_path: Path, flag: str, value: str, expected: str):
+def test_impossible_settings(run_here, tmp_path: Path, flag: str, value: str, expected: str):
     out = tmp_path / "out"
-    result = run_script("train_mlp.py", flag, value, "--output-dir", out)
+    result = run_here("train_mlp.py", flag, value, "--output-dir", out)
     assert_one_sentence_error(result, expected)
     assert files_in(out) == []
 
@@ -76,9 +76,9 @@ def test_every_script_has_help_and_one_sentence_for_a_bad_path(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("flags", [["--seed", "-1"], ["--seeds", "7,1099511627776"]])
-def test_seeds_outside_numpys_range_are_refused_at_once(run_script, tmp_path, flags) -> None:
+def test_seeds_outside_numpys_range_are_refused_at_once(run_here, tmp_path, flags) -> None:
     out = tmp_path / "out"
-    result = run_script("train_mlp.py", *flags, "--output-dir", out)
+    result = run_here("train_mlp.py", *flags, "--output-dir", out)
     assert_one_sentence_error(result, "a seed is from 0 to 4,294,967,295")
     assert not out.exists()
 

@@ -21,20 +21,20 @@ Reported in the articles:
   Maas et al., 2011 (state of the art then)   88.89%"""
 
 
-def test_compare_models_prints_the_expected_table(run_script, tmp_path: Path) -> None:
+def test_compare_models_prints_the_expected_table(run_here, tmp_path: Path) -> None:
     write_metrics(tmp_path, "mlp", [0.82, 0.84, 0.86], 5.0, 4_160_501)
     write_metrics(tmp_path, "cnn", [0.8839], 5.5, 2_163_605)
     write_metrics(tmp_path, "deep_cnn", [0.8964], 10.0, 665_813, epochs=3)
     (tmp_path / "broken_metrics.json").write_text("{not json")
-    result = run_script("compare_models.py", "--output-dir", tmp_path)
+    result = run_here("compare_models.py", "--output-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert EXPECTED_TABLE in result.stdout
     assert "Skipping" in result.stderr and "broken_metrics.json" in result.stderr
     assert (tmp_path / "comparison.png").read_bytes().startswith(PNG_MAGIC)
 
 
-def test_compare_models_says_so_when_there_is_nothing_to_compare(run_script, tmp_path: Path):
-    result = run_script("compare_models.py", "--output-dir", tmp_path)
+def test_compare_models_says_so_when_there_is_nothing_to_compare(run_here, tmp_path: Path):
+    result = run_here("compare_models.py", "--output-dir", tmp_path)
     assert_one_sentence_error(result, "there are no metrics files")
     assert files_in(tmp_path) == []
 
@@ -57,7 +57,7 @@ def test_compare_models_can_train_models_first(
     assert (tmp_path / "comparison.png").read_bytes().startswith(PNG_MAGIC)
 
 
-def test_compare_models_skips_metrics_files_with_impossible_figures(run_script, tmp_path) -> None:
+def test_compare_models_skips_metrics_files_with_impossible_figures(run_here, tmp_path) -> None:
 
     write_metrics(tmp_path, "cnn", [0.88], 5.0, 100)
     for name, value in [("nan", "NaN"), ("inf", "Infinity"), ("huge", "1e307"),
@@ -67,7 +67,7 @@ def test_compare_models_skips_metrics_files_with_impossible_figures(run_script, 
         path.write_text(
             path.read_text().replace('"test_accuracy": 0.5', f'"test_accuracy": {value}')
         )
-    result = run_script("compare_models.py", "--output-dir", tmp_path)
+    result = run_here("compare_models.py", "--output-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     skipped = [line for line in result.stderr.splitlines() if line.startswith("Skipping")]
@@ -75,9 +75,9 @@ def test_compare_models_skips_metrics_files_with_impossible_figures(run_script, 
     assert "cnn " in result.stdout and "nan " not in result.stdout
 
 
-def test_compare_models_cannot_write_its_plot(run_script, tmp_path) -> None:
+def test_compare_models_cannot_write_its_plot(run_here, tmp_path) -> None:
 
     write_metrics(tmp_path, "cnn", [0.88], 5.0, 100)
     (tmp_path / "comparison.png").mkdir()  # something that cannot be replaced by a file
-    result = run_script("compare_models.py", "--output-dir", tmp_path)
+    result = run_here("compare_models.py", "--output-dir", tmp_path)
     assert_one_sentence_error(result, "cannot save the plot")

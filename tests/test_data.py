@@ -344,26 +344,26 @@ def test_a_failed_download_says_how_to_work_offline(monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.parametrize("script", ["train_mlp.py", "train_cnn.py", "explore_dataset.py"])
-def test_a_missing_data_path(run_script, tmp_path: Path, script: str) -> None:
+def test_a_missing_data_path(run_here, tmp_path: Path, script: str) -> None:
     out = tmp_path / "out"
-    result = run_script(script, "--data", tmp_path / "nowhere.tar.gz", "--output-dir", out)
+    result = run_here(script, "--data", tmp_path / "nowhere.tar.gz", "--output-dir", out)
     assert_one_sentence_error(result, "no such file or folder")
     assert not out.exists(), "a failed run leaves no empty output folder behind"
 
 
-def test_a_folder_that_is_not_the_dataset(run_script, tmp_path: Path) -> None:
+def test_a_folder_that_is_not_the_dataset(run_here, tmp_path: Path) -> None:
     folder = write_dataset(tmp_path / "d", {"train/pos": ["good"]})
     (folder / "test" / "neg").rmdir()
     out = tmp_path / "out"
-    result = run_script("train_cnn.py", "--data", folder, "--output-dir", out)
+    result = run_here("train_cnn.py", "--data", folder, "--output-dir", out)
     assert_one_sentence_error(result, "has no test/neg folder")
     assert files_in(out) == []
 
 
-def test_a_corrupt_archive(run_script, tmp_path: Path, tiny_archive: Path) -> None:
+def test_a_corrupt_archive(run_here, tmp_path: Path, tiny_archive: Path) -> None:
     corrupt = tmp_path / "aclImdb_v1.tar.gz"
     corrupt.write_bytes(tiny_archive.read_bytes()[:2000])  # a download cut short
     out = tmp_path / "out"
-    result = run_script("train_mlp.py", "--data", corrupt, "--output-dir", out)
+    result = run_here("train_mlp.py", "--data", corrupt, "--output-dir", out)
     assert_one_sentence_error(result, "is damaged or incomplete")
     assert files_in(out) == []

@@ -9,9 +9,9 @@ import pytest
 from conftest import PNG_MAGIC, files_in, write_dataset
 
 
-def test_explore_dataset_end_to_end(run_script, tmp_path: Path, tiny_folder: Path) -> None:
+def test_explore_dataset_end_to_end(run_here, tmp_path: Path, tiny_folder: Path) -> None:
     out = tmp_path / "out"
-    result = run_script("explore_dataset.py", "--data", tiny_folder, "--output-dir", out)
+    result = run_here("explore_dataset.py", "--data", tiny_folder, "--output-dir", out)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Reviews: X (160,), y (160,)" in result.stdout
     assert "Classes: [0 1]" in result.stdout
@@ -29,13 +29,13 @@ def test_explore_dataset_on_the_real_reviews(run_script, tmp_path: Path, imdb_da
     assert "Classes: [0 1]" in result.stdout
 
 
-def test_explore_copes_with_an_enormous_review(run_script, tmp_path: Path) -> None:
+def test_explore_copes_with_an_enormous_review(run_here, tmp_path: Path) -> None:
     reviews = {part: ["a good film", "a bad film"] for part in
                ("train/pos", "train/neg", "test/pos", "test/neg")}  # fmt: skip
     reviews["train/pos"].append("word " * 2_000_000)  # 10 MB in one review
     folder = write_dataset(tmp_path / "data", reviews)
     started = time.perf_counter()
-    result = run_script("explore_dataset.py", "--data", folder, "--output-dir", tmp_path / "out")
+    result = run_here("explore_dataset.py", "--data", folder, "--output-dir", tmp_path / "out")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "from 3 to 2000000 words" in result.stdout
     print(f"explore_dataset.py on a 10 MB review: {time.perf_counter() - started:.1f} s")

@@ -52,7 +52,9 @@ def test_explore_embeddings_refuses_what_it_cannot_explore(trained: Path, tmp_pa
     # A linear model: one number per word is a weight, not a word vector.
     linear = keras.Sequential([keras.Input((500,), dtype="int32"), keras.layers.Embedding(8, 1),
                                keras.layers.GlobalAveragePooling1D()])  # fmt: skip
-    common.saving.save_model(linear, tmp_path / "linear.keras", {"good": 1}, num_words=8, maxlen=500,
-                      data_source="a test")  # fmt: skip
+    common.saving.save_model(
+        linear, tmp_path / "linear.keras", {"good": 1}, num_words=8, maxlen=500,
+        data_source="a test",
+    )  # fmt: skip
     with pytest.raises(common.UserError, match="has no word embedding"):
         explore_embeddings.main(["--model", str(tmp_path / "linear.keras"), "--words", "good"])

@@ -65,11 +65,11 @@ def test_loading_the_data_cleans_the_cache_folder(tmp_path: Path) -> None:
     assert not leftover.exists()
 
 
-def test_a_killed_runs_temporary_files_are_cleaned_up(run_script, tmp_path: Path) -> None:
+def test_a_killed_runs_temporary_files_are_cleaned_up(run_here, tmp_path: Path) -> None:
     dead = tmp_path / ".mlp.keras.tmp999999999-abc123.keras"  # no process has this id
     dead.write_bytes(b"half a model")
     # The output folder is cleaned when it is checked, before the data is even looked at.
-    result = run_script("train_mlp.py", "--data", tmp_path / "nowhere", "--output-dir", tmp_path)
+    result = run_here("train_mlp.py", "--data", tmp_path / "nowhere", "--output-dir", tmp_path)
     assert_one_sentence_error(result, "no such file or folder")
     assert not dead.exists()
     assert not [name for name in files_in(tmp_path) if name.startswith(".")]

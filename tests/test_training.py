@@ -73,10 +73,10 @@ def test_the_same_seed_gives_the_same_weights(
     assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
 
 
-def test_a_validation_split_that_leaves_nothing_to_learn_from(run_script, tmp_path, tiny_folder):
+def test_a_validation_split_that_leaves_nothing_to_learn_from(run_here, tmp_path, tiny_folder):
     out = tmp_path / "out"
     args = ["--data", tiny_folder, "--output-dir", out, "--dry-run"]
-    result = run_script("train_mlp.py", *args, "--validation-split", "0.999")
+    result = run_here("train_mlp.py", *args, "--validation-split", "0.999")
     assert_one_sentence_error(result, "leaves 0 to learn from")
     assert not out.exists(), "a failed run leaves no empty folder behind"
 
@@ -90,10 +90,10 @@ def test_a_dry_run_never_replaces_real_results(run_script, tmp_path, tiny_folder
     assert (tmp_path / "dry_run" / "mlp_metrics.json").exists()
 
 
-def test_a_full_disk_at_save_time_keeps_the_old_pair(trained_mlp, tmp_path, tiny_folder) -> None:
-    old = copy_model(trained_mlp, tmp_path / "out")
+def test_a_full_disk_at_save_time_keeps_the_old_pair(trained, tmp_path, tiny_folder) -> None:
+    old = copy_model(trained, tmp_path / "out")
     before = {p.name: p.read_bytes() for p in old.parent.iterdir()}
-    command = [sys.executable, str(ROOT / "train_mlp.py"), "--data", str(tiny_folder),
+    command = [sys.executable, str(ROOT / "train_cnn.py"), "--data", str(tiny_folder),
                "--output-dir", str(old.parent), "--seed", "8"]  # fmt: skip
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,

@@ -1,0 +1,110 @@
+"""README.md and docs/: every relative link resolves, every command names real flags."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCED = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+INLINE = re.compile(r"`(python [^`]+)`")
+COMMAND = re.compile(r"\bpython (\S+\.py)((?:\s+(?![|&;#>])\S+)*)")
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+MAX_README_LINES = 250
+
+# Prints each script's --help, in one process, as JSON: TensorFlow loads once.
+HELP = """
+import contextlib, io, json, runpy, sys
+helps = {}
+for script in json.loads(sys.argv[1]):
+    sys.argv = [script, "--help"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            runpy.run_path(script, run_name="__main__")
+        except SystemExit:
+            pass
+    helps[script] = out.getvalue()
+print(json.dumps(helps))
+"""
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lowercase, punctuation dropped, - for spaces."""
+    text = FENCED.sub("", page.read_text(encoding="utf-8"))  # a "# comment" is no heading
+    headings = re.findall(r"^#+ (.+)$", text, re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def commands() -> list[tuple[Path, str, list[str]]]:
+    """(page, script, flags) of every `python SCRIPT ...` a reader may copy: the lines of a
+    bash block, the `$ ` lines of other blocks, and inline code."""
+    found = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        lines = []
+        for block in FENCED.findall(text):
+            body = block.replace("\\\n", " ").splitlines()[1:]
+            bash = block.startswith("```bash")
+            lines += [line.removeprefix("$ ") for line in body if bash or line.startswith("$ ")]
+        lines += INLINE.findall(FENCED.sub("", text))
+        for line in lines:
+            for script, rest in COMMAND.findall(line.split(" #")[0]):
+                found.append((page, script, FLAG.findall(rest)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def helps() -> dict[str, str]:
+    training = {path.name for path in ROOT.glob("train_*.py")}
+    scripts = sorted({script for _, script, _ in commands()} | training)
+    missing = [s for s in scripts if not (ROOT / s).is_file()]
+    assert not missing, f"the docs run scripts that do not exist: {missing}"
+    result = subprocess.run([sys.executable, "-c", HELP, json.dumps(scripts)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_every_relative_link_resolves() -> None:
+    for page in PAGES:
+        for target in LINK.findall(page.read_text(encoding="utf-8")):
+            if re.match(r"^[a-z]+:", target):
+                continue  # https:, mailto:
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            assert file.exists(), f"{page.name}: the link {target!r} leads nowhere"
+            if anchor:
+                assert anchor in anchors(file), f"{page.name}: {target!r} names no heading"
+
+
+def test_every_command_names_a_script_and_flags_it_has(helps: dict[str, str]) -> None:
+    found = commands()
+    assert len(found) >= 20, "the README and docs should show how to run the scripts"
+    for page, script, flags in found:
+        known = set(FLAG.findall(helps[script]))
+        unknown = [flag for flag in flags if flag not in known]
+        assert not unknown, f"{page.name}: python {script} has no {', '.join(unknown)}"
+
+
+def test_the_flags_the_readme_says_every_training_script_shares(helps: dict[str, str]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The flags every training script shares", 1)[1].split("\n## ")[0]
+    shared = re.findall(r"^(--[a-z-]+)", section.split("```")[1], re.MULTILINE)
+    assert len(shared) >= 8
+    for script in sorted(ROOT.glob("train_*.py")):
+        assert set(shared) <= set(FLAG.findall(helps[script.name])), script.name
+
+
+def test_the_readme_is_a_front_page() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= MAX_README_LINES
+    for page in PAGES:  # a reader's paths, not those of the machines this was built on
+        assert "shared/data" not in page.read_text(encoding="utf-8"), page.name
