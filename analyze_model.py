@@ -1,7 +1,7 @@
 """See where a trained model goes wrong, and how far to trust it on short texts.
 
 Loads a model saved by any training script (train_mlp.py, train_cnn.py,
-train_deep_cnn.py, train_lstm.py, train_bow.py, train_ensemble.py) and the test
+train_deep_cnn.py, train_lstm.py, train_bow.py, train_ensemble.py, train_minilm.py) and the test
 reviews, then prints:
 
 * its test accuracy on the whole reviews (as the training script printed it);
@@ -15,7 +15,7 @@ and saves outputs/<model>_length.png: its accuracy on the test reviews cut to th
 first 10, 20, 30, 50, 100 and 200 words, and whole. Give several models, separated
 by commas, to draw one line for each (saved as outputs/<model>+<model>_length.png).
 
-    python analyze_model.py --model mlp --data ../shared/data/aclImdb_labeled.tar.gz
+    python analyze_model.py --model mlp --data aclImdb_v1.tar.gz
     python analyze_model.py --model cnn,deep_cnn,bow,ensemble --show-errors 0
 
 Nothing is chosen on these figures: they describe models that are already trained.

@@ -6,11 +6,11 @@ standard deviation where several seeds ran), training seconds and seconds per ep
 with the figures the two articles report below. Saves outputs/comparison.png.
 
     python compare_models.py                 # compare what is already trained
-    python compare_models.py --train --data ../shared/data/aclImdb_labeled.tar.gz
+    python compare_models.py --train --data aclImdb_v1.tar.gz
     python compare_models.py --train --models bow,ensemble   # train only these first
 
 --train first trains every model with its default flags: about 10 minutes on 2 cores,
-7.5 of them for the LSTM; all but train_minilm.py (25 minutes, and a weights package:
+7.5 of them for the LSTM; all but train_minilm.py (about 22 minutes, and a weights package:
 add it with --models).
 """
 
@@ -152,8 +152,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=[m for m in common.MODELS if m != "minilm"],
         metavar="LIST",
         help=f"with --train: which models to train, e.g. bow,cnn (default: all of "
-        f"{','.join(common.MODELS)} but minilm, which needs its weights package and 25 "
-        "minutes)",
+        f"{','.join(common.MODELS)} but minilm, which needs its weights package and about "
+        "22 minutes)",
     )
     args = parser.parse_args(argv)
     unknown = [m for m in args.models if m not in common.MODELS]

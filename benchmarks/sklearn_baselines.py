@@ -8,7 +8,7 @@ of words and pairs. Nothing is chosen here; every figure is printed.
 
 scikit-learn is a benchmark-only dependency: pip install -r requirements-bench.txt
 
-    python benchmarks/sklearn_baselines.py --data ../shared/data/aclImdb_labeled.tar.gz
+    python benchmarks/sklearn_baselines.py --data aclImdb_v1.tar.gz
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 As in the article: load the arrays, pad them, build, fit with the test set as
 validation data, evaluate. The only changes: the arrays come from an .npz file
-(the benchmark writes the same reviews the project trains on, since keras.datasets
-cannot download here), `input_length` is gone from Keras 3, and a clock records
+(the benchmark writes the same reviews the project trains on, so that no download is
+needed), `input_length` is gone from Keras 3, and a clock records
 each phase. It prints one JSON line with the clock's figures, after the accuracy.
 
     python benchmarks/tutorial_cnn.py ARRAYS.npz

@@ -13,6 +13,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
 
+from common.cli import UserError
 from common.files import atomic_path
 from common.timing import PhaseClock
 
@@ -34,6 +35,16 @@ def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
     """Save a Matplotlib figure as PNG, atomically."""
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=120)
+
+
+# The colours of each training part's curves (training, validation): one pair a part.
+PART_COLOURS = [
+    ("tab:blue", "tab:orange"),
+    ("tab:green", "tab:red"),
+    ("tab:purple", "tab:brown"),
+    ("tab:pink", "tab:gray"),
+    ("tab:olive", "tab:cyan"),
+]
 
 
 @dataclass
@@ -66,18 +77,27 @@ def accuracy_summary(runs: list[TrainingRun]) -> str:
 
 
 def save_history_plot(runs: list[TrainingRun], title: str, path: str | os.PathLike[str]) -> None:
+    """Save `history_figure` as a PNG."""
+    save_figure(history_figure(runs, title), path)
+
+
+def history_figure(runs: list[TrainingRun], title: str) -> Figure:
     """Loss and accuracy per epoch, training and validation (if any); one line per seed.
 
     A model trained in parts (an ensemble) records `<part>_loss`, `<part>_val_loss`, ...:
-    each part gets lines of its own.
+    each part gets lines of its own, up to 5 parts; more is one UserError sentence.
     """
     figure = Figure(figsize=(10, 4), layout="constrained")
     alpha = 1.0 if len(runs) == 1 else 0.6
     parts = sorted({key[: -len("loss")] for key in runs[0].history
                     if key.endswith("loss") and not key.endswith("val_loss")})  # fmt: skip
-    styles = [("tab:blue", "tab:orange"), ("tab:green", "tab:red"), ("tab:purple", "tab:brown")]
+    if len(parts) > len(PART_COLOURS):
+        raise UserError(
+            f"the history plot tells at most {len(PART_COLOURS)} training parts apart; "
+            f"this run has {len(parts)} ({', '.join(p.rstrip('_') or 'the model' for p in parts)})."
+        )
     for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        for part, (train_color, val_color) in zip(parts, styles, strict=False):
+        for part, (train_color, val_color) in zip(parts, PART_COLOURS, strict=False):
             name = f"{part.rstrip('_')} " if part else ""
             for i, run in enumerate(runs):
                 epochs = np.arange(1, len(run.history[f"{part}loss"]) + 1)
@@ -100,7 +120,7 @@ def save_history_plot(runs: list[TrainingRun], title: str, path: str | os.PathLi
         fontsize="small",
         color="dimgray",
     )
-    save_figure(figure, path)
+    return figure
 
 
 def library_versions() -> dict[str, str]:

@@ -87,7 +87,7 @@ def run_script(keras_home: Path):
     ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "KERAS_HOME": str(keras_home)}
         if not os.environ.get("IMDB_DATA"):  # real-data runs keep TensorFlow's defaults,
-            env.update(ONE_THREAD)  # so that they print the README's figures
+            env.update(ONE_THREAD)  # so that they print the figures of docs/
         env.pop("IMDB_DATA", None)  # each test says where its data is
         return subprocess.run(
             [sys.executable, str(ROOT / script), *map(str, args)],

@@ -22,7 +22,7 @@ def test_explore_embeddings_prints_neighbours_and_saves_the_map(
     out = capsys.readouterr().out
     assert (tmp_path / "cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
 
-    # What the README promises: the table is model.layers[0], a word's row is rank + 3.
+    # What docs/using-a-model.md promises: the table is model.layers[0], a word's row is rank + 3.
     model, encoding = common.load_model(trained / "cnn.keras")
     table = model.layers[0].get_weights()[0]
     assert table.shape == (common.NUM_WORDS, 32)

@@ -1,4 +1,4 @@
-"""The benchmarks' own logic, where it runs without their extra dependencies."""
+"""benchmarks/pretrained_encoder.py: the texts it reads are exactly our words, cut short."""
 
 from __future__ import annotations
 
