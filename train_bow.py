@@ -6,8 +6,8 @@ one by how much more often it occurs in positive than in negative training revie
 (naive-Bayes weighting, Wang & Manning 2012; models/bag_of_ngrams.py). It reads
 exactly the input of the other models (the 5,000 most frequent words, 500 tokens per
 review) and is written in Keras, so it trains, saves and predicts like them. Seed 7:
-91.34% (over seeds 7 to 11, 91.36% ± 0.07), 3 points above every neural network here,
-after seconds of training (docs/what-works.md).
+91.34% (over seeds 7 to 11, 91.36% ± 0.07), 3 points above every network trained here
+from scratch, after seconds of training (docs/what-works.md).
 
 --short-texts then freezes it and adds a second regression for short texts, fitted on
 every training review cut into windows of 10 to 50 words; the model answers with it up

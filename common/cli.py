@@ -162,8 +162,8 @@ def data_parser(
         metavar="PATH",
         default=os.environ.get("IMDB_DATA") or None,
         help="the Stanford Large Movie Review Dataset: aclImdb_v1.tar.gz, an extracted "
-        "aclImdb/ folder, or aclImdb_labeled.tar.gz (default: $IMDB_DATA if set, "
-        f"else download through keras.datasets.imdb){data_note}",
+        "aclImdb/ folder, or any archive of its train/ and test/ folders (default: "
+        f"$IMDB_DATA if set, else download through keras.datasets.imdb){data_note}",
     )
     if writes:
         parser.add_argument(

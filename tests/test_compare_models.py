@@ -39,11 +39,9 @@ def test_compare_models_says_so_when_there_is_nothing_to_compare(run_here, tmp_p
     assert files_in(tmp_path) == []
 
 
-def test_compare_models_can_train_models_first(
-    run_script, tmp_path: Path, tiny_folder: Path
-) -> None:
+def test_compare_models_can_train_models_first(run_here, tmp_path: Path, tiny_folder: Path) -> None:
     models = ("bow_words",)  # the quickest; every other model has an end-to-end test
-    result = run_script(
+    result = run_here(
         "compare_models.py", "--train", "--models", ",".join(models), "--data", tiny_folder,
         "--output-dir", tmp_path,
     )  # fmt: skip

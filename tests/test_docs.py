@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import io
 import re
-import subprocess
+import runpy
+import signal
 import sys
 from pathlib import Path
 
@@ -18,22 +20,6 @@ INLINE = re.compile(r"`(python [^`]+)`")
 COMMAND = re.compile(r"\bpython (\S+\.py)((?:\s+(?![|&;#>])\S+)*)")
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 MAX_README_LINES = 250
-
-# Prints each script's --help, in one process, as JSON: TensorFlow loads once.
-HELP = """
-import contextlib, io, json, runpy, sys
-helps = {}
-for script in json.loads(sys.argv[1]):
-    sys.argv = [script, "--help"]
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            runpy.run_path(script, run_name="__main__")
-        except SystemExit:
-            pass
-    helps[script] = out.getvalue()
-print(json.dumps(helps))
-"""
 
 
 def anchors(page: Path) -> set[str]:
@@ -63,14 +49,23 @@ def commands() -> list[tuple[Path, str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def helps() -> dict[str, str]:
+    """Each script's --help, from its main block run in this process (TensorFlow loads once)."""
     training = {path.name for path in ROOT.glob("train_*.py")}
     scripts = sorted({script for _, script, _ in commands()} | training)
     missing = [s for s in scripts if not (ROOT / s).is_file()]
     assert not missing, f"the docs run scripts that do not exist: {missing}"
-    result = subprocess.run([sys.executable, "-c", HELP, json.dumps(scripts)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    texts = {}
+    handler, argv = signal.getsignal(signal.SIGTERM), sys.argv  # common.run sets its own
+    for script in scripts:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit:
+            sys.argv = [str(ROOT / script), "--help"]
+            runpy.run_path(str(ROOT / script), run_name="__main__")
+        assert exit.value.code == 0, script
+        texts[script] = out.getvalue()
+    signal.signal(signal.SIGTERM, handler)
+    sys.argv = argv
+    return texts
 
 
 def test_every_relative_link_resolves() -> None:
