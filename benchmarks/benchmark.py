@@ -301,7 +301,8 @@ def main() -> None:
         peers = [sys.executable, str(ROOT / "benchmarks" / "sklearn_baselines.py")]
         peers += ["--data", args.data] if args.data else []
         result = subprocess.run(peers, capture_output=True, text=True)
-        print("\n" + (result.stdout.strip() or result.stderr.strip()[-500:]))
+        said = result.stdout.strip() or "\n".join(result.stderr.strip().splitlines()[-1:])
+        print("\n" + said)  # the table, or the one sentence that says why there is none
 
 
 if __name__ == "__main__":
