@@ -29,6 +29,7 @@ import common
 
 ROOT = Path(__file__).resolve().parent
 
+METRICS_MAX_BYTES = 16 * 2**20  # a metrics file holds kilobytes; a larger one is refused unread
 # What the articles report, for the reader to compare with.
 REPORTED = [
     ("MLP (first article)", 86.94),
@@ -46,12 +47,16 @@ def read_metrics(folder: Path) -> list[dict]:
     except OSError as err:
         raise common.UserError(f"cannot read {str(folder)!r}: {err.strerror or err}.") from None
     for path in paths:
+        shown = common.cli.printable(str(path))  # a file name may hold terminal escapes
+        if not path.is_file():  # a FIFO would be read forever, a link to /dev/zero too
+            print(f"Skipping {shown}: not a regular file.", file=sys.stderr)
+            continue
         try:
-            metrics = json.loads(path.read_text(encoding="utf-8"))
+            metrics = json.loads(common.files.read_bounded(path, METRICS_MAX_BYTES).decode())
             runs = metrics["runs"]
             epoch_seconds = [float(s) for run in runs for s in run["seconds_per_epoch"]]
             row = {
-                "model": str(metrics["model"]),
+                "model": common.cli.printable(str(metrics["model"])),
                 "parameters": int(metrics["parameters"]),
                 "epochs": int(metrics["epochs"]),
                 "seeds": len(runs),
@@ -61,11 +66,13 @@ def read_metrics(folder: Path) -> list[dict]:
                 "epoch_seconds": float(np.mean(epoch_seconds)),
             }
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, ZeroDivisionError,
-                OverflowError) as err:  # fmt: skip
-            print(f"Skipping {path}: not a metrics file of this project ({err}).", file=sys.stderr)
+                OverflowError, RecursionError) as err:  # fmt: skip
+            reason = "nested too deeply" if isinstance(err, RecursionError) else err
+            print(f"Skipping {shown}: not a metrics file of this project ({reason}).",
+                  file=sys.stderr)  # fmt: skip
             continue
         if not all(np.isfinite(value) for value in row.values() if isinstance(value, float)):
-            print(f"Skipping {path}: it holds a figure that is not a number.", file=sys.stderr)
+            print(f"Skipping {shown}: it holds a figure that is not a number.", file=sys.stderr)
             continue
         rows.append(row)
     return sorted(rows, key=lambda row: (-row["accuracy"], row["model"]))

@@ -122,6 +122,14 @@ def plot_map(
     common.save_figure(figure, path)
 
 
+def at_least_two(text: str) -> int:
+    """An argparse type for --top: a map in 2 dimensions needs 2 words at least."""
+    value = common.cli.positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"a map needs at least 2 words, got {value}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,8 +140,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help=f"comma-separated words to find the neighbours of (default: {WORDS})",
     )  # fmt: skip
     parser.add_argument(
-        "--top", type=common.cli.positive_int, default=TOP, metavar="N",
-        help=f"how many of the most frequent words to place on the map (default: {TOP})",
+        "--top", type=at_least_two, default=TOP, metavar="N",
+        help=f"how many of the most frequent words to place on the map, 2 or more "
+        f"(default: {TOP})",
     )  # fmt: skip
     parser.add_argument(
         "--output-dir", default=common.cli.DEFAULT_OUTPUT_DIR, metavar="DIR",

@@ -32,6 +32,7 @@ import argparse
 import html
 import json
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -73,6 +74,31 @@ def word_contributions(model, encoding: common.TextEncoding, texts: list[str]) -
         else:
             result[t][i][1] = float(whole[t] - probability)
     return [[tuple(pair) for pair in text] for text in result]
+
+
+def wants_colour(stream) -> bool:
+    """Colour for a terminal that shows it: not for a file or pipe, TERM=dumb or NO_COLOR."""
+    shows = os.environ.get("TERM") != "dumb" and not os.environ.get("NO_COLOR")
+    return stream.isatty() and shows
+
+
+def json_line(record: dict) -> str:
+    """One JSON object on one line, the text as it is, but every control character escaped:
+    JSON escapes those below U+0020 itself; DEL and U+0080 to U+009F (terminal controls
+    too) are escaped here."""
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(record, ensure_ascii=False))
+
+
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+def shortened(text: str, width: int) -> str:
+    """`text` cut to `width` at a space with " ..." if it is longer; a text with no space to
+    cut at (a long run of emoji) is cut within it instead of shrinking to "..."."""
+    short = textwrap.shorten(text, width=width, placeholder=" ...")
+    if short == "...":
+        short = " ".join(text.split())[: width - 4] + " ..."
+    return short
 
 
 def annotated(contributions: list[tuple[str, float | None]], colour: bool) -> str:
@@ -149,7 +175,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.html and not args.explain:
         parser.error("--html saves the explanations: add --explain")
     if args.html:
-        common.prepare_output_dir(Path(args.html).resolve().parent)  # fail now, not at the end
+        try:
+            folder = Path(args.html).resolve().parent
+        except (OSError, RuntimeError) as err:  # a symbolic link loop, for one
+            raise common.UserError(f"--html {args.html!r}: {err}.") from None
+        common.prepare_output_dir(folder)  # fail now, not at the end
 
     texts = common.texts.read_texts(args.texts, args.file)  # one sentence for what cannot be read
     model, encoding = common.load_model(common.resolve_model_path(args.model, args.models_dir))
@@ -163,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         explained = word_contributions(model, encoding, [text for _, text in texts])
 
     width = shutil.get_terminal_size((100, 24)).columns
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    colour = wants_colour(sys.stdout)
     records = []
     for n, ((_, text), probability) in enumerate(zip(texts, probabilities, strict=True)):
         label = "positive" if probability >= 0.5 else "negative"
@@ -172,14 +202,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             record["words"] = explained[n]
         records.append(record)
         if args.format == "json":
-            print(json.dumps(record, ensure_ascii=False))
+            print(json_line(record))
         elif explained is not None:
-            print(f"{probability:.4f}  {label:<8}  {text}")
+            print(f"{probability:.4f}  {label:<8}  {common.cli.printable(text)}")
             print(
                 textwrap.indent(textwrap.fill(annotated(explained[n], colour), width - 4), "    ")
             )
         else:
-            shown = textwrap.shorten(text, width=max(width - 20, 20), placeholder=" ...")
+            shown = shortened(common.cli.printable(text), max(width - 20, 20))
             print(f"{probability:.4f}  {label:<8}  {shown}")
     if args.html:
         try:
@@ -187,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 temporary.write_text(html_page(records), encoding="utf-8")
         except OSError as err:
             raise common.UserError(f"cannot write {args.html!r}: {err.strerror or err}.") from None
-        print(f"Saved {args.html}", file=sys.stderr)
+        print(f"Saved {common.cli.printable(args.html)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -14,6 +15,7 @@ from common.files import remove_stale_temporaries
 
 DEFAULT_SEED = 7  # the tutorial's seed
 MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
+MAX_BATCH_SIZE = 1_000_000  # far above any data set here; TensorFlow's shapes overflow higher
 DEFAULT_OUTPUT_DIR = "outputs"
 DRY_RUN_DIR = "dry_run"  # --dry-run writes here, inside --output-dir, never over real results
 
@@ -39,6 +41,15 @@ class UserError(Exception):
     """
 
 
+def printable(text: str) -> str:
+    """`text` safe to print to a terminal: control characters (ESC, BEL, CSI, ...) shown as
+    escapes such as \\x1b, so that a review or a file name cannot retitle or clear the screen."""
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and line feed; DEL; C1
+
+
 def short_reason(err: BaseException, limit: int = 160) -> str:
     """An exception as a short phrase for a one-sentence error: its first line, capped."""
     text = str(err).splitlines()[0].rstrip(":. ") if str(err).strip() else ""
@@ -54,6 +65,11 @@ def run(main: Callable[[Sequence[str] | None], object]) -> None:
     this run created and left empty is removed.
     """
     signal.signal(signal.SIGTERM, _terminate)
+    # Whatever the terminal's encoding (a Latin-1 locale, a surrogate from the command
+    # line), print what it can take and replace the rest, rather than crash.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     try:
         main(None)
     except UserError as err:
@@ -111,6 +127,14 @@ def positive_int(text: str) -> int:
     value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def batch_size_int(text: str) -> int:
+    """An argparse type: a batch size, 1 to MAX_BATCH_SIZE (a tensor's shape must hold it)."""
+    value = positive_int(text)
+    if value > MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BATCH_SIZE:,}, got {value:,}")
     return value
 
 
@@ -207,7 +231,7 @@ def training_parser(
     )
     parser.add_argument(
         "--batch-size",
-        type=positive_int,
+        type=batch_size_int,
         default=batch_size,
         help=f"reviews per weight update (default: {batch_size})",
     )

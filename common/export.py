@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common.data import LINE_BREAK, TYPOGRAPHIC_APOSTROPHE, UPPERCASE, WORD_CHARACTERS
-from common.files import remove_stale_temporaries
+from common.files import default_folder_mode, remove_stale_temporaries
 
 if TYPE_CHECKING:
     import keras
@@ -129,6 +129,7 @@ def export_text_model(
     old = temporary.with_name(f"{temporary.name}-old")  # the previous export, until replaced
     try:
         archive.write_out(str(temporary), verbose=False)
+        os.chmod(temporary, default_folder_mode())  # mkdtemp makes it private (0700)
         if path.exists():
             path.rename(old)
         temporary.rename(path)

@@ -38,6 +38,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
+def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
+    """A file's bytes, if it holds at most `limit` of them; ValueError if it holds more."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"it is larger than {limit // 2**20} MiB")
+    return data
+
+
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """The sha256 of a file's bytes, read a MiB at a time."""
     digest = hashlib.sha256()
@@ -78,6 +87,13 @@ def _process_alive(pid: int) -> bool:
     except OSError:  # it exists, but belongs to someone else
         return True
     return True
+
+
+def default_folder_mode() -> int:
+    """The permissions a plain `os.mkdir` would give, given the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def _default_file_mode() -> int:

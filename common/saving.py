@@ -19,13 +19,15 @@ import numpy as np
 
 from common.cli import MODELS, UserError
 from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
-from common.files import atomic_path, file_sha256
+from common.files import atomic_path, file_sha256, read_bounded
 
 if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
     import keras
 
 # 2: the encoding file records the sha256 of the model file it belongs to.
 ENCODING_FORMAT = "imdb-sentiment-encoding/2"
+ENCODING_MAX_BYTES = 256 * 2**20  # 10 million words fit; a larger file is refused unread
+CONFIG_MAX_BYTES = 64 * 2**20  # a model archive's config.json: kilobytes, even for minilm
 
 
 @dataclass
@@ -107,7 +109,8 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
     if not path.is_file():
         command = MODELS.get(path.stem)
         hint = f"; train it first: python {' '.join(command)}" if command else ""
-        raise UserError(f"there is no model at {str(path)!r}{hint}.")
+        where = "" if path.is_absolute() else f" (in {str(Path.cwd())!r})"
+        raise UserError(f"there is no model at {str(path)!r}{where}{hint}.")
     encoding, digest = _load_encoding(encoding_path(path), path)
     if _uses_keras_hub(path):
         _import_keras_hub(path)
@@ -133,10 +136,17 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
 
 
 def _uses_keras_hub(path: Path) -> bool:
-    """Whether the model holds keras-hub layers (train_minilm.py's encoder)."""
+    """Whether the model holds keras-hub layers (train_minilm.py's encoder). A config.json
+    that would inflate beyond CONFIG_MAX_BYTES is refused before anything reads it."""
     try:
         with zipfile.ZipFile(path) as archive:
-            return b'"keras_hub>' in archive.read("config.json")
+            if archive.getinfo("config.json").file_size > CONFIG_MAX_BYTES:
+                raise UserError(
+                    f"the model {str(path)!r} is refused: its config.json would inflate to "
+                    f"more than {CONFIG_MAX_BYTES // 2**20} MiB."
+                )
+            with archive.open("config.json") as config:
+                return b'"keras_hub>' in config.read(CONFIG_MAX_BYTES + 1)
     except (OSError, KeyError, zipfile.BadZipFile):
         return False  # load_model says what is wrong with the file
 
@@ -154,15 +164,21 @@ def _import_keras_hub(path: Path) -> None:
 
 def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
     """The encoding in `path`, checked value by value, and the model sha256 it records."""
+    if path.exists() and not path.is_file():  # a FIFO would be read forever, /dev/zero too
+        raise UserError(f"the encoding file {str(path)!r} is not a regular file.")
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
+        saved = json.loads(read_bounded(path, ENCODING_MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise UserError(
             f"the model {str(model_path)!r} has no encoding file beside it: expected "
             f"{str(path)!r}, saved with the model by the training script."
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # JSONDecodeError, too large
         raise UserError(f"cannot read the encoding file {str(path)!r} ({err}).") from None
+    except RecursionError:
+        raise UserError(
+            f"the encoding file {str(path)!r} is nested too deeply to be one."
+        ) from None
     if not isinstance(saved, dict) or not str(saved.get("format", "")).startswith(
         "imdb-sentiment-encoding/"
     ):

@@ -28,6 +28,7 @@ def test_an_output_folder_that_cannot_be_written(
         ("--epochs", "-1", "must be at least 1, got -1"),
         ("--batch-size", "0", "must be at least 1, got 0"),
         ("--validation-split", "1.5", "must be at least 0 and below 1"),
+        ("--batch-size", "10000000000000000000", "must be at most 1,000,000"),
     ],
 )
 def test_impossible_settings(run_here, tmp_path: Path, flag: str, value: str, expected: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -79,3 +80,24 @@ def test_compare_models_cannot_write_its_plot(run_here, tmp_path) -> None:
     (tmp_path / "comparison.png").mkdir()  # something that cannot be replaced by a file
     result = run_here("compare_models.py", "--output-dir", tmp_path)
     assert_one_sentence_error(result, "cannot save the plot")
+
+
+def test_metrics_files_that_are_no_files_of_ours_are_skipped(run_here, tmp_path) -> None:
+    write_metrics(tmp_path, "cnn", [0.88], 5.0, 100)
+    (tmp_path / "nested_metrics.json").write_text("[" * 200_000 + "]" * 200_000)
+    os.mkfifo(tmp_path / "fifo_metrics.json")  # read, it would never end
+    result = run_here("compare_models.py", "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("Skipping")]
+    assert len(skipped) == 2 and "nested too deeply" in result.stderr, result.stderr
+    assert "not a regular file" in result.stderr
+
+
+def test_a_model_name_with_terminal_escapes_is_shown_not_obeyed(run_here, tmp_path) -> None:
+    write_metrics(tmp_path, "cnn", [0.88], 5.0, 100)
+    path = tmp_path / "cnn_metrics.json"
+    path.write_text(path.read_text().replace('"model": "cnn"', '"model": "\\u001b[2Jcnn\\u009b"'))
+    result = run_here("compare_models.py", "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "\x1b" not in result.stdout and "\x9b" not in result.stdout
+    assert "\\x1b[2Jcnn\\x9b" in result.stdout

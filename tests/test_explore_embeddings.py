@@ -58,3 +58,10 @@ def test_explore_embeddings_refuses_what_it_cannot_explore(trained: Path, tmp_pa
     )  # fmt: skip
     with pytest.raises(common.UserError, match="has no word embedding"):
         explore_embeddings.main(["--model", str(tmp_path / "linear.keras"), "--words", "good"])
+
+
+def test_a_map_of_one_word_is_refused(run_here, trained: Path, tmp_path: Path) -> None:
+    args = ["--model", trained / "cnn.keras", "--output-dir", tmp_path, "--top", "1"]
+    result = run_here("explore_embeddings.py", *args)
+    assert result.returncode == 2 and "a map needs at least 2 words" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,10 @@ def test_a_failed_export_keeps_the_previous_one(tmp_path, monkeypatch: pytest.Mo
         export_text_model(model, ENCODING, path)
     assert sorted(p.name for p in path.rglob("*")) == before
     assert [p.name for p in tmp_path.iterdir()] == ["tiny_savedmodel"]
+
+
+def test_the_export_gets_the_usual_permissions(trained: Path) -> None:
+    """Like every other file the scripts write, not the 0700 of a temporary folder."""
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (trained / "cnn_savedmodel").stat().st_mode & 0o777 == 0o777 & ~umask

@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, assert_one_sentence_error
+from conftest import ONE_THREAD, ROOT, assert_one_sentence_error
 
 import common
 from models.bag_of_ngrams import build_bow
@@ -243,3 +243,66 @@ def test_a_file_is_split_on_line_feeds_only(run_here, trained: Path, tmp_path: P
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout.rstrip("\n").split("\n")  # JSON keeps U+2028 and U+0085 as they are
     assert [json.loads(line)["text"] for line in printed] == lines
+
+
+ESCAPES = "\x1b]0;owned\x07 great film \x1b[2J and \x9b31m"  # retitle, clear, C1 CSI
+
+
+def test_terminal_escapes_in_a_text_are_shown_not_obeyed(run_here, trained: Path) -> None:
+    for fmt in ("text", "json"):
+        result = run_here("predict.py", "--model", trained / "cnn.keras", "--format", fmt, ESCAPES)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert not set("\x1b\x07\x9b") & set(result.stdout), repr(result.stdout)
+        if fmt == "json":
+            assert json.loads(result.stdout)["text"] == ESCAPES  # escaped, not lost
+        else:
+            assert "\\x1b]0;owned\\x07 great film" in result.stdout
+
+
+def test_output_in_any_terminal_encoding(trained: Path, tmp_path: Path) -> None:
+    """A Latin-1 terminal gets ? for an emoji; a surrogate from the command line, likewise."""
+    reviews = tmp_path / "emoji.txt"
+    reviews.write_text("great film \U0001f600\n", encoding="utf-8")
+    env = {**os.environ, **ONE_THREAD, "PYTHONIOENCODING": "latin-1"}
+    command = [sys.executable, "predict.py", "--model", str(trained / "cnn.keras")]
+    latin = subprocess.run([*command, "--explain", "--file", str(reviews)], cwd=ROOT, env=env,
+                           capture_output=True)  # fmt: skip
+    assert latin.returncode == 0 and b"Traceback" not in latin.stderr, latin.stderr[-2000:]
+    assert "great film ?" in latin.stdout.decode("latin-1")
+    env = {**os.environ, **ONE_THREAD, "PYTHONIOENCODING": "utf-8"}
+    surrogate = subprocess.run([*command, "--format", "json", b"good \xff movie"], cwd=ROOT,
+                               env=env, capture_output=True)  # fmt: skip
+    assert surrogate.returncode == 0, surrogate.stderr[-2000:]
+    assert json.loads(surrogate.stdout.decode("utf-8"))["text"] == "good ? movie"
+
+
+def test_no_colour_for_a_dumb_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import predict
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert predict.wants_colour(Terminal())
+    monkeypatch.setenv("TERM", "dumb")
+    assert not predict.wants_colour(Terminal())
+    assert not predict.wants_colour(io.StringIO())  # a file or a pipe
+
+
+def test_a_long_line_without_spaces_is_cut_not_lost() -> None:
+    import predict
+
+    shown = predict.shortened("\U0001f600" * 10_000, 80)
+    assert shown.startswith("\U0001f600" * 70) and shown.endswith(" ...") and len(shown) == 80
+    assert predict.shortened("a short review", 80) == "a short review"
+
+
+def test_html_into_a_symbolic_link_loop(run_here, trained: Path, tmp_path: Path) -> None:
+    loop = tmp_path / "l1"
+    loop.symlink_to(tmp_path / "l2")
+    (tmp_path / "l2").symlink_to(loop)
+    result = run_here("predict.py", "--model", trained / "cnn.keras", "--explain", "--html",
+                      loop / "page.html", "good film")  # fmt: skip
+    assert_one_sentence_error(result, "--html")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_one_sentence_error, copy_model
+from conftest import ROOT, assert_one_sentence_error, copy_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +108,34 @@ def test_a_damaged_encoding_file(run_here, trained: Path, tmp_path: Path) -> Non
     (tmp_path / "cnn_encoding.json").write_text('{"format": "imdb-sentiment-enc')
     result = run_here("predict.py", "--model", tmp_path / "cnn.keras", "good film")
     assert_one_sentence_error(result, "cannot read the encoding file")
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda p: p.write_text("[" * 200_000 + "]" * 200_000), "is nested too deeply"),
+        (lambda p: os.mkfifo(p), "is not a regular file"),
+        (lambda p: p.symlink_to("/dev/zero"), "is not a regular file"),
+    ],
+    ids=["nested", "fifo", "dev-zero"],
+)
+def test_an_encoding_file_that_is_no_file_of_ours(trained, tmp_path, make, expected) -> None:
+    model = copy_model(trained, tmp_path)
+    (tmp_path / "cnn_encoding.json").unlink()
+    make(tmp_path / "cnn_encoding.json")
+    with pytest.raises(common.UserError, match=expected):
+        common.load_model(model)
+
+
+def test_a_model_whose_config_would_inflate_beyond_the_bound(trained, tmp_path) -> None:
+    model = copy_model(trained, tmp_path)
+    with zipfile.ZipFile(model, "w", zipfile.ZIP_DEFLATED) as bomb:  # 65 MiB of spaces
+        bomb.writestr("config.json", b"{" + b" " * (65 * 2**20) + b"}")
+    with pytest.raises(common.UserError, match="its config.json would inflate to more than"):
+        common.load_model(model)
+
+
+def test_a_missing_model_says_where_it_looked(run_here) -> None:
+    result = run_here("predict.py", "--model", "nowhere/cnn.keras", "good film")
+    expected = f"there is no model at 'nowhere/cnn.keras' (in {str(ROOT)!r})"
+    assert_one_sentence_error(result, expected)
