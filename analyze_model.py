@@ -57,15 +57,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Every word and no padding: the reviews can then be shortened, and decoded in full.
     data = common.load_imdb(args.data, num_words=None, maxlen=None)
     curves = {}
-    for path in paths:
+    for label, path in zip(curve_labels(names, paths), paths, strict=True):
         model, encoding = common.load_model(path)
         check_same_vocabulary(encoding, data.word_index)
-        curves[path.stem] = analyze(model, encoding, data, path, args)
+        curves[label] = analyze(model, encoding, data, path, args)
 
-    plot_path = output_dir / f"{'+'.join(curves)}_length.png"
+    plot_path = output_dir / f"{'+'.join(curves).replace('/', '-')}_length.png"
     median = np.median([len(s) - 1 for s in data.x_test])  # words, without the start token
     plot_lengths(curves, median, plot_path)
     print(f"\nSaved {plot_path}")
+
+
+def curve_labels(names: list[str], paths: list[Path]) -> list[str]:
+    """Each model's name on the plot: its file's stem (cnn), or, where two models share a
+    stem (seed7/bow.keras, seed8/bow.keras), the path as given without .keras."""
+    stems = [path.stem for path in paths]
+    labels = [name.removesuffix(".keras") if stems.count(stem) > 1 else stem
+              for name, stem in zip(names, stems, strict=True)]  # fmt: skip
+    if len(set(labels)) < len(labels):
+        raise common.UserError(f"--model names the same model twice: {', '.join(names)}.")
+    return labels
 
 
 def analyze(
@@ -107,7 +118,7 @@ def show_mistakes(probabilities: np.ndarray, data: common.Imdb, count: int) -> N
         truth = "positive" if y_test[i] == 1 else "negative"
         words = text.split()
         shown = " ".join(words[:SHOW_WORDS]) + (" ..." if len(words) > SHOW_WORDS else "")
-        where = f", aclImdb/{data.test_files[i]}" if data.test_files else ""
+        where = f", aclImdb/{common.cli.printable(data.test_files[i])}" if data.test_files else ""
         print(
             f"\n{rank}. P(positive) = {probabilities[i]:.4f}, but the review is {truth}"
             f" ({len(words)} words{where}):"

@@ -44,6 +44,9 @@ import numpy as np
 import common
 
 BATCH_SIZE = 256  # texts per predict step: large batches are much faster than one at a time
+# --explain scores this many variants of the texts at a time: 8 MB of token ids; a
+# multiple of BATCH_SIZE, so that the batches are those of one call over all of them.
+EXPLAIN_ROWS = 16 * BATCH_SIZE
 SHOWN = 0.01  # --explain marks the words that moved the probability by at least this much
 
 
@@ -52,27 +55,38 @@ def word_contributions(model, encoding: common.TextEncoding, texts: list[str]) -
     the probability of the text with that word replaced by padding (0).
 
     Returns, per text, (word, contribution) pairs in the text's order; a word that was cut
-    off (a text longer than `maxlen` loses its beginning, as in training) gets None.
+    off (a text longer than `maxlen` loses its beginning, as in training) gets None. The
+    variants are scored EXPLAIN_ROWS at a time, so memory stays flat however many texts.
     """
     words = [common.tokenize(text) for text in texts]
-    rows, owners = [], []  # every variant of every text, and which text and word it is
+    result = [[[word, None] for word in text_words] for text_words in words]
+    whole = {}
+    rows, owners = [], []  # variants not scored yet, and which text and word each is
+
+    def score(count: int) -> None:
+        probabilities = model.predict(np.stack(rows[:count]), batch_size=BATCH_SIZE, verbose=0)
+        for (t, i), probability in zip(owners[:count], probabilities[:, 0], strict=True):
+            if i is None:
+                whole[t] = probability  # each text's own row comes before its variants
+            else:
+                result[t][i][1] = float(whole[t] - probability)
+        del rows[:count], owners[:count]
+
+    def add(row: np.ndarray, owner: tuple[int, int | None]) -> None:
+        rows.append(row)
+        owners.append(owner)
+        if len(rows) == EXPLAIN_ROWS:
+            score(EXPLAIN_ROWS)
+
     for t, x in enumerate(encoding.encode_texts(texts)):
-        rows.append(x)
-        owners.append((t, None))
+        add(x, (t, None))
         first = encoding.maxlen - len(words[t])  # where word 0 is, after the start token
         for i in range(max(0, -first), len(words[t])):  # the words cut off stay None
             variant = x.copy()
             variant[first + i] = 0
-            rows.append(variant)
-            owners.append((t, i))
-    probabilities = model.predict(np.stack(rows), batch_size=BATCH_SIZE, verbose=0)[:, 0]
-    result = [[[word, None] for word in text_words] for text_words in words]
-    whole = {}
-    for (t, i), probability in zip(owners, probabilities, strict=True):
-        if i is None:
-            whole[t] = probability
-        else:
-            result[t][i][1] = float(whole[t] - probability)
+            add(variant, (t, i))
+    if rows:
+        score(len(rows))
     return [[tuple(pair) for pair in text] for text in result]
 
 

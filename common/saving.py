@@ -122,7 +122,12 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
         model = keras.models.load_model(path)
     except OSError as err:
         raise UserError(f"cannot read the model {str(path)!r}: {err.strerror or err}.") from None
-    except Exception:  # Keras raises many kinds of errors for a damaged file
+    except Exception as err:  # Keras raises many kinds of errors for a damaged file
+        if any(sign in str(err) for sign in ("safe_mode", "Could not locate", "KerasSaveable")):
+            raise UserError(
+                f"the model {str(path)!r} is refused for safety: it holds code to run (a "
+                "Lambda layer) or a class this project does not define."
+            ) from None
         raise UserError(
             f"cannot load the model {str(path)!r}: it is damaged or not a Keras model file."
         ) from None

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_sentence_error, learnable_reviews, write_dataset
+from conftest import assert_one_sentence_error, copy_model, learnable_reviews, write_dataset
 
 
 def test_analyze_model_reports_short_text_accuracy_and_mistakes(
@@ -49,3 +49,18 @@ def test_analyze_model_refuses_data_from_another_vocabulary(
                                      for k, v in learnable_reviews(seed=1).items()})  # fmt: skip
     result = run_here("analyze_model.py", "--model", trained / "cnn.keras", "--data", other)
     assert_one_sentence_error(result, "another vocabulary")
+
+
+def test_models_that_share_a_name_get_a_line_each(
+    run_here, trained: Path, tiny_folder: Path, tmp_path: Path
+) -> None:
+    paths = [copy_model(trained, tmp_path / seed) for seed in ("seed7", "seed8")]
+    models = ",".join(map(str, paths))
+    args = ["--data", tiny_folder, "--output-dir", tmp_path, "--show-errors", "0"]
+    result = run_here("analyze_model.py", "--model", models, *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    labels = [str(path.with_suffix("")).replace("/", "-") for path in paths]
+    assert (tmp_path / f"{'+'.join(labels)}_length.png").exists()  # one curve each
+
+    result = run_here("analyze_model.py", "--model", f"{paths[0]},{paths[0]}", *args)
+    assert_one_sentence_error(result, "--model names the same model twice")

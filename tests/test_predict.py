@@ -306,3 +306,31 @@ def test_html_into_a_symbolic_link_loop(run_here, trained: Path, tmp_path: Path)
     result = run_here("predict.py", "--model", trained / "cnn.keras", "--explain", "--html",
                       loop / "page.html", "good film")  # fmt: skip
     assert_one_sentence_error(result, "--html")
+
+
+def test_explanations_are_scored_in_bounded_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays flat in the number of texts; the figures are those of one big call."""
+    import predict
+
+    encoding = common.TextEncoding(WORD_INDEX, num_words=common.NUM_WORDS, maxlen=20)
+    layers = [keras.layers.Embedding(12, 1), keras.layers.Flatten(), keras.layers.Dense(1)]
+    model = keras.Sequential([keras.Input((20,), dtype="int32"), *layers])
+    texts = ["the film good", "bad bad film", "a " * 30 + "good", "the a film good bad"] * 5
+    calls = []
+    predict_rows = model.predict
+
+    def counting(x, **kwargs):
+        calls.append(len(x))
+        return predict_rows(x, **kwargs)
+
+    monkeypatch.setattr(model, "predict", counting)
+    whole = predict.word_contributions(model, encoding, texts)
+    assert len(calls) == 1  # 20 texts: fewer rows than EXPLAIN_ROWS
+    monkeypatch.setattr(predict, "EXPLAIN_ROWS", 8)
+    calls.clear()
+    chunked = predict.word_contributions(model, encoding, texts)
+    assert [[word for word, _ in text] for text in chunked] == [[w for w, _ in t] for t in whole]
+    for text, expected in zip(chunked, whole, strict=True):
+        for (_, value), (_, wanted) in zip(text, expected, strict=True):
+            assert value == pytest.approx(wanted, abs=1e-6)  # other batches: other rounding
+    assert max(calls) <= 8 and len(calls) > 10

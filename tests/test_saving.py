@@ -139,3 +139,29 @@ def test_a_missing_model_says_where_it_looked(run_here) -> None:
     result = run_here("predict.py", "--model", "nowhere/cnn.keras", "good film")
     expected = f"there is no model at 'nowhere/cnn.keras' (in {str(ROOT)!r})"
     assert_one_sentence_error(result, expected)
+
+
+def test_a_model_with_code_in_it_is_refused_for_safety(tmp_path: Path) -> None:
+    import keras
+
+    inputs = keras.Input((4,), dtype="int32")
+    outputs = keras.layers.Lambda(lambda x: keras.ops.cast(x, "float32") * 0.0)(inputs)
+    path = tmp_path / "lambda.keras"
+    common.saving.save_model(keras.Model(inputs, outputs), path, {"good": 1}, num_words=8,
+                             maxlen=4, data_source="a test")  # fmt: skip
+    with pytest.raises(common.UserError, match="is refused for safety"):
+        common.load_model(path)
+
+
+def test_a_model_with_a_class_we_do_not_define_is_refused_for_safety(trained, tmp_path) -> None:
+    model = copy_model(trained, tmp_path)
+    with zipfile.ZipFile(model) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["config.json"] = members["config.json"].replace(
+        b'"class_name": "Dense"', b'"class_name": "EvilDense"', 1
+    )
+    with zipfile.ZipFile(model, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(common.UserError, match="is refused for safety"):
+        common.load_model(model)
