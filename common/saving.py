@@ -106,6 +106,8 @@ def resolve_model_path(model: str, models_dir: str | os.PathLike[str]) -> Path:
 def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]:
     """Load a saved model and its encoding; any problem is one UserError sentence."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, a FIFO, a device
+        raise UserError(f"the model {str(path)!r} is not a regular file.")
     if not path.is_file():
         command = MODELS.get(path.stem)
         hint = f"; train it first: python {' '.join(command)}" if command else ""

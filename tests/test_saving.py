@@ -165,3 +165,9 @@ def test_a_model_with_a_class_we_do_not_define_is_refused_for_safety(trained, tm
             archive.writestr(name, data)
     with pytest.raises(common.UserError, match="is refused for safety"):
         common.load_model(model)
+
+
+def test_a_model_that_is_not_a_regular_file(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "cnn.keras")  # read, it would never end
+    with pytest.raises(common.UserError, match="is not a regular file"):
+        common.load_model(tmp_path / "cnn.keras")
