@@ -16,7 +16,6 @@ add it with --models).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -48,11 +47,8 @@ def read_metrics(folder: Path) -> list[dict]:
         raise common.UserError(f"cannot read {str(folder)!r}: {err.strerror or err}.") from None
     for path in paths:
         shown = common.cli.printable(str(path))  # a file name may hold terminal escapes
-        if not path.is_file():  # a FIFO would be read forever, a link to /dev/zero too
-            print(f"Skipping {shown}: not a regular file.", file=sys.stderr)
-            continue
         try:
-            metrics = json.loads(common.files.read_bounded(path, METRICS_MAX_BYTES).decode())
+            metrics = common.files.read_json(path, METRICS_MAX_BYTES)
             runs = metrics["runs"]
             epoch_seconds = [float(s) for run in runs for s in run["seconds_per_epoch"]]
             row = {
@@ -65,11 +61,9 @@ def read_metrics(folder: Path) -> list[dict]:
                 "fit_seconds": float(metrics["seconds"]["fit"]) / len(runs),
                 "epoch_seconds": float(np.mean(epoch_seconds)),
             }
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, ZeroDivisionError,
-                OverflowError, RecursionError) as err:  # fmt: skip
-            reason = "nested too deeply" if isinstance(err, RecursionError) else err
-            print(f"Skipping {shown}: not a metrics file of this project ({reason}).",
-                  file=sys.stderr)  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError,
+                OverflowError) as err:  # fmt: skip
+            print(f"Skipping {shown}: not a metrics file of this project ({err}).", file=sys.stderr)
             continue
         if not all(np.isfinite(value) for value in row.values() if isinstance(value, float)):
             print(f"Skipping {shown}: it holds a figure that is not a number.", file=sys.stderr)

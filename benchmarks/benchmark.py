@@ -118,7 +118,7 @@ def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, r
 
 
 def batch_seconds(
-    data: common.Imdb, batches: int, repeat: int, data_path: str | None, folder: Path
+    data: common.Imdb, batches: int, repeat: int, data_flag: list[str], folder: Path
 ) -> dict[str, float]:
     """Median seconds per training batch of 128 reviews, the CNN's and the LSTM's in turn.
 
@@ -129,7 +129,6 @@ def batch_seconds(
 
     models = {}
     for name in ("cnn", "lstm"):
-        data_flag = ["--data", data_path] if data_path else []
         run([sys.executable, str(ROOT / f"train_{name}.py"), "--dry-run", *data_flag,
              "--output-dir", str(folder)])  # fmt: skip
         models[name] = keras.models.load_model(folder / common.cli.DRY_RUN_DIR / f"{name}.keras")
@@ -295,11 +294,11 @@ def main() -> None:
         prediction(outputs, args.models, reviews, count, args.repeat)
 
         encoded = common.load_imdb(args.data)
-        seconds = batch_seconds(encoded, args.batches, args.repeat, args.data, Path(tmp) / "lstm")
+        data_flag = ["--data", args.data] if args.data else []
+        seconds = batch_seconds(encoded, args.batches, args.repeat, data_flag, Path(tmp) / "lstm")
         print_batch_seconds(seconds, args.batches, args.repeat)
         # The scikit-learn peers, by their own script (it says so if scikit-learn is missing).
-        peers = [sys.executable, str(ROOT / "benchmarks" / "sklearn_baselines.py")]
-        peers += ["--data", args.data] if args.data else []
+        peers = [sys.executable, str(ROOT / "benchmarks" / "sklearn_baselines.py"), *data_flag]
         result = subprocess.run(peers, capture_output=True, text=True)
         said = result.stdout.strip() or "\n".join(result.stderr.strip().splitlines()[-1:])
         print("\n" + said)  # the table, or the one sentence that says why there is none

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,13 +40,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
-def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
-    """A file's bytes, if it holds at most `limit` of them; ValueError if it holds more."""
+def read_json(path: str | os.PathLike[str], limit: int) -> object:
+    """The JSON in a file that came from elsewhere, read with bounds: ValueError if it is not
+    a regular file (a FIFO or /dev/zero would be read forever), holds more than `limit`
+    bytes, is not UTF-8 JSON, or nests so deeply that parsing it would exhaust the stack.
+    OSError (FileNotFoundError among them) if it cannot be read."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError("it is not a regular file")
     with open(path, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
         raise ValueError(f"it is larger than {limit // 2**20} MiB")
-    return data
+    try:
+        return json.loads(data.decode("utf-8"))  # UnicodeDecodeError, JSONDecodeError: ValueError
+    except RecursionError:
+        raise ValueError("it is nested too deeply") from None
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -91,13 +101,16 @@ def _process_alive(pid: int) -> bool:
 
 def default_folder_mode() -> int:
     """The permissions a plain `os.mkdir` would give, given the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o777 & ~umask
+    return 0o777 & ~_umask()
 
 
 def _default_file_mode() -> int:
     """The permissions a plain `open(path, "w")` would give, given the umask."""
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """This process's umask: setting it is the only way to read it."""
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask

@@ -19,7 +19,7 @@ import numpy as np
 
 from common.cli import MODELS, UserError
 from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
-from common.files import atomic_path, file_sha256, read_bounded
+from common.files import atomic_path, file_sha256, read_json
 
 if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
     import keras
@@ -152,8 +152,7 @@ def _uses_keras_hub(path: Path) -> bool:
                     f"the model {str(path)!r} is refused: its config.json would inflate to "
                     f"more than {CONFIG_MAX_BYTES // 2**20} MiB."
                 )
-            with archive.open("config.json") as config:
-                return b'"keras_hub>' in config.read(CONFIG_MAX_BYTES + 1)
+            return b'"keras_hub>' in archive.read("config.json")  # read to its size, no more
     except (OSError, KeyError, zipfile.BadZipFile):
         return False  # load_model says what is wrong with the file
 
@@ -171,21 +170,15 @@ def _import_keras_hub(path: Path) -> None:
 
 def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
     """The encoding in `path`, checked value by value, and the model sha256 it records."""
-    if path.exists() and not path.is_file():  # a FIFO would be read forever, /dev/zero too
-        raise UserError(f"the encoding file {str(path)!r} is not a regular file.")
     try:
-        saved = json.loads(read_bounded(path, ENCODING_MAX_BYTES).decode("utf-8"))
+        saved = read_json(path, ENCODING_MAX_BYTES)
     except FileNotFoundError:
         raise UserError(
             f"the model {str(model_path)!r} has no encoding file beside it: expected "
             f"{str(path)!r}, saved with the model by the training script."
         ) from None
-    except (OSError, UnicodeDecodeError, ValueError) as err:  # JSONDecodeError, too large
+    except (OSError, ValueError) as err:  # not a regular file, too large, not JSON, ...
         raise UserError(f"cannot read the encoding file {str(path)!r} ({err}).") from None
-    except RecursionError:
-        raise UserError(
-            f"the encoding file {str(path)!r} is nested too deeply to be one."
-        ) from None
     if not isinstance(saved, dict) or not str(saved.get("format", "")).startswith(
         "imdb-sentiment-encoding/"
     ):

@@ -91,19 +91,19 @@ def fit_short_text_regression(
     Returns the joined model, saved as an ordinary one (every weight trainable, an
     optimizer to match), and the history of the short-text fit.
     """
+
+    def compile_model() -> None:
+        model.compile(
+            loss="binary_crossentropy",
+            optimizer=keras.optimizers.Adam(LEARNING_RATE),
+            metrics=["accuracy"],
+        )
+
     model = add_short_text_regression(bow, len(x), name=name)
-    model.compile(
-        loss="binary_crossentropy",
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
-        metrics=["accuracy"],
-    )
+    compile_model()
     history = model.fit(*with_windows(x, y, seed), **fit_args)
     model.get_layer("weights").trainable = True
-    model.compile(
-        loss="binary_crossentropy",
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
-        metrics=["accuracy"],
-    )
+    compile_model()  # the optimizer now holds the whole-review weights too
     model.optimizer.build(model.trainable_variables)
     return model, history
 
