@@ -51,16 +51,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     names = [name.strip() for name in args.model.split(",") if name.strip()]
     if not names:
         raise common.UserError("--model is empty: name a model, e.g. --model cnn.")
-    paths = [common.resolve_model_path(name, args.models_dir) for name in names]
+    found = [common.find_model(name, args.models_dir) for name in names]
     output_dir = common.prepare_output_dir(args.output_dir)
 
     # Every word and no padding: the reviews can then be shortened, and decoded in full.
     data = common.load_imdb(args.data, num_words=None, maxlen=None)
     curves = {}
-    for label, path in zip(curve_labels(names, paths), paths, strict=True):
-        model, encoding = common.load_model(path)
+    for label, files in zip(curve_labels(names, found), found, strict=True):
+        model, encoding = common.load_model(files)
         check_same_vocabulary(encoding, data.word_index)
-        curves[label] = analyze(model, encoding, data, path, args)
+        curves[label] = analyze(model, encoding, data, files.model, args)
 
     plot_path = output_dir / f"{'+'.join(curves).replace('/', '-')}_length.png"
     median = np.median([len(s) - 1 for s in data.x_test])  # words, without the start token
@@ -68,12 +68,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"\nSaved {plot_path}")
 
 
-def curve_labels(names: list[str], paths: list[Path]) -> list[str]:
-    """Each model's name on the plot: its file's stem (cnn), or, where two models share a
-    stem (seed7/bow.keras, seed8/bow.keras), the path as given without .keras."""
-    stems = [path.stem for path in paths]
-    labels = [name.removesuffix(".keras") if stems.count(stem) > 1 else stem
-              for name, stem in zip(names, stems, strict=True)]  # fmt: skip
+def curve_labels(names: list[str], found: list[common.ModelFiles]) -> list[str]:
+    """Each model's name on the plot: its own (cnn), or, where two models share a name
+    (seed7/bow, seed8/bow), --model's words for it, without .keras."""
+    own = [files.name for files in found]
+    labels = [name.removesuffix(".keras") if own.count(mine) > 1 else mine
+              for name, mine in zip(names, own, strict=True)]  # fmt: skip
     if len(set(labels)) < len(labels):
         raise common.UserError(f"--model names the same model twice: {', '.join(names)}.")
     return labels

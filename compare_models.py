@@ -1,9 +1,10 @@
 """Compare the trained models side by side: one table, one plot.
 
-Reads every <model>_metrics.json in the output folder (the training scripts write
-them) and prints, for each model, its parameters, epochs, test accuracy (mean ±
-standard deviation where several seeds ran), training seconds and seconds per epoch,
-with the figures the two articles report below. Saves outputs/comparison.png.
+Reads the metrics of the newest version of every model in the output folder
+(outputs/<model>/<version>/metrics.json, which the training scripts write) and prints,
+for each model, its parameters, epochs, test accuracy (mean ± standard deviation where
+several seeds ran), training seconds and seconds per epoch, with the figures the two
+articles report below. Saves outputs/comparison.png.
 
     python compare_models.py                 # compare what is already trained
     python compare_models.py --train --data aclImdb_v1.tar.gz
@@ -38,14 +39,21 @@ REPORTED = [
 ]
 
 
-def read_metrics(folder: Path) -> list[dict]:
-    """Every valid metrics file in `folder`, best test accuracy first; the others named."""
-    rows = []
+def metrics_files(folder: Path) -> list[Path]:
+    """The metrics file of each model's newest version in `folder`, by model name."""
     try:
-        paths = sorted(folder.glob("*_metrics.json"))
+        models = sorted(entry for entry in folder.iterdir() if entry.is_dir())
     except OSError as err:
         raise common.UserError(f"cannot read {str(folder)!r}: {err.strerror or err}.") from None
-    for path in paths:
+    newest = [(model, common.files.versions(model)) for model in models]
+    return [model / str(numbers[-1]) / common.saving.METRICS_FILE
+            for model, numbers in newest if numbers]  # fmt: skip
+
+
+def read_metrics(folder: Path) -> list[dict]:
+    """The metrics of every model in `folder`, best test accuracy first; bad files named."""
+    rows = []
+    for path in metrics_files(folder):
         shown = common.cli.printable(str(path))  # a file name may hold terminal escapes
         try:
             metrics = common.files.read_json(path, METRICS_MAX_BYTES)
@@ -176,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = read_metrics(output_dir)
     if not rows:
         raise common.UserError(
-            f"there are no metrics files (*_metrics.json) in {str(output_dir)!r}: train a "
+            f"there are no trained models (<model>/<version>/metrics.json) in "
+            f"{str(output_dir)!r}: train a "
             "model first (python train_cnn.py), or run python compare_models.py --train."
         )
     print(format_table(rows))

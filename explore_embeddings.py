@@ -153,9 +153,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not queries:
         raise common.UserError("--words is empty: give at least one word, e.g. --words good.")
     output_dir = common.prepare_output_dir(args.output_dir)
-    model_path = common.resolve_model_path(args.model, args.models_dir)
-    model, encoding = common.load_model(model_path)
-    name = model_path.stem
+    files = common.find_model(args.model, args.models_dir)
+    model, encoding = common.load_model(files)
+    name = files.name
     rows = {word: rank + encoding.index_from for word, rank in encoding.word_index.items()}
     unknown = [word for word in queries if word not in rows]
     if unknown:
@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     known = np.array(sorted(words))  # the rows of words: not padding, start, OOV or unused ids
     example = queries[0]
     shown = ", ".join(f"{v:+.3f}" for v in table[rows[example], :SHOWN_NUMBERS])
-    print(f"Model {model_path}: word embedding of {table.shape[0]:,} rows x {table.shape[1]} "
+    print(f"Model {files.model}: word embedding of {table.shape[0]:,} rows x {table.shape[1]} "
           f"numbers ({table.size:,} weights, learned in training)")  # fmt: skip
     print(f"Row {rows[example]} is {example!r} (rank {rows[example] - encoding.index_from}): "
           f"[{shown}, ...]")  # fmt: skip

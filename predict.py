@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         common.prepare_output_dir(folder)  # fail now, not at the end
 
     texts = common.texts.read_texts(args.texts, args.file)  # one sentence for what cannot be read
-    model, encoding = common.load_model(common.resolve_model_path(args.model, args.models_dir))
+    model, encoding = common.load_model(common.find_model(args.model, args.models_dir))
 
     # The same encoder as the training data: words -> indices, then pad or cut to 500.
     x = encoding.encode_texts([text for _, text in texts])

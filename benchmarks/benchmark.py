@@ -16,8 +16,8 @@ The linear peers: scikit-learn's logistic regressions on the same arrays
 
 Prediction: predict.py on a file of 1,000 test reviews with each saved model, timed
 whole and without the imports (a process that only imports predict.py and Keras is
-timed too); and the same file scored by the model's export, <model>_savedmodel/, from
-a program that imports only TensorFlow.
+timed too); and the same file scored by the model's export (saved_model.pb in its
+version folder), from a program that imports only TensorFlow.
 
 Timings move from run to run on a machine doing other work: every measurement is
 repeated (--repeat, default 3), the scripts take turns, and the tables show medians.
@@ -73,7 +73,9 @@ def project(name: str, data: str, output_dir: Path) -> dict:
     script, *flags = common.MODELS[name]
     command = [sys.executable, str(ROOT / script), *flags, "--data", data]
     _, total, peak = run([*command, "--output-dir", str(output_dir)])
-    figures = json.loads((output_dir / f"{name}_metrics.json").read_text())
+    figures = json.loads(
+        common.find_model(name, output_dir).folder.joinpath("metrics.json").read_text()
+    )
     return {**figures, **figures["runs"][0], "total": total, "peak": peak}
 
 
@@ -91,7 +93,7 @@ for i in range(0, len(texts), 256):
 def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, repeat: int) -> None:
     """predict.py on `reviews` with each saved model, with and without the imports."""
     imports, totals, peaks = [], {m: [] for m in models}, {m: [] for m in models}
-    exported = {m: [] for m in models}  # the same texts through <model>_savedmodel, TF only
+    exported = {m: [] for m in models}  # the same texts through the export, TF only
     for _ in range(repeat):  # interleaved, so that a slow moment hits every figure alike
         imports.append(run([sys.executable, "-c", IMPORTS], cwd=ROOT)[1])
         for model in models:
@@ -101,13 +103,13 @@ def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, r
             assert len(output.splitlines()) == count, "predict.py should print a line per review"
             totals[model].append(total)
             peaks[model].append(peak)
-            folder = models_dir / f"{model}_savedmodel"
+            folder = common.find_model(model, models_dir).folder  # its export's saved_model.pb
             output, total, _ = run([sys.executable, "-c", EXPORTED, str(folder), str(reviews)])
             assert len(output.splitlines()) == count, "the export should score every review"
             exported[model].append(total)
     print(f"\npredict.py --file FILE with {count:,} test reviews (the words of each, decoded);")
     print(f"medians of {repeat} runs; imports: a process that only imports predict.py and Keras;")
-    print("export: a program with only TensorFlow scoring the same file with <model>_savedmodel\n")
+    print("export: a program with only TensorFlow scoring the same file with its export\n")
     print(f"{'model':<16}{'total s':>10}{'imports s':>11}{'the rest s':>12}{'peak MiB':>10}"
           f"{'export s':>10}")  # fmt: skip
     imported = float(np.median(imports))
@@ -131,7 +133,8 @@ def batch_seconds(
     for name in ("cnn", "lstm"):
         run([sys.executable, str(ROOT / f"train_{name}.py"), "--dry-run", *data_flag,
              "--output-dir", str(folder)])  # fmt: skip
-        models[name] = keras.models.load_model(folder / common.cli.DRY_RUN_DIR / f"{name}.keras")
+        saved = common.find_model(name, folder / common.cli.DRY_RUN_DIR)
+        models[name] = keras.models.load_model(saved.model)
     common.cli.set_seed(common.cli.DEFAULT_SEED)
     times: dict[str, list[float]] = {name: [] for name in models}
     x, y = data.x_train[: 128 * (batches + 1)], data.y_train[: 128 * (batches + 1)]

@@ -73,7 +73,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--models-dir", default=common.cli.DEFAULT_OUTPUT_DIR, metavar="DIR",
-        help="where to find bow_short.keras to average with (default: outputs/)",
+        help="where to find the bow_short model to average with (default: outputs/)",
     )  # fmt: skip
     return parser.parse_args(argv)
 
@@ -172,7 +172,7 @@ def fine_tuned_encoder(encoder: str, texts: dict, seed: int) -> tuple[dict[str, 
 
 def bow_short_logits(models_dir: str, data: common.Imdb, words: int) -> dict[str, np.ndarray]:
     """bow_short's log-odds on the validation and test reviews cut to `words` words."""
-    model, encoding = common.load_model(Path(models_dir) / "bow_short.keras")
+    model, encoding = common.load_model(common.find_model("bow_short", models_dir))
     n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)
     parts = {"validation": data.x_train[n:], "test": data.x_test}
     logits = {}
@@ -205,8 +205,8 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"encoder {args.encoder}")  # fmt: skip
 
     rows = []  # (name, validation logits, test logits, seconds)
-    bow_path = Path(args.models_dir) / "bow_short.keras"
-    bow = bow_short_logits(args.models_dir, data, args.words) if bow_path.is_file() else None
+    trained = common.files.versions(Path(args.models_dir) / "bow_short")
+    bow = bow_short_logits(args.models_dir, data, args.words) if trained else None
     if bow is not None:
         rows.append(
             ("bow_short (train_bow.py --short-texts)", bow["validation"], bow["test"], None)
@@ -240,7 +240,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{name:<46}{accuracy(validation, labels['validation']):>12.2%}"
               f"{accuracy(test, labels['test']):>9.2%}{timing:>9}")  # fmt: skip
     if bow is None:
-        print(f"(no {bow_path}: train it with python train_bow.py --short-texts to compare)")
+        print(
+            f"(no bow_short in {args.models_dir}: to compare with it, train it with "
+            "python train_bow.py --short-texts)"
+        )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from common.data import (
     tokenize,
 )
 from common.report import save_figure, write_json
-from common.saving import TextEncoding, load_model, resolve_model_path
+from common.saving import ModelFiles, TextEncoding, find_model, load_model
 from common.training import Training
 
 __all__ = [
@@ -52,7 +52,8 @@ __all__ = [
     "load_model",
     "prepare_output_dir",
     "report",
-    "resolve_model_path",
+    "find_model",
+    "ModelFiles",
     "run",
     "save_figure",
     "saving",

@@ -308,7 +308,7 @@ _CREATED_FOLDERS: list[tuple[Path, Path]] = []
 
 def _remove_empty_created_folders() -> None:
     """Remove the folders `prepare_output_dir` created, if the failed run left them empty."""
-    for top, folder in _CREATED_FOLDERS:
+    for top, folder in reversed(_CREATED_FOLDERS):  # the innermost first
         while True:
             try:
                 folder.rmdir()  # only ever removes an empty folder

@@ -1,12 +1,13 @@
 """Export a trained model as a TensorFlow SavedModel that takes raw text.
 
-`outputs/cnn.keras` takes 500 word ids: a program that loads it must also copy this
-repository's tokenizer and vocabulary. The export, `outputs/cnn_savedmodel/`, holds
-both inside it, as TensorFlow ops and a lookup table, so that a program with only
-TensorFlow installed (or TensorFlow Serving) can score a review:
+`outputs/cnn/1/model.keras` takes 500 word ids: a program that loads it must also copy
+this repository's tokenizer and vocabulary. The export, saved_model.pb and its
+variables/ in the same version folder, holds both inside it, as TensorFlow ops and a
+lookup table, so that a program with only TensorFlow installed (or TensorFlow Serving,
+given outputs/cnn as the model's base path) can score a review:
 
     import tensorflow as tf
-    model = tf.saved_model.load("outputs/cnn_savedmodel")
+    model = tf.saved_model.load("outputs/cnn/1")
     print(model.serve(tf.constant(["I loved it.", "A waste of two hours."])).numpy())
 
 `serve` returns P(positive) per text; `encode` returns the word ids the model saw.
@@ -18,13 +19,9 @@ exactly the same ids.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common.data import LINE_BREAK, TYPOGRAPHIC_APOSTROPHE, UPPERCASE, WORD_CHARACTERS
-from common.files import default_folder_mode, remove_stale_temporaries
 
 if TYPE_CHECKING:
     import keras
@@ -34,12 +31,6 @@ if TYPE_CHECKING:
 
 # The same character class as common.data's _WORD, in RE2's syntax (TensorFlow's regexes).
 _LETTER = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CHARACTERS)
-
-
-def export_path(model_path: str | os.PathLike[str]) -> Path:
-    """Where the export of a model lives: outputs/cnn.keras -> outputs/cnn_savedmodel."""
-    model_path = Path(model_path)
-    return model_path.with_name(f"{model_path.stem}_savedmodel")
 
 
 def tokenize_ops(texts: tf.Tensor) -> tf.RaggedTensor:
@@ -105,38 +96,18 @@ class _TextModel:
 
 
 def export_text_model(
-    model: keras.Model, encoding: TextEncoding, path: str | os.PathLike[str]
+    model: keras.Model, encoding: TextEncoding, folder: str | os.PathLike[str]
 ) -> None:
-    """Write `model` with its tokenizer and vocabulary as a SavedModel folder at `path`.
-
-    The folder is written in full beside `path` under a temporary name, then renamed
-    into place; the previous export, if any, is removed only after that, and put back
-    if the rename fails.
-    """
+    """Write `model` with its tokenizer and vocabulary as a SavedModel into `folder` (the
+    version being written: common.files.write_version makes it appear whole)."""
     import tensorflow as tf
     from keras.export import ExportArchive
 
-    path = Path(path)
     text_model = _TextModel(model, encoding)
     archive = ExportArchive()  # the model's weights are tracked as the endpoints use them;
     archive.track(text_model.table)  # a lookup table is not a variable: track it by hand
     strings = [tf.TensorSpec(shape=(None,), dtype=tf.string, name="texts")]
+    # The first endpoint is also TensorFlow Serving's default signature, serving_default.
     archive.add_endpoint("serve", text_model.serve, input_signature=strings)
     archive.add_endpoint("encode", text_model.encode, input_signature=strings)
-
-    remove_stale_temporaries(path.parent)
-    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp{os.getpid()}-"))
-    old = temporary.with_name(f"{temporary.name}-old")  # the previous export, until replaced
-    try:
-        archive.write_out(str(temporary), verbose=False)
-        os.chmod(temporary, default_folder_mode())  # mkdtemp makes it private (0700)
-        if path.exists():
-            path.rename(old)
-        temporary.rename(path)
-    except BaseException:
-        if old.exists() and not path.exists():
-            old.rename(path)  # the previous export stays, as the .keras file does
-        raise
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+    archive.write_out(str(folder), verbose=False)

@@ -1,7 +1,14 @@
-"""Writing files so that a crash or a full disk never leaves half a file behind."""
+"""Writing files so that a crash or a full disk never leaves half a file behind.
+
+Two units: one file (`atomic_path`), and a versioned folder (`write_version`): a model
+folder holds versions 1/, 2/, ..., each written in full under a hidden name and
+then renamed into place, so that a reader sees a version whole or not at all.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -9,7 +16,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,6 +45,119 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_version(base: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Add a version to the folder `base`: `write(folder)` fills a new hidden folder, which,
+    once complete and flushed to disk, is renamed to the next number; return that folder.
+
+    Readers see only numbered folders, so they see this version whole or not at all.
+    Two writers at once each get their own number. If `write` fails, its folder is
+    removed; if the process is killed, its folder keeps a name that marks it as a killed
+    run's (`.version.tmp<pid>-...`), and the next writer removes it. The newest
+    `KEEP_VERSIONS` versions are kept.
+    """
+    base = Path(base)
+    base.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(base)
+    partial = Path(tempfile.mkdtemp(dir=base, prefix=f".version.tmp{os.getpid()}-"))
+    try:
+        os.chmod(partial, default_folder_mode())  # mkdtemp makes it private (0700)
+        write(partial)
+        _fsync_tree(partial)
+        version = _publish(partial, base)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    _prune_versions(base, KEEP_VERSIONS)
+    return version
+
+
+KEEP_VERSIONS = 3  # older versions are removed, unless a reader holds them
+
+
+def versions(base: str | os.PathLike[str]) -> list[int]:
+    """The version numbers in `base`, lowest first: its folders named by a whole number."""
+    try:
+        entries = list(os.scandir(base))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(int(e.name) for e in entries
+                  if _VERSION.match(e.name) and e.is_dir(follow_symlinks=False))  # fmt: skip
+
+
+_VERSION = re.compile(r"^[1-9][0-9]{0,17}$")  # TensorFlow Serving's numbers: int64, no sign
+
+
+@contextmanager
+def reading_version(folder: str | os.PathLike[str]) -> Iterator[bool]:
+    """Hold `folder` (a version) while reading it: writers do not remove it meanwhile.
+    Yields whether it is still there (False: a writer removed it just before)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        yield False
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield os.path.isdir(folder)  # removal renames it away first
+    finally:
+        os.close(fd)
+
+
+def _publish(partial: Path, base: Path) -> Path:
+    """Rename `partial` to the lowest free number above every version in `base`."""
+    number = max(versions(base), default=0) + 1
+    while True:
+        version = base / str(number)
+        try:
+            os.rename(partial, version)  # refused if another writer took the number
+        except OSError as err:
+            if err.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR):
+                raise
+            number = max(number, *versions(base)) + 1
+            continue
+        _fsync_folder(base)
+        return version
+
+
+def _prune_versions(base: Path, keep: int) -> None:
+    """Remove all but the newest `keep` versions, skipping any a reader holds."""
+    for number in versions(base)[:-keep]:
+        folder = base / str(number)
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue  # another writer removed it
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            doomed = base / f".{number}.tmp{os.getpid()}-old"  # a killed removal is cleaned too
+            os.rename(folder, doomed)  # gone from readers' view at once
+        except OSError:
+            continue  # a reader holds it, or another writer is removing it
+        finally:
+            os.close(fd)
+        shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file and folder under `folder` to disk: a power cut keeps them whole."""
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            fd = os.open(os.path.join(parent, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_folder(Path(parent))
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_json(path: str | os.PathLike[str], limit: int) -> object:

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure  # the object API: saves files, never needs
 
 from common.cli import UserError
 from common.files import atomic_path
+from common.saving import HISTORY_PLOT, METRICS_FILE
 from common.timing import PhaseClock
 
 
@@ -138,7 +139,7 @@ def library_versions() -> dict[str, str]:
 
 
 def save_training_report(
-    output_dir: Path,
+    folder: Path,
     model_name: str,
     runs: list[TrainingRun],
     *,
@@ -146,19 +147,20 @@ def save_training_report(
     settings: dict[str, Any],
     data_source: str,
     clock: PhaseClock,
+    model_sha256: str,
 ) -> None:
-    """Write `<model>_history.png` and `<model>_metrics.json` into `output_dir`."""
-    plot_path = output_dir / f"{model_name}_history.png"
-    metrics_path = output_dir / f"{model_name}_metrics.json"
+    """Write history.png and metrics.json into `folder`, the model's version being written;
+    the metrics name the model file they describe by its sha256."""
     mean, std = mean_and_std([run.test_accuracy for run in runs])
     result = f"{mean:.2%}" if len(runs) == 1 else f"{mean:.2%} ± {std:.2%} over {len(runs)} seeds"
     shown_name = model_name.upper().replace("_", " ")
     title = f"{shown_name}: loss and accuracy per epoch (test accuracy: {result})"
-    save_history_plot(runs, title, plot_path)
+    save_history_plot(runs, title, folder / HISTORY_PLOT)
     write_json(
-        metrics_path,
+        folder / METRICS_FILE,
         {
             "model": model_name,
+            "model_sha256": model_sha256,
             "test_accuracy": mean,  # the mean over the seeds; the one figure with one seed
             "test_accuracy_std": std,  # sample standard deviation over the seeds
             "test_accuracies": [run.test_accuracy for run in runs],
@@ -171,4 +173,3 @@ def save_training_report(
             "versions": library_versions(),
         },
     )
-    print(f"Saved {plot_path} and {metrics_path}")

@@ -1,8 +1,17 @@
 """Save a trained model with what it takes to encode new text, and load them back.
 
-`outputs/cnn.keras` is the Keras model; `outputs/cnn_encoding.json` beside it holds
-the word index and the settings the training data was encoded with. Copy both
-files together and the model works from any folder.
+A training run saves its model as one folder, a new version each time:
+
+    outputs/cnn/3/model.keras       the Keras model (takes word ids)
+    outputs/cnn/3/encoding.json     the word index and the settings of the encoding
+    outputs/cnn/3/saved_model.pb    with variables/ and assets/: the TensorFlow export,
+                                    which takes raw text (common/export.py)
+    outputs/cnn/3/metrics.json      the test figures and the training history ...
+    outputs/cnn/3/history.png       ... and its plot
+
+The version appears whole or not at all (common.files.write_version); readers use the
+newest. Copy a version folder and the model works from any folder. `outputs/cnn` is
+also what TensorFlow Serving takes as a model's base path.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import numpy as np
 
 from common.cli import MODELS, UserError
 from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
-from common.files import atomic_path, file_sha256, read_json
+from common.files import file_sha256, read_json, reading_version, versions
 
 if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
     import keras
@@ -28,6 +37,9 @@ if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not befo
 ENCODING_FORMAT = "imdb-sentiment-encoding/2"
 ENCODING_MAX_BYTES = 256 * 2**20  # 10 million words fit; a larger file is refused unread
 CONFIG_MAX_BYTES = 64 * 2**20  # a model archive's config.json: kilobytes, even for minilm
+# The files of one version of a model, beside the export's saved_model.pb.
+MODEL_FILE, ENCODING_FILE = "model.keras", "encoding.json"
+METRICS_FILE, HISTORY_PLOT = "metrics.json", "history.png"
 
 
 @dataclass
@@ -52,68 +64,131 @@ class TextEncoding:
         return self.prepare([encode(text, self.word_index) for text in texts])
 
 
-def encoding_path(model_path: str | os.PathLike[str]) -> Path:
-    """Where the encoding file of a model lives: cnn.keras -> cnn_encoding.json."""
-    model_path = Path(model_path)
-    return model_path.with_name(f"{model_path.stem}_encoding.json")
+@dataclass(frozen=True)
+class ModelFiles:
+    """Where one saved model is: a version folder (outputs/cnn/3/), or a .keras file given by
+    path with its encoding.json beside it."""
+
+    model: Path  # the .keras file
+    name: str  # cnn: the model folder's name, or the file's stem outside a model folder
+    base: Path | None = None  # outputs/cnn when found as its newest version; None otherwise
+
+    @property
+    def folder(self) -> Path:
+        return self.model.parent
+
+    @property
+    def encoding(self) -> Path:
+        return self.folder / ENCODING_FILE
 
 
 def save_model(
     model: keras.Model,
-    path: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
     word_index: dict[str, int],
     *,
     num_words: int,
     maxlen: int,
     data_source: str,
 ) -> TextEncoding:
-    """Save `model` (a .keras file) and its encoding file beside it, as a pair; return the encoding.
+    """Save `model` (model.keras) and its encoding file (encoding.json) into `folder`, a new
+    version being written; return the encoding.
 
-    Both are written in full to temporary files first, then renamed into place: a full
-    disk or a crash leaves the previous pair as it was. The encoding file records the
-    sha256 of the model file, so that `load_model` refuses a pair that does not match.
+    The encoding file records the sha256 of the model file, so that `load_model` refuses
+    a pair that was put together from different versions.
     """
-    path = Path(path)
+    folder = Path(folder)
     # Words ranked beyond the vocabulary are encoded as OOV whether known or not, so
     # the words inside it are all that encoding new text needs.
     kept = {word: rank for word, rank in word_index.items() if rank + INDEX_FROM < num_words}
     encoding = TextEncoding(kept, num_words=num_words, maxlen=maxlen)
     settings = {key: value for key, value in asdict(encoding).items() if key != "word_index"}
-    with atomic_path(path) as model_file, atomic_path(encoding_path(path)) as encoding_file:
-        model.save(model_file)
-        record = {
-            "format": ENCODING_FORMAT,
-            "model_file": path.name,
-            "model_sha256": file_sha256(model_file),
-            **settings,
-            "tokenizer": "common.data.tokenize: lowercase; <br /> and punctuation become "
-            "spaces; apostrophes inside words stay",
-            "data_source": data_source,
-            "word_index": dict(sorted(kept.items(), key=lambda item: item[1])),
-        }
-        encoding_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"Saved {path} and {encoding_path(path)}")
+    model.save(folder / MODEL_FILE)
+    record = {
+        "format": ENCODING_FORMAT,
+        "model_file": MODEL_FILE,
+        "model_sha256": file_sha256(folder / MODEL_FILE),
+        **settings,
+        "tokenizer": "common.data.tokenize: lowercase; <br /> and punctuation become "
+        "spaces; apostrophes inside words stay",
+        "data_source": data_source,
+        "word_index": dict(sorted(kept.items(), key=lambda item: item[1])),
+    }
+    (folder / ENCODING_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return encoding
 
 
-def resolve_model_path(model: str, models_dir: str | os.PathLike[str]) -> Path:
-    """A bare name (cnn, mlp, deep_cnn, ...) is a model in `models_dir`; the rest a path."""
-    if model.endswith(".keras") or "/" in model or os.sep in model:
-        return Path(model)
-    return Path(models_dir) / f"{model}.keras"
+def find_model(model: str, models_dir: str | os.PathLike[str]) -> ModelFiles:
+    """What --model names: a bare name (cnn, mlp, ...) is the newest version in
+    `models_dir`/NAME; a folder path, its newest version (or itself, if it is one); a
+    path ending in .keras, that file. Any problem is one UserError sentence."""
+    if model.endswith(".keras"):
+        path = Path(model)
+        if path.exists() and not path.is_file():  # a folder, a FIFO, a device
+            raise UserError(f"the model {str(path)!r} is not a regular file.")
+        if not path.is_file():
+            raise UserError(f"there is no model at {str(path)!r}{_in_cwd(path)}.")
+        name = path.parent.parent.name if _is_version(path.parent) else path.stem
+        return ModelFiles(path, name or path.stem)
+    by_name = "/" not in model and os.sep not in model
+    base = Path(models_dir) / model if by_name else Path(model)
+    if (base / MODEL_FILE).is_file():  # a version folder given by path
+        name = base.parent.name if _is_version(base) else base.name
+        return ModelFiles(base / MODEL_FILE, name)
+    numbers = versions(base)
+    if not numbers:
+        raise UserError(_no_model(base, model if by_name else None))
+    newest = base / str(numbers[-1])
+    return ModelFiles(newest / MODEL_FILE, base.resolve().name, base)
 
 
-def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]:
-    """Load a saved model and its encoding; any problem is one UserError sentence."""
-    path = Path(path)
-    if path.exists() and not path.is_file():  # a folder, a FIFO, a device
-        raise UserError(f"the model {str(path)!r} is not a regular file.")
+def _is_version(folder: Path) -> bool:
+    return folder.name.isdigit() and (folder.parent / folder.name).is_dir()
+
+
+def _in_cwd(path: Path) -> str:
+    return "" if path.is_absolute() else f" (in {str(Path.cwd())!r})"
+
+
+def _no_model(base: Path, name: str | None) -> str:
+    """Why there is no model at `base`, and what to do."""
+    if base.exists() and not base.is_dir():
+        return f"the model {str(base)!r} is not a folder of versions or a .keras file."
+    where = f"there is no model at {str(base)!r}{_in_cwd(base)}"
+    legacy = base.with_name(f"{base.name}.keras")
+    if legacy.is_file():
+        return (
+            f"{where}; {str(legacy)!r} is a model saved by an earlier version of this "
+            f"project: train it again, and it is saved as {str(base / '1')!r}."
+        )
+    command = MODELS.get(name or "")
+    hint = f"; train it first: python {' '.join(command)}" if command else ""
+    return f"{where}{hint}."
+
+
+def load_model(
+    model: ModelFiles | str | os.PathLike[str], models_dir: str | os.PathLike[str] = "outputs"
+) -> tuple[keras.Model, TextEncoding]:
+    """Load a saved model and its encoding: `model` is found by `find_model` (load_model("cnn")
+    is the newest outputs/cnn/N/). Any problem is one UserError sentence.
+
+    The version is held while it is read, so that a training run replacing it cannot
+    remove it meanwhile; one that was removed just before is replaced by the newest.
+    """
+    files = model if isinstance(model, ModelFiles) else find_model(os.fspath(model), models_dir)
+    with reading_version(files.folder) as present:
+        if present:
+            return _load_model(files)
+    if files.base is None:
+        return _load_model(files)  # the error of what is missing
+    return load_model(find_model(str(files.base), files.base.parent))
+
+
+def _load_model(files: ModelFiles) -> tuple[keras.Model, TextEncoding]:
+    path = files.model
     if not path.is_file():
-        command = MODELS.get(path.stem)
-        hint = f"; train it first: python {' '.join(command)}" if command else ""
-        where = "" if path.is_absolute() else f" (in {str(Path.cwd())!r})"
-        raise UserError(f"there is no model at {str(path)!r}{where}{hint}.")
-    encoding, digest = _load_encoding(encoding_path(path), path)
+        raise UserError(f"the model folder {str(files.folder)!r} has no {MODEL_FILE}.")
+    encoding, digest = _load_encoding(files.encoding, path)
     if _uses_keras_hub(path):
         _import_keras_hub(path)
     try:
@@ -135,8 +210,8 @@ def load_model(path: str | os.PathLike[str]) -> tuple[keras.Model, TextEncoding]
         ) from None
     if digest != file_sha256(path):
         raise UserError(
-            f"{str(path)!r} and {str(encoding_path(path))!r} do not belong together: the "
-            "encoding file was saved with another model; copy the two files as a pair."
+            f"{str(path)!r} and {str(files.encoding)!r} do not belong together: the "
+            "encoding file was saved with another model; copy a model's folder whole."
         )
     _check_model_fits(model, encoding, path)
     return model, encoding

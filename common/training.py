@@ -19,19 +19,22 @@ summed over the seeds), seconds per epoch, and each seed's test figures and hist
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from common import cli
 from common.cli import DRY_RUN_DIR, UserError
 from common.data import Imdb, fit_size, load_imdb
-from common.export import export_path, export_text_model
+from common.export import export_text_model
+from common.files import file_sha256, write_version
 from common.report import TrainingRun, accuracy_summary, save_training_report
-from common.saving import save_model
+from common.saving import MODEL_FILE, save_model
 from common.timing import EpochTimer, PhaseClock
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
@@ -65,6 +68,7 @@ class Training:
         folder = Path(args.output_dir)
         # Fail now, not after training; a dry run never replaces real results.
         self.output_dir = cli.prepare_output_dir(folder / DRY_RUN_DIR if args.dry_run else folder)
+        self.model_dir = cli.prepare_output_dir(self.output_dir / name)  # its versions: 1/, 2/, ...
         self.clock = PhaseClock()
         self.callback = TrainingCallback(self.clock)
         self.verbose = cli.progress_verbosity()  # a live bar in a terminal, a line per epoch else
@@ -128,40 +132,66 @@ class Training:
     def finish(self, data: Imdb) -> keras.Model:
         """Save the first seed's model, its export, the plot and the metrics; print the accuracy.
 
-        The model is saved with the word index and settings that predict.py needs to encode
-        new text exactly as the training reviews were encoded, and exported as a SavedModel
-        that takes raw text (common/export.py). The accuracy is the last line printed, also
-        when the files cannot be written. Returns the model.
+        All of them go into one new version of the model's folder (outputs/cnn/3/), which
+        appears only once every file is complete (common/saving.py): the model with the
+        word index and settings that predict.py needs to encode new text exactly as the
+        training reviews were, its export as a SavedModel that takes raw text
+        (common/export.py), and the metrics and plot of this run. The accuracy is the last
+        line printed, also when the files cannot be written. Returns the model.
         """
-        model, runs, output_dir = self.model, self.runs, self.output_dir
-        try:
+        model, runs = self.model, self.runs
+
+        def write(folder: Path) -> None:
             encoding = save_model(
                 model,
-                output_dir / f"{self.name}.keras",
+                folder,
                 data.word_index,
                 num_words=data.num_words,
                 maxlen=data.maxlen,
                 data_source=data.source,
             )
             # The same model with the tokenizer inside, for programs without this repository.
-            export = export_path(output_dir / f"{self.name}.keras")
-            export_text_model(model, encoding, export)
-            print(f"Exported {export}/ (it takes raw text: docs/using-a-model.md)")
+            export_text_model(model, encoding, folder)
             save_training_report(
-                output_dir,
+                folder,
                 self.name,
                 runs,
                 # What training learns: a bag of n-grams also holds fixed ratios and a vocabulary.
                 parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
-                settings={**vars(self.args), "output_dir": str(output_dir)},
+                settings={**vars(self.args), "output_dir": str(self.output_dir)},
                 data_source=data.source,
                 clock=self.clock,
+                model_sha256=file_sha256(folder / MODEL_FILE),
             )
-        except OSError as err:  # a full disk, a quota, a file size limit
+
+        try:
+            version = write_version(self.model_dir, write)
+        except (OSError, tf.errors.OpError) as err:  # a full disk, a quota, permissions, ...
             print(accuracy_summary(runs), file=sys.stderr)  # the result, at least, is not lost
             raise UserError(
-                f"cannot write the results to {str(output_dir)!r} ({err.strerror or err}); "
-                "the accuracy is above, the files are not: free some space and train again."
+                f"cannot save the model in {str(self.model_dir)!r} "
+                f"({_reason(err)}); the accuracy is above, and the previous version, if any, "
+                f"is as it was{_advice(err)}."
             ) from None
+        print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
         print(accuracy_summary(runs))  # the last line: Accuracy: NN.NN%
         return model
+
+
+def _reason(err: Exception) -> str:
+    """What went wrong writing, in a few words: the system's, or TensorFlow's first line."""
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    message = getattr(err, "message", None) or str(err) or type(err).__name__
+    return cli.printable(message.splitlines()[0].rsplit("; ", 1)[-1][:200])  # without the path
+
+
+def _advice(err: Exception) -> str:
+    """What to do about it, where the cause is known."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return ": free some space and train again"
+    if "space left" in str(err) or "ResourceExhausted" in type(err).__name__:
+        return ": free some space and train again"
+    if isinstance(err, OSError) and err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ": check who may write there"
+    return ""

@@ -143,10 +143,16 @@ def files_in(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
 
 
-def saved_files(folder: Path, name: str) -> list[str]:
-    """What a training run left in `folder`; its export, a SavedModel folder, counts as one."""
-    assert (folder / f"{name}_savedmodel" / "saved_model.pb").is_file()
-    return sorted(p.name for p in folder.iterdir())
+# What a training run saves: one version folder, its export's files beside the model's.
+SAVED = ["assets", "encoding.json", "fingerprint.pb", "history.png", "metrics.json",
+         "model.keras", "saved_model.pb", "variables"]  # fmt: skip
+
+
+def saved_files(out: Path, name: str) -> list[str]:
+    """What a training run with --output-dir `out` left: the names in `name`'s one version."""
+    assert sorted(p.name for p in out.iterdir()) == [name]
+    assert [p.name for p in (out / name).iterdir()] == ["1"]
+    return sorted(p.name for p in (out / name / "1").iterdir())
 
 
 def assert_one_sentence_error(result, expected: str) -> None:
@@ -178,31 +184,35 @@ def imdb_data() -> Path:
 
 
 def copy_model(trained: Path, folder: Path) -> Path:
-    """A copy of the tiny CNN's model and encoding files (the `trained` fixture's) in `folder`."""
-    folder.mkdir(exist_ok=True)
-    for name in ("cnn.keras", "cnn_encoding.json"):
+    """A copy of the tiny CNN's model and encoding files (the `trained` fixture's) in `folder`;
+    returns the copied model.keras."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("model.keras", "encoding.json"):
         shutil.copy(trained / name, folder / name)
-    return folder / "cnn.keras"
+    return folder / "model.keras"
 
 
 @pytest.fixture(scope="session")
 def trained(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
     """A CNN trained by train_cnn.py on the tiny reviews, in a fresh process; trained once
-    for both test processes (xdist), in the folder they share. Tests copy what they change."""
+    for both test processes (xdist), in the folder they share. Its version folder
+    (trained_cnn/cnn/1: model.keras, encoding.json, the export, ...); tests copy what
+    they change."""
     shared = tmp_path_factory.getbasetemp().parent  # one per test session, for every worker
     out = shared / "trained_cnn"
     with open(shared / "trained_cnn.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the other process waits until it is trained
-        if not (out / "cnn_metrics.json").exists():
+        if not (out / "cnn" / "1").exists():
             args = ["--data", tiny_folder, "--output-dir", out, "--epochs", "3"]
             result = run_script("train_cnn.py", *args)
             assert result.returncode == 0, result.stderr[-3000:]
-    return out
+    return out / "cnn" / "1"
 
 
 def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_seconds: float,
                   parameters: int, epochs: int = 2) -> None:  # fmt: skip
-    """A metrics file as the training scripts write it, with only the fields compared."""
+    """A metrics file as the training scripts write it (`folder`/MODEL/1/metrics.json),
+    with only the fields compared."""
     n = len(accuracies)
     mean = sum(accuracies) / n
     std = (sum((a - mean) ** 2 for a in accuracies) / (n - 1)) ** 0.5 if n > 1 else 0.0
@@ -215,7 +225,50 @@ def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_secon
         "test_accuracy": mean, "test_accuracy_std": std, "test_accuracies": accuracies,
         "seconds": {"fit": epoch_seconds * epochs * n}, "runs": runs,
     }  # fmt: skip
-    (folder / f"{model}_metrics.json").write_text(json.dumps(metrics))
+    (folder / model / "1").mkdir(parents=True)
+    (folder / model / "1" / "metrics.json").write_text(json.dumps(metrics))
+
+
+TINY_WORDS = {"the": 1, "film": 2, "great": 3, "awful": 4}  # ids 4 to 7 (rank + 3)
+
+
+def tiny_training(out: Path, seed: int) -> tuple[common.Training, common.Imdb]:
+    """A Training of a 40-weight model on 16 made-up reviews of 6 ids, fitted and evaluated,
+    ready for `finish`: the whole of saving, in a second, without a training script."""
+    import argparse
+
+    import keras
+
+    args = argparse.Namespace(output_dir=str(out), dry_run=False, seeds=[seed])
+    training = common.Training("tiny", args)
+    rng = np.random.RandomState(seed)
+    x = rng.randint(1, 8, size=(16, 6)).astype("int32")
+    y = (x == 6).sum(axis=1) > (x == 7).sum(axis=1)  # more "great" than "awful"
+    for _ in training.seeds():
+        model = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(8, 4),
+                                  keras.layers.GlobalAveragePooling1D(),
+                                  keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
+        model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+        history = model.fit(x, y, epochs=2, verbose=0, callbacks=[training.callback])
+        training.record(model, history, *model.evaluate(x, y, verbose=0))
+    data = common.Imdb(x, y, x, y, TINY_WORDS, source="made up", num_words=8, maxlen=6)
+    return training, data
+
+
+def check_model_set(folder: Path) -> str:
+    """That the version folder `folder` is one model's: the export scores texts as predict.py
+    does, and the metrics name the model file beside them. Returns the model's sha256."""
+    import tensorflow as tf
+
+    model, encoding = common.load_model(folder)
+    texts = ["the great film", "awful awful film", "the the"]
+    expected = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
+    exported = tf.saved_model.load(str(folder))  # kept: its functions need its variables
+    np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), expected, atol=1e-6)
+    digest = common.files.file_sha256(folder / "model.keras")
+    assert json.loads((folder / "metrics.json").read_text())["model_sha256"] == digest
+    assert (folder / "history.png").read_bytes().startswith(PNG_MAGIC)
+    return digest
 
 
 PIECES = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "'", *string.ascii_lowercase,
@@ -266,18 +319,19 @@ def check_trained_model(
     accuracy = printed_accuracy(result.stdout)
     if name == "bow_short":
         assert accuracy >= 90.0  # praise and blame words tell the tiny reviews apart
-    suffixes = (".keras", "_encoding.json", "_history.png", "_metrics.json", "_savedmodel")
-    assert saved_files(out, name) == [f"{name}{suffix}" for suffix in suffixes]
-    assert (out / f"{name}_history.png").read_bytes().startswith(PNG_MAGIC)
-    metrics = json.loads((out / f"{name}_metrics.json").read_text())
+    assert saved_files(out, name) == SAVED
+    version = out / name / "1"
+    assert (version / "history.png").read_bytes().startswith(PNG_MAGIC)
+    metrics = json.loads((version / "metrics.json").read_text())
     assert metrics["model"] == name
+    assert metrics["model_sha256"] == common.files.file_sha256(version / "model.keras")
     assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
 
     # The export takes raw text and scores it as the saved model does, n-gram layer and all.
-    model, encoding = common.load_model(out / f"{name}.keras")
+    model, encoding = common.load_model(common.find_model(name, out))
     texts = ["great film", "an awful, boring plot", "the actor's scene"]
     expected = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
-    exported = tf.saved_model.load(str(out / f"{name}_savedmodel"))
+    exported = tf.saved_model.load(str(version))
     np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), expected, atol=1e-6)
 
     if name != "ensemble":

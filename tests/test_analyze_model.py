@@ -14,9 +14,8 @@ from conftest import assert_one_sentence_error, copy_model, learnable_reviews, w
 def test_analyze_model_reports_short_text_accuracy_and_mistakes(
     run_here, trained: Path, tiny_folder: Path, tmp_path: Path
 ) -> None:
-    for name in ("cnn.keras", "cnn_encoding.json"):  # a second model: the same, renamed
-        shutil.copy(trained / name, tmp_path / name.replace("cnn", "copy"))
-    models = f"{trained / 'cnn.keras'},{tmp_path / 'copy.keras'}"
+    shutil.copytree(trained, tmp_path / "copy" / "1")  # a second model: the same, renamed
+    models = f"{trained / 'model.keras'},{tmp_path / 'copy'}"  # a file, and a model folder
     result = run_here(
         "analyze_model.py", "--model", models, "--data", tiny_folder, "--output-dir", tmp_path,
         "--first-words", "5", "--show-errors", "3",
@@ -27,7 +26,7 @@ def test_analyze_model_reports_short_text_accuracy_and_mistakes(
     by_length = re.search(r"by words kept: +10: (\d+\.\d\d)%, 20: .*, 200: (\d+\.\d\d)%$",
                           result.stdout, flags=re.MULTILINE)  # fmt: skip
     assert len(whole) == 2 and short and by_length, result.stdout
-    metrics = json.loads((trained / "cnn_metrics.json").read_text())
+    metrics = json.loads((trained / "metrics.json").read_text())
     assert float(whole[0]) == pytest.approx(metrics["test_accuracy"] * 100, abs=0.01)
     assert whole[1] == whole[0]
     # The tiny reviews have 20 to 60 words: kept to 200, they are whole.
@@ -47,19 +46,21 @@ def test_analyze_model_refuses_data_from_another_vocabulary(
 ) -> None:
     other = write_dataset(tmp_path, {k: [t.upper() + " zebra" * 50 for t in v]
                                      for k, v in learnable_reviews(seed=1).items()})  # fmt: skip
-    result = run_here("analyze_model.py", "--model", trained / "cnn.keras", "--data", other)
+    result = run_here("analyze_model.py", "--model", trained / "model.keras", "--data", other)
     assert_one_sentence_error(result, "another vocabulary")
 
 
 def test_models_that_share_a_name_get_a_line_each(
     run_here, trained: Path, tiny_folder: Path, tmp_path: Path
 ) -> None:
-    paths = [copy_model(trained, tmp_path / seed) for seed in ("seed7", "seed8")]
+    paths = [tmp_path / seed / "cnn" for seed in ("seed7", "seed8")]  # both models are "cnn"
+    for path in paths:
+        copy_model(trained, path / "1")
     models = ",".join(map(str, paths))
     args = ["--data", tiny_folder, "--output-dir", tmp_path, "--show-errors", "0"]
     result = run_here("analyze_model.py", "--model", models, *args)
     assert result.returncode == 0, result.stderr[-3000:]
-    labels = [str(path.with_suffix("")).replace("/", "-") for path in paths]
+    labels = [str(path).replace("/", "-") for path in paths]
     assert (tmp_path / f"{'+'.join(labels)}_length.png").exists()  # one curve each
 
     result = run_here("analyze_model.py", "--model", f"{paths[0]},{paths[0]}", *args)

@@ -22,21 +22,28 @@ Reported in the articles:
   Maas et al., 2011 (state of the art then)   88.89%"""
 
 
+def metrics_file(folder: Path, model: str, version: int = 1) -> Path:
+    """Where the metrics of a model's version are, its folder made."""
+    (folder / model / str(version)).mkdir(parents=True, exist_ok=True)
+    return folder / model / str(version) / "metrics.json"
+
+
 def test_compare_models_prints_the_expected_table(run_here, tmp_path: Path) -> None:
     write_metrics(tmp_path, "mlp", [0.82, 0.84, 0.86], 5.0, 4_160_501)
     write_metrics(tmp_path, "cnn", [0.8839], 5.5, 2_163_605)
     write_metrics(tmp_path, "deep_cnn", [0.8964], 10.0, 665_813, epochs=3)
-    (tmp_path / "broken_metrics.json").write_text("{not json")
+    write_metrics(tmp_path, "broken", [0.99], 5.0, 100)  # version 1: only the newest counts
+    metrics_file(tmp_path, "broken", version=2).write_text("{not json")
     result = run_here("compare_models.py", "--output-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert EXPECTED_TABLE in result.stdout
-    assert "Skipping" in result.stderr and "broken_metrics.json" in result.stderr
+    assert "Skipping" in result.stderr and "broken/2/metrics.json" in result.stderr
     assert (tmp_path / "comparison.png").read_bytes().startswith(PNG_MAGIC)
 
 
 def test_compare_models_says_so_when_there_is_nothing_to_compare(run_here, tmp_path: Path):
     result = run_here("compare_models.py", "--output-dir", tmp_path)
-    assert_one_sentence_error(result, "there are no metrics files")
+    assert_one_sentence_error(result, "there are no trained models")
     assert files_in(tmp_path) == []
 
 
@@ -48,10 +55,9 @@ def test_compare_models_can_train_models_first(run_here, tmp_path: Path, tiny_fo
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout[result.stdout.index("model             parameters") :]
-    assert not (tmp_path / "cnn_metrics.json").exists()  # only the models asked for
-    assert (tmp_path / "bow_words.keras").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bow_words", "comparison.png"]
     for model in models:
-        assert (tmp_path / f"{model}_metrics.json").exists()
+        assert metrics_file(tmp_path, model).exists()
         assert re.search(rf"^{model} +[\d,]+ +\d+ +1 +\d+\.\d\d%", table, re.MULTILINE), model
     assert (tmp_path / "comparison.png").read_bytes().startswith(PNG_MAGIC)
 
@@ -62,7 +68,7 @@ def test_compare_models_skips_metrics_files_with_impossible_figures(run_here, tm
     for name, value in [("nan", "NaN"), ("inf", "Infinity"), ("huge", "1e307"),
                         ("text", '"88%"'), ("list", "[0.9]"), ("null", "null")]:  # fmt: skip
         write_metrics(tmp_path, name, [0.5], 5.0, 100)
-        path = tmp_path / f"{name}_metrics.json"
+        path = metrics_file(tmp_path, name)
         path.write_text(
             path.read_text().replace('"test_accuracy": 0.5', f'"test_accuracy": {value}')
         )
@@ -84,8 +90,8 @@ def test_compare_models_cannot_write_its_plot(run_here, tmp_path) -> None:
 
 def test_metrics_files_that_are_no_files_of_ours_are_skipped(run_here, tmp_path) -> None:
     write_metrics(tmp_path, "cnn", [0.88], 5.0, 100)
-    (tmp_path / "nested_metrics.json").write_text("[" * 200_000 + "]" * 200_000)
-    os.mkfifo(tmp_path / "fifo_metrics.json")  # read, it would never end
+    metrics_file(tmp_path, "nested").write_text("[" * 200_000 + "]" * 200_000)
+    os.mkfifo(metrics_file(tmp_path, "fifo"))  # read, it would never end
     result = run_here("compare_models.py", "--output-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     skipped = [line for line in result.stderr.splitlines() if line.startswith("Skipping")]
@@ -95,7 +101,7 @@ def test_metrics_files_that_are_no_files_of_ours_are_skipped(run_here, tmp_path)
 
 def test_a_model_name_with_terminal_escapes_is_shown_not_obeyed(run_here, tmp_path) -> None:
     write_metrics(tmp_path, "cnn", [0.88], 5.0, 100)
-    path = tmp_path / "cnn_metrics.json"
+    path = metrics_file(tmp_path, "cnn")
     path.write_text(path.read_text().replace('"model": "cnn"', '"model": "\\u001b[2Jcnn\\u009b"'))
     result = run_here("compare_models.py", "--output-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

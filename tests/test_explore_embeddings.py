@@ -17,13 +17,13 @@ def test_explore_embeddings_prints_neighbours_and_saves_the_map(
 ) -> None:
     import explore_embeddings
 
-    args = ["--model", str(trained / "cnn.keras"), "--words", "great,awful", "--top", "30"]
+    args = ["--model", str(trained / "model.keras"), "--words", "great,awful", "--top", "30"]
     explore_embeddings.main([*args, "--output-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert (tmp_path / "cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
 
     # What docs/using-a-model.md promises: the table is model.layers[0], a word's row is rank + 3.
-    model, encoding = common.load_model(trained / "cnn.keras")
+    model, encoding = common.load_model(trained / "model.keras")
     table = model.layers[0].get_weights()[0]
     assert table.shape == (common.NUM_WORDS, 32)
     assert "5,000 rows x 32 numbers" in out
@@ -43,7 +43,7 @@ def test_explore_embeddings_prints_neighbours_and_saves_the_map(
 def test_explore_embeddings_refuses_what_it_cannot_explore(trained: Path, tmp_path: Path) -> None:
     import explore_embeddings
 
-    args = ["--model", str(trained / "cnn.keras"), "--output-dir", str(tmp_path)]
+    args = ["--model", str(trained / "model.keras"), "--output-dir", str(tmp_path)]
     with pytest.raises(common.UserError, match="'zebra' is not one of the"):
         explore_embeddings.main([*args, "--words", "great,zebra"])
     with pytest.raises(common.UserError, match="--words is empty"):
@@ -52,16 +52,16 @@ def test_explore_embeddings_refuses_what_it_cannot_explore(trained: Path, tmp_pa
     # A linear model: one number per word is a weight, not a word vector.
     linear = keras.Sequential([keras.Input((500,), dtype="int32"), keras.layers.Embedding(8, 1),
                                keras.layers.GlobalAveragePooling1D()])  # fmt: skip
+    (tmp_path / "linear").mkdir()
     common.saving.save_model(
-        linear, tmp_path / "linear.keras", {"good": 1}, num_words=8, maxlen=500,
-        data_source="a test",
-    )  # fmt: skip
+        linear, tmp_path / "linear", {"good": 1}, num_words=8, maxlen=500, data_source="a test"
+    )
     with pytest.raises(common.UserError, match="has no word embedding"):
-        explore_embeddings.main(["--model", str(tmp_path / "linear.keras"), "--words", "good"])
+        explore_embeddings.main(["--model", str(tmp_path / "linear"), "--words", "good"])
 
 
 def test_a_map_of_one_word_is_refused(run_here, trained: Path, tmp_path: Path) -> None:
-    args = ["--model", trained / "cnn.keras", "--output-dir", tmp_path, "--top", "1"]
+    args = ["--model", trained / "model.keras", "--output-dir", tmp_path, "--top", "1"]
     result = run_here("explore_embeddings.py", *args)
     assert result.returncode == 2 and "a map needs at least 2 words" in result.stderr
     assert "Traceback" not in result.stderr

@@ -78,48 +78,28 @@ def test_the_exported_ids_are_the_encoders(texts: list[str]) -> None:
     np.testing.assert_array_equal(exported, ENCODING.encode_texts(texts))
 
 
-def test_a_failed_export_keeps_the_previous_one(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import keras
-
-    from common.export import export_text_model
-
-    model = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(8, 2),
-                              keras.layers.GlobalAveragePooling1D(),
-                              keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
-    path = tmp_path / "tiny_savedmodel"
-    export_text_model(model, ENCODING, path)
-    before = sorted(p.name for p in path.rglob("*"))
-    expected = model(ENCODING.encode_texts(["the film"]))[:, 0]
-    exported = tf.saved_model.load(str(path))  # kept: its functions need its variables
-    np.testing.assert_allclose(exported.serve(tf.constant(["the film"])), expected, atol=1e-6)
-
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(tf.saved_model, "save", disk_full)  # what ExportArchive writes with
-    with pytest.raises(OSError):
-        export_text_model(model, ENCODING, path)
-    assert sorted(p.name for p in path.rglob("*")) == before
-    assert [p.name for p in tmp_path.iterdir()] == ["tiny_savedmodel"]  # no leftovers
-
-    # Written, but the new folder cannot take the old one's place: the old one is put back.
-    monkeypatch.undo()
-    rename = Path.rename
-
-    def refuse_the_new_folder(self: Path, target: Path) -> Path:
-        if self.name.startswith(".tiny_savedmodel.tmp") and not self.name.endswith("-old"):
-            raise OSError(28, "No space left on device")
-        return rename(self, target)
-
-    monkeypatch.setattr(Path, "rename", refuse_the_new_folder)
-    with pytest.raises(OSError):
-        export_text_model(model, ENCODING, path)
-    assert sorted(p.name for p in path.rglob("*")) == before
-    assert [p.name for p in tmp_path.iterdir()] == ["tiny_savedmodel"]
+def test_tensorflow_serving_finds_and_runs_the_export(trained: Path) -> None:
+    """What TensorFlow Serving does with a model's base path (outputs/cnn): take the child
+    folder whose name is the largest number, load its SavedModel with the tag "serve", and
+    call the signature serving_default with the named input; it gets predict.py's scores."""
+    base = trained.parent
+    numbers = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
+    version = base / str(max(numbers))
+    assert (version / "saved_model.pb").is_file() and (version / "variables").is_dir()
+    loaded = tf.saved_model.load(str(version), tags=["serve"])
+    serving = loaded.signatures["serving_default"]
+    assert list(serving.structured_input_signature[1]) == ["texts"]
+    texts = ["a wonderful film", "awful and boring", "the plot"]
+    outputs = serving(texts=tf.constant(texts))
+    assert list(outputs) == ["output_0"]
+    model, encoding = common.load_model(trained)
+    expected = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
+    np.testing.assert_allclose(outputs["output_0"].numpy(), expected, atol=1e-6)
 
 
 def test_the_export_gets_the_usual_permissions(trained: Path) -> None:
     """Like every other file the scripts write, not the 0700 of a temporary folder."""
     umask = os.umask(0)
     os.umask(umask)
-    assert (trained / "cnn_savedmodel").stat().st_mode & 0o777 == 0o777 & ~umask
+    assert trained.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (trained / "variables").stat().st_mode & 0o777 == 0o777 & ~umask

@@ -73,3 +73,74 @@ def test_a_killed_runs_temporary_files_are_cleaned_up(run_here, tmp_path: Path) 
     assert_one_sentence_error(result, "no such file or folder")
     assert not dead.exists()
     assert not [name for name in files_in(tmp_path) if name.startswith(".")]
+
+
+def write_text(text: str):
+    """A `write` for write_version: one file holding `text`."""
+    return lambda folder: (folder / "model.txt").write_text(text)
+
+
+def test_versions_are_numbered_and_the_oldest_are_removed(tmp_path: Path) -> None:
+    base = tmp_path / "cnn"
+    made = [common.files.write_version(base, write_text(f"run {n}")) for n in range(1, 6)]
+    assert [p.name for p in made] == ["1", "2", "3", "4", "5"]
+    kept = common.files.KEEP_VERSIONS
+    assert common.files.versions(base) == list(range(6 - kept, 6))
+    assert (base / "5" / "model.txt").read_text() == "run 5"
+    assert sorted(p.name for p in base.iterdir()) == [str(n) for n in range(6 - kept, 6)]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (base / "5").stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's 0700
+
+
+def test_a_failed_write_leaves_no_version_and_no_folder(tmp_path: Path) -> None:
+    base = tmp_path / "cnn"
+    common.files.write_version(base, write_text("the old one"))
+
+    def fail(folder: Path) -> None:
+        (folder / "model.txt").write_text("half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        common.files.write_version(base, fail)
+    assert files_in(base) == ["1", "1/model.txt"]
+
+
+def test_a_version_being_read_is_not_removed(tmp_path: Path) -> None:
+    base = tmp_path / "cnn"
+    common.files.write_version(base, write_text("read for a long time"))
+    with common.files.reading_version(base / "1") as present:
+        assert present
+        for n in range(common.files.KEEP_VERSIONS + 1):
+            common.files.write_version(base, write_text(f"run {n}"))
+        assert (base / "1" / "model.txt").read_text() == "read for a long time"
+    common.files.write_version(base, write_text("after"))  # now it goes
+    assert 1 not in common.files.versions(base)
+    with common.files.reading_version(base / "1") as present:
+        assert not present
+
+
+def test_writers_at_the_same_moment_each_get_their_own_number(tmp_path: Path) -> None:
+    import threading
+
+    base = tmp_path / "cnn"
+    together = threading.Barrier(6)
+    made: dict[int, Path] = {}
+
+    def writer(n: int) -> None:
+        def write(folder: Path) -> None:
+            (folder / "model.txt").write_text(f"writer {n}")
+            together.wait(timeout=30)  # every writer renames at once
+
+        made[n] = common.files.write_version(base, write)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(int(p.name) for p in made.values()) == [1, 2, 3, 4, 5, 6]
+    for n, folder in made.items():
+        if folder.exists():
+            assert (folder / "model.txt").read_text() == f"writer {n}"
+    assert not [p for p in base.iterdir() if p.name.startswith(".")]

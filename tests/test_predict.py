@@ -29,7 +29,7 @@ TEXT_LINE = re.compile(r"^(\d\.\d{4})  (positive|negative)  (.+)$")
 @pytest.fixture(scope="module")
 def predicted(run_script, trained: Path):
     """predict.py --format json on TEXTS with that CNN: the figures the other ways must match."""
-    result = run_script("predict.py", "--model", trained / "cnn.keras", "--format", "json", *TEXTS)
+    result = run_script("predict.py", "--model", trained, "--format", "json", *TEXTS)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -50,19 +50,16 @@ def test_predict_matches_model_predict_on_the_training_encoding(
     # The same texts, encoded the way the training data was, through model.predict.
     word_index = common.load_imdb(tiny_folder, cache_dir=tmp_path).word_index
     x = common.data.pad([common.encode(t, word_index, common.NUM_WORDS) for t in TEXTS], 500)
-    expected = keras.models.load_model(trained / "cnn.keras").predict(x, verbose=0)[:, 0]
+    expected = keras.models.load_model(trained / "model.keras").predict(x, verbose=0)[:, 0]
     np.testing.assert_allclose(json_probabilities(result.stdout), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_a_copied_model_works_from_any_folder(
     run_script, predicted, trained: Path, tmp_path: Path
 ) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    for name in ("cnn.keras", "cnn_encoding.json"):
-        shutil.copy(trained / name, elsewhere / name.replace("cnn", "my_model"))
+    copied = tmp_path / "elsewhere" / "my_model"
+    shutil.copytree(trained, copied)  # a version folder, copied whole
     here = predicted
-    copied = elsewhere / "my_model.keras"
     there = run_script("predict.py", "--model", copied, "--format", "json", *TEXTS)
     assert there.returncode == 0, there.stderr[-3000:]
     assert json_probabilities(there.stdout) == json_probabilities(here.stdout)
@@ -77,9 +74,11 @@ def readme_export_lines() -> str:
 
 def test_the_export_runs_without_this_repository(predicted, trained: Path, tmp_path: Path) -> None:
     """The docs' lines, in a fresh process, in a folder where `common` cannot be imported."""
-    shutil.copytree(trained / "cnn_savedmodel", tmp_path / "outputs" / "cnn_savedmodel")
+    shutil.copytree(trained, tmp_path / "outputs" / "cnn" / "1")
+    shutil.copytree(trained, tmp_path / "outputs" / "cnn" / "2")  # the newest is used
+    (tmp_path / "outputs" / "cnn" / "1" / "saved_model.pb").write_bytes(b"not this one")
     lines = readme_export_lines()
-    assert len(lines.strip().splitlines()) <= 6  # the five lines, and a blank one
+    assert len(lines.strip().splitlines()) <= 8  # a few lines, for a reader to copy
     program = "import importlib.util, json\nassert importlib.util.find_spec('common') is None\n"
     program += lines  # then the same model on this module's texts, at full precision:
     program += f"print(json.dumps(model.serve(tf.constant({TEXTS!r})).numpy().tolist()))\n"
@@ -96,7 +95,7 @@ def test_the_export_runs_without_this_repository(predicted, trained: Path, tmp_p
 def test_text_output_and_reading_a_file(run_here, trained: Path, tmp_path: Path) -> None:
     reviews = tmp_path / "reviews.txt"
     reviews.write_text(f"{TEXTS[0]}\n\n{TEXTS[1]}\n   \n{'long review ' * 200}\n", "utf-8")
-    result = run_here("predict.py", "--model", trained / "cnn.keras", "--file", reviews)
+    result = run_here("predict.py", "--model", trained / "model.keras", "--file", reviews)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     assert len(lines) == 3
@@ -113,7 +112,7 @@ def test_standard_input(trained: Path, monkeypatch: pytest.MonkeyPatch, capsys) 
 
     piped = io.TextIOWrapper(io.BytesIO("\n".join(TEXTS).encode("utf-8")), encoding="utf-8")
     monkeypatch.setattr(sys, "stdin", piped)
-    predict.main(["--model", str(trained / "cnn.keras")])
+    predict.main(["--model", str(trained / "model.keras")])
     lines = capsys.readouterr().out.splitlines()
     assert [TEXT_LINE.match(line).group(3) for line in lines] == TEXTS
 
@@ -129,7 +128,7 @@ def test_standard_input(trained: Path, monkeypatch: pytest.MonkeyPatch, capsys) 
     ids=["empty", "blank", "punctuation", "emoji"],
 )
 def test_texts_without_words(run_here, trained: Path, texts: list[str], expected: str) -> None:
-    result = run_here("predict.py", "--model", trained / "cnn.keras", *texts)
+    result = run_here("predict.py", "--model", trained / "model.keras", *texts)
     assert_one_sentence_error(result, expected)
     assert result.stdout == ""
 
@@ -137,7 +136,7 @@ def test_texts_without_words(run_here, trained: Path, texts: list[str], expected
 def test_a_file_that_is_not_utf8(run_here, trained: Path, tmp_path: Path) -> None:
     latin1 = tmp_path / "reviews.txt"
     latin1.write_bytes("Très bon film\n".encode("latin-1"))
-    result = run_here("predict.py", "--model", trained / "cnn.keras", "--file", latin1)
+    result = run_here("predict.py", "--model", trained / "model.keras", "--file", latin1)
     assert_one_sentence_error(result, "is not UTF-8 text (byte 0xe8 at offset 2)")
 
 
@@ -173,7 +172,7 @@ def test_explanations_are_exact_for_a_linear_model() -> None:
 
 def test_explain_in_text_json_and_html(run_here, trained: Path, tmp_path: Path) -> None:
     page = tmp_path / "page" / "explained.html"
-    args = ["--model", trained / "cnn.keras", "--explain", "--format", "json"]
+    args = ["--model", trained / "model.keras", "--explain", "--format", "json"]
     result = run_here("predict.py", *args, "--html", page, *TEXTS)
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -215,7 +214,7 @@ def test_words_cut_off_by_maxlen_get_no_contribution() -> None:
 def test_predict_into_a_pipe_that_closes_early(trained: Path, tmp_path: Path) -> None:
     reviews = tmp_path / "reviews.txt"
     reviews.write_text("a great film\n" * 5_000)  # more than a pipe holds (64 KiB)
-    command = (f"{sys.executable} predict.py --model {trained / 'cnn.keras'} "
+    command = (f"{sys.executable} predict.py --model {trained / 'model.keras'} "
                f"--file {reviews} | head -1")  # fmt: skip
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
     assert len(result.stdout.splitlines()) == 1
@@ -224,12 +223,12 @@ def test_predict_into_a_pipe_that_closes_early(trained: Path, tmp_path: Path) ->
 
 @pytest.mark.parametrize("path", ["/dev/zero", "/tmp"], ids=["device", "folder"])
 def test_predict_refuses_a_file_that_is_not_a_regular_file(run_here, trained, path) -> None:
-    result = run_here("predict.py", "--model", trained / "cnn.keras", "--file", path)
+    result = run_here("predict.py", "--model", trained / "model.keras", "--file", path)
     assert_one_sentence_error(result, "is not a regular file")
 
 
 def test_predict_with_standard_input_closed(trained: Path) -> None:
-    command = f"{sys.executable} predict.py --model {trained / 'cnn.keras'} <&-"
+    command = f"{sys.executable} predict.py --model {trained / 'model.keras'} <&-"
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
     assert_one_sentence_error(result, "standard input is closed")
 
@@ -238,7 +237,7 @@ def test_a_file_is_split_on_line_feeds_only(run_here, trained: Path, tmp_path: P
     reviews = tmp_path / "reviews.txt"
     lines = ["good\u2028film", "bad\x0cfilm\x85again", "one\rline", "last line, CRLF"]
     reviews.write_bytes(("\n".join(lines[:3]) + "\n" + lines[3] + "\r\n").encode("utf-8"))
-    result = run_here("predict.py", "--model", trained / "cnn.keras", "--file", reviews,
+    result = run_here("predict.py", "--model", trained / "model.keras", "--file", reviews,
                         "--format", "json")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout.rstrip("\n").split("\n")  # JSON keeps U+2028 and U+0085 as they are
@@ -250,7 +249,7 @@ ESCAPES = "\x1b]0;owned\x07 great film \x1b[2J and \x9b31m"  # retitle, clear, C
 
 def test_terminal_escapes_in_a_text_are_shown_not_obeyed(run_here, trained: Path) -> None:
     for fmt in ("text", "json"):
-        result = run_here("predict.py", "--model", trained / "cnn.keras", "--format", fmt, ESCAPES)
+        result = run_here("predict.py", "--model", trained, "--format", fmt, ESCAPES)
         assert result.returncode == 0, result.stderr[-3000:]
         assert not set("\x1b\x07\x9b") & set(result.stdout), repr(result.stdout)
         if fmt == "json":
@@ -264,7 +263,7 @@ def test_output_in_any_terminal_encoding(trained: Path, tmp_path: Path) -> None:
     reviews = tmp_path / "emoji.txt"
     reviews.write_text("great film \U0001f600\n", encoding="utf-8")
     env = {**os.environ, **ONE_THREAD, "PYTHONIOENCODING": "latin-1"}
-    command = [sys.executable, "predict.py", "--model", str(trained / "cnn.keras")]
+    command = [sys.executable, "predict.py", "--model", str(trained / "model.keras")]
     latin = subprocess.run([*command, "--explain", "--file", str(reviews)], cwd=ROOT, env=env,
                            capture_output=True)  # fmt: skip
     assert latin.returncode == 0 and b"Traceback" not in latin.stderr, latin.stderr[-2000:]
@@ -303,7 +302,7 @@ def test_html_into_a_symbolic_link_loop(run_here, trained: Path, tmp_path: Path)
     loop = tmp_path / "l1"
     loop.symlink_to(tmp_path / "l2")
     (tmp_path / "l2").symlink_to(loop)
-    result = run_here("predict.py", "--model", trained / "cnn.keras", "--explain", "--html",
+    result = run_here("predict.py", "--model", trained / "model.keras", "--explain", "--html",
                       loop / "page.html", "good film")  # fmt: skip
     assert_one_sentence_error(result, "--html")
 

@@ -20,9 +20,9 @@ import common
 
 def test_a_model_and_an_encoding_file_that_do_not_belong_together(run_here, trained, tmp_path):
     model = copy_model(trained, tmp_path)
-    encoding = json.loads((tmp_path / "cnn_encoding.json").read_text())
+    encoding = json.loads((tmp_path / "encoding.json").read_text())
     encoding["model_sha256"] = "0" * 64  # as if the model had been replaced alone
-    (tmp_path / "cnn_encoding.json").write_text(json.dumps(encoding))
+    (tmp_path / "encoding.json").write_text(json.dumps(encoding))
     result = run_here("predict.py", "--model", model, "good film")
     assert_one_sentence_error(result, "do not belong together")
 
@@ -50,9 +50,9 @@ def test_an_encoding_file_that_does_not_fit(trained, tmp_path, change, expected)
     import common
 
     model = copy_model(trained, tmp_path)
-    encoding = json.loads((tmp_path / "cnn_encoding.json").read_text())
+    encoding = json.loads((tmp_path / "encoding.json").read_text())
     change(encoding)
-    (tmp_path / "cnn_encoding.json").write_text(json.dumps(encoding))
+    (tmp_path / "encoding.json").write_text(json.dumps(encoding))
     with pytest.raises(common.UserError, match=re.escape(expected)):
         common.load_model(model)
 
@@ -91,21 +91,21 @@ def test_a_missing_model(run_here, tmp_path: Path) -> None:
 
 
 def test_a_corrupt_model(run_here, trained: Path, tmp_path: Path) -> None:
-    shutil.copy(trained / "cnn_encoding.json", tmp_path / "cnn_encoding.json")
-    (tmp_path / "cnn.keras").write_bytes((trained / "cnn.keras").read_bytes()[:5000])
+    shutil.copy(trained / "encoding.json", tmp_path / "encoding.json")
+    (tmp_path / "cnn.keras").write_bytes((trained / "model.keras").read_bytes()[:5000])
     result = run_here("predict.py", "--model", tmp_path / "cnn.keras", "good film")
     assert_one_sentence_error(result, "cannot load the model")
 
 
 def test_a_model_without_its_encoding_file(run_here, trained: Path, tmp_path: Path) -> None:
-    shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
+    shutil.copy(trained / "model.keras", tmp_path / "cnn.keras")
     result = run_here("predict.py", "--model", tmp_path / "cnn.keras", "good film")
     assert_one_sentence_error(result, "has no encoding file beside it")
 
 
 def test_a_damaged_encoding_file(run_here, trained: Path, tmp_path: Path) -> None:
-    shutil.copy(trained / "cnn.keras", tmp_path / "cnn.keras")
-    (tmp_path / "cnn_encoding.json").write_text('{"format": "imdb-sentiment-enc')
+    shutil.copy(trained / "model.keras", tmp_path / "cnn.keras")
+    (tmp_path / "encoding.json").write_text('{"format": "imdb-sentiment-enc')
     result = run_here("predict.py", "--model", tmp_path / "cnn.keras", "good film")
     assert_one_sentence_error(result, "cannot read the encoding file")
 
@@ -121,8 +121,8 @@ def test_a_damaged_encoding_file(run_here, trained: Path, tmp_path: Path) -> Non
 )
 def test_an_encoding_file_that_is_no_file_of_ours(trained, tmp_path, make, expected) -> None:
     model = copy_model(trained, tmp_path)
-    (tmp_path / "cnn_encoding.json").unlink()
-    make(tmp_path / "cnn_encoding.json")
+    (tmp_path / "encoding.json").unlink()
+    make(tmp_path / "encoding.json")
     with pytest.raises(common.UserError, match=expected):
         common.load_model(model)
 
@@ -146,11 +146,10 @@ def test_a_model_with_code_in_it_is_refused_for_safety(tmp_path: Path) -> None:
 
     inputs = keras.Input((4,), dtype="int32")
     outputs = keras.layers.Lambda(lambda x: keras.ops.cast(x, "float32") * 0.0)(inputs)
-    path = tmp_path / "lambda.keras"
-    common.saving.save_model(keras.Model(inputs, outputs), path, {"good": 1}, num_words=8,
+    common.saving.save_model(keras.Model(inputs, outputs), tmp_path, {"good": 1}, num_words=8,
                              maxlen=4, data_source="a test")  # fmt: skip
     with pytest.raises(common.UserError, match="is refused for safety"):
-        common.load_model(path)
+        common.load_model(tmp_path)
 
 
 def test_a_model_with_a_class_we_do_not_define_is_refused_for_safety(trained, tmp_path) -> None:
@@ -171,3 +170,33 @@ def test_a_model_that_is_not_a_regular_file(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "cnn.keras")  # read, it would never end
     with pytest.raises(common.UserError, match="is not a regular file"):
         common.load_model(tmp_path / "cnn.keras")
+
+
+def test_a_name_or_a_model_folder_means_its_newest_version(trained: Path, tmp_path: Path) -> None:
+    for version in ("2", "10", "9"):  # by number, not by name: 10 is the newest
+        copy_model(trained, tmp_path / "cnn" / version)
+    (tmp_path / "cnn" / "11x").mkdir()  # neither a number
+    (tmp_path / "cnn" / ".version.tmp1-abc").mkdir()  # nor finished: neither is a version
+    for model, models_dir in (("cnn", tmp_path), (str(tmp_path / "cnn"), "elsewhere")):
+        found = common.find_model(model, models_dir)
+        assert found.model == tmp_path / "cnn" / "10" / "model.keras"
+        assert found.name == "cnn"
+    by_path = common.find_model(str(tmp_path / "cnn" / "9" / "model.keras"), "elsewhere")
+    assert (by_path.folder, by_path.name) == (tmp_path / "cnn" / "9", "cnn")
+    assert common.find_model(str(tmp_path / "cnn" / "2"), "elsewhere").name == "cnn"
+
+
+def test_a_model_saved_in_the_earlier_layout_is_named(run_here, tmp_path: Path) -> None:
+    (tmp_path / "cnn.keras").write_bytes(b"a model of an earlier version")
+    result = run_here("predict.py", "--models-dir", tmp_path, "good film")
+    assert_one_sentence_error(result, "is a model saved by an earlier version of this project")
+    assert str(tmp_path / "cnn" / "1") in result.stderr
+
+
+def test_a_model_folder_without_versions(run_here, tmp_path: Path) -> None:
+    (tmp_path / "cnn" / ".version.tmp1-abc").mkdir(parents=True)  # only a killed run's
+    result = run_here("predict.py", "--models-dir", tmp_path, "good film")
+    assert_one_sentence_error(result, "there is no model at")
+    (tmp_path / "mlp").write_text("not a folder")
+    result = run_here("predict.py", "--models-dir", tmp_path, "--model", "mlp", "good film")
+    assert_one_sentence_error(result, "is not a folder of versions or a .keras file")

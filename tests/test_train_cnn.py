@@ -22,11 +22,11 @@ def test_train_cnn_without_validation(run_script, tmp_path: Path, tiny_folder: P
     assert result.returncode == 0, result.stderr[-3000:]
     printed_accuracy(result.stdout)
     assert 'Model: "cnn"' in result.stdout and "Epoch 3/3" in result.stdout
-    metrics = json.loads((out / "cnn_metrics.json").read_text())
+    metrics = json.loads((out / "cnn" / "1" / "metrics.json").read_text())
     assert metrics["parameters"] == 2_163_605
     assert set(metrics["runs"][0]["history"]) == {"loss", "accuracy"}
     assert len(metrics["runs"][0]["history"]["loss"]) == 3
-    assert (out / "cnn_history.png").read_bytes().startswith(PNG_MAGIC)
+    assert (out / "cnn" / "1" / "history.png").read_bytes().startswith(PNG_MAGIC)
 
 
 def test_train_cnn_with_global_pooling(
@@ -39,10 +39,10 @@ def test_train_cnn_with_global_pooling(
     args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path), "--global-pool"]
     train_cnn.main([*args, "--epochs", "1"])
     printed_accuracy(capsys.readouterr().out)
-    metrics = json.loads((tmp_path / "cnn_globalpool_metrics.json").read_text())
+    metrics = json.loads((tmp_path / "cnn_globalpool" / "1" / "metrics.json").read_text())
     # Embedding 160,000 + Conv1D 3,104 + Dense(32 -> 250) 8,250 + Dense(250 -> 1) 251
     assert metrics["model"] == "cnn_globalpool" and metrics["parameters"] == 171_605
-    assert (tmp_path / "cnn_globalpool.keras").exists()
+    assert (tmp_path / "cnn_globalpool" / "1" / "model.keras").exists()
 
 
 @pytest.mark.real_data
@@ -52,7 +52,7 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
     accuracy = printed_accuracy(result.stdout)
     print(f"CNN test accuracy: {accuracy}")
     assert accuracy >= 85.0
-    metrics = json.loads((tmp_path / "cnn_metrics.json").read_text())
+    metrics = json.loads((tmp_path / "cnn" / "1" / "metrics.json").read_text())
     history = metrics["runs"][0]["history"]
     assert len(history["val_accuracy"]) == 2  # validated on held-out training reviews
 
@@ -78,7 +78,7 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
     # Lines end at line feeds only: some reviews hold U+0085 or U+2028, which splitlines takes.
     lines = result.stdout.removesuffix("\n").split("\n")
     predicted = [json.loads(line)["probability_positive"] for line in lines]
-    exported = tf.saved_model.load(str(tmp_path / "cnn_savedmodel"))
+    exported = tf.saved_model.load(str(tmp_path / "cnn" / "1"))
     served = np.concatenate([exported.serve(tf.constant(reviews[i : i + 1000])).numpy()
                              for i in range(0, len(reviews), 1000)])  # fmt: skip
     difference = np.abs(served - np.array(predicted))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import printed_accuracy, saved_files
+from conftest import SAVED, printed_accuracy, saved_files
 
 
 def test_train_deep_cnn_end_to_end(run_script, tmp_path: Path, tiny_folder: Path) -> None:
@@ -13,10 +13,7 @@ def test_train_deep_cnn_end_to_end(run_script, tmp_path: Path, tiny_folder: Path
     assert result.returncode == 0, result.stderr[-3000:]
     printed_accuracy(result.stdout)
     assert 'Model: "deep_cnn"' in result.stdout
-    assert saved_files(tmp_path, "deep_cnn") == [
-        "deep_cnn.keras", "deep_cnn_encoding.json", "deep_cnn_history.png", "deep_cnn_metrics.json",
-        "deep_cnn_savedmodel",
-    ]  # fmt: skip
+    assert saved_files(tmp_path, "deep_cnn") == SAVED
 
 
 @pytest.mark.real_data

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import assert_one_sentence_error, printed_accuracy, saved_files
+from conftest import SAVED, assert_one_sentence_error, printed_accuracy, saved_files
 
 import common
 
@@ -29,11 +29,8 @@ def test_train_minilm_end_to_end(
     printed_accuracy(result.stdout)
     assert "Chosen: the encoder's share" in result.stdout
     assert "Test reviews cut to their first 30 words: accuracy" in result.stdout
-    assert saved_files(out, "minilm") == [
-        "minilm.keras", "minilm_encoding.json", "minilm_history.png", "minilm_metrics.json",
-        "minilm_savedmodel",
-    ]  # fmt: skip
-    metrics = json.loads((out / "minilm_metrics.json").read_text())
+    assert saved_files(out, "minilm") == SAVED
+    metrics = json.loads((out / "minilm" / "1" / "metrics.json").read_text())
     assert {"MiniLM on 30-word texts_val_accuracy", "bow_short short-text fit_loss"} <= set(
         metrics["runs"][0]["history"]
     )
@@ -41,10 +38,10 @@ def test_train_minilm_end_to_end(
     # The saved model loads (keras-hub registers its layers) and the export, which
     # needs only TensorFlow, gives the same probabilities.
 
-    model, encoding = common.load_model(out / "minilm.keras")
+    model, encoding = common.load_model(out / "minilm")
     texts = ["great wonderful film", "awful boring", "", "the plot " * 80]
     keras_p = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
-    exported = tf.saved_model.load(str(out / "minilm_savedmodel"))
+    exported = tf.saved_model.load(str(out / "minilm" / "1"))
     np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), keras_p, atol=1e-5)
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import PNG_MAGIC, printed_accuracy, saved_files
+from conftest import PNG_MAGIC, SAVED, printed_accuracy, saved_files
 
 
 def test_train_mlp_end_to_end(run_script, tmp_path: Path, tiny_archive: Path) -> None:
@@ -16,11 +16,9 @@ def test_train_mlp_end_to_end(run_script, tmp_path: Path, tiny_archive: Path) ->
     accuracy = printed_accuracy(result.stdout)
     assert 'Model: "mlp"' in result.stdout and "Epoch 2/2" in result.stdout
 
-    assert saved_files(out, "mlp") == [
-        "mlp.keras", "mlp_encoding.json", "mlp_history.png", "mlp_metrics.json", "mlp_savedmodel",
-    ]  # fmt: skip
-    assert (out / "mlp_history.png").read_bytes().startswith(PNG_MAGIC)
-    metrics = json.loads((out / "mlp_metrics.json").read_text())
+    assert saved_files(out, "mlp") == SAVED
+    assert (out / "mlp" / "1" / "history.png").read_bytes().startswith(PNG_MAGIC)
+    metrics = json.loads((out / "mlp" / "1" / "metrics.json").read_text())
     assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
     assert metrics["epochs"] == 2 and metrics["seeds"] == [7] and metrics["batch_size"] == 128
     assert metrics["parameters"] == 4_160_501
