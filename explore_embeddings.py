@@ -84,7 +84,8 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows projected on their two main directions, and the share of variance each holds."""
     centred = vectors - vectors.mean(axis=0)
     _, singular, directions = np.linalg.svd(centred, full_matrices=False)
-    variance = singular**2 / np.sum(singular**2)
+    total = np.sum(singular**2)
+    variance = singular**2 / total if total > 0 else np.zeros_like(singular)  # identical rows
     return centred @ directions[:2].T, variance[:2]
 
 
@@ -190,11 +191,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     order = np.argsort(pushes, kind="stable")
     labelled = set(order[:LABELLED]) | set(order[-LABELLED:])
     labelled |= {int(np.flatnonzero(top == rows[w])[0]) for w in queries if rows[w] in top}
-    correlation = np.corrcoef(points[:, 0], pushes)[0, 1]
+    varies = np.ptp(points[:, 0]) > 0 and np.ptp(pushes) > 0  # else no correlation exists
+    correlation = np.corrcoef(points[:, 0], pushes)[0, 1] if varies else None
+    relation = (f"correlates {correlation:+.2f} with" if correlation is not None
+                else "cannot be compared with, as one of them does not vary,")  # fmt: skip
     print(
         f"\nThe {len(top)} most frequent words in 2 dimensions keep {variance.sum():.0%} of "
-        f"the rows' variance; the first direction correlates {correlation:+.2f} with how "
-        "each word alone moves the prediction."
+        f"the rows' variance; the first direction {relation} how each word alone moves "
+        "the prediction."
     )
     path = output_dir / f"{name}_embedding.png"
     title = (f"What the {name} model's embedding learned: its {len(top)} most frequent "

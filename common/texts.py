@@ -9,6 +9,8 @@ from pathlib import Path
 from common.cli import UserError
 from common.data import tokenize
 
+MAX_INPUT_BYTES = 2**30  # texts from a file or standard input: 1 GiB at most, read whole
+
 
 def read_texts(texts: Sequence[str], file: str | None) -> list[tuple[str, str]]:
     """(where, text) pairs: `texts` if any, else the lines of `file`, else of standard input.
@@ -30,7 +32,8 @@ def read_lines(texts: Sequence[str], file: str | None) -> list[tuple[str, str]]:
         if Path(name).exists() and not Path(name).is_file():  # a FIFO or a device: endless
             raise UserError(f"--file {name!r} is not a regular file.")
         try:
-            raw = Path(name).read_bytes()
+            with open(name, "rb") as f:
+                raw = f.read(MAX_INPUT_BYTES + 1)
         except OSError as err:
             raise UserError(f"cannot read --file {name!r}: {err.strerror}.") from None
     else:
@@ -41,7 +44,12 @@ def read_lines(texts: Sequence[str], file: str | None) -> list[tuple[str, str]]:
             )
         if sys.stdin.isatty():
             print("Type or paste reviews, one per line; end with Ctrl-D.", file=sys.stderr)
-        raw = sys.stdin.buffer.read()
+        raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    if len(raw) > MAX_INPUT_BYTES:
+        raise UserError(
+            f"{name} holds more than {MAX_INPUT_BYTES // 2**20:,} MiB of text: split it into "
+            "smaller files and score them one by one."
+        )
     try:
         text = raw.decode("utf-8-sig")  # -sig: a byte-order mark is not text
         # One review per line: split on line feeds only (a CRLF's CR goes too), never on the

@@ -346,6 +346,7 @@ def check_trained_model(
 # (pyproject.toml: --no-loadscope-reorder, so not by number of tests). Each of the two
 # processes runs whole modules; this order gives each process about half.
 MODULE_ORDER = [
+    "test_model_versions",
     "test_predict",
     "test_training",
     "test_train_minilm",

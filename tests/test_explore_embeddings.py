@@ -65,3 +65,22 @@ def test_a_map_of_one_word_is_refused(run_here, trained: Path, tmp_path: Path) -
     result = run_here("explore_embeddings.py", *args)
     assert result.returncode == 2 and "a map needs at least 2 words" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_map_of_words_that_do_not_vary_prints_no_nan(tmp_path: Path, capsys) -> None:
+    """An embedding whose rows are all alike: no share of variance, no correlation, no nan."""
+    import explore_embeddings
+
+    flat = keras.Sequential([keras.Input((500,), dtype="int32"),
+                             keras.layers.Embedding(8, 2, embeddings_initializer="ones"),
+                             keras.layers.GlobalAveragePooling1D(),
+                             keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
+    (tmp_path / "flat").mkdir()
+    common.saving.save_model(flat, tmp_path / "flat", {"good": 1, "bad": 2, "film": 3, "plot": 4},
+                             num_words=8, maxlen=500, data_source="a test")  # fmt: skip
+    args = ["--model", str(tmp_path / "flat"), "--words", "good", "--top", "4"]
+    explore_embeddings.main([*args, "--output-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "nan" not in out
+    assert "keep 0% of the rows' variance" in out and "cannot be compared" in out
+    assert (tmp_path / "flat_embedding.png").read_bytes().startswith(b"\x89PNG")

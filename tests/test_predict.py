@@ -333,3 +333,13 @@ def test_explanations_are_scored_in_bounded_chunks(monkeypatch: pytest.MonkeyPat
         for (_, value), (_, wanted) in zip(text, expected, strict=True):
             assert value == pytest.approx(wanted, abs=1e-6)  # other batches: other rounding
     assert max(calls) <= 8 and len(calls) > 10
+
+
+def test_a_file_larger_than_the_bound_is_refused(
+    run_here, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("common.texts.MAX_INPUT_BYTES", 64)  # the bound is 1 GiB; read no more
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("a good film\n" * 6, encoding="utf-8")  # 72 bytes
+    result = run_here("predict.py", "--model", trained, "--file", reviews)
+    assert_one_sentence_error(result, "holds more than 0 MiB of text: split it")
