@@ -144,3 +144,25 @@ def test_writers_at_the_same_moment_each_get_their_own_number(tmp_path: Path) ->
         if folder.exists():
             assert (folder / "model.txt").read_text() == f"writer {n}"
     assert not [p for p in base.iterdir() if p.name.startswith(".")]
+
+
+def test_an_old_version_that_cannot_be_deleted_does_not_stop_a_save(tmp_path: Path) -> None:
+    """An immutable file in the oldest version (chattr +i): the new version is saved all the
+    same; the old one leaves the numbered versions, and what cannot be deleted stays hidden."""
+    import subprocess
+
+    base = tmp_path / "cnn"
+    for n in range(common.files.KEEP_VERSIONS):
+        common.files.write_version(base, write_text(f"run {n}"))
+    stuck = base / "1" / "model.txt"
+    if subprocess.run(["chattr", "+i", str(stuck)], capture_output=True).returncode:
+        pytest.skip("chattr +i needs root and a file system that supports it")
+    try:
+        common.files.write_version(base, write_text("the newest"))
+        assert common.files.versions(base) == [2, 3, 4]
+        assert (base / "4" / "model.txt").read_text() == "the newest"
+        hidden = [p for p in base.iterdir() if p.name.startswith(".")]
+        assert len(hidden) == 1 and (hidden[0] / "model.txt").read_text() == "run 0"
+        stuck = hidden[0] / "model.txt"
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)])
