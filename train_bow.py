@@ -33,7 +33,9 @@ BATCH_SIZE = 128
 
 
 def main(argv: list[str] | None = None) -> keras.Model:
-    parser = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE)
+    parser = common.training_parser(
+        __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
+    )
     parser.add_argument(
         "--ngrams", type=int, choices=(1, 2), default=NGRAMS,
         help="1: words only (saved as bow_words); 2: words and adjacent word pairs (default)",
@@ -45,9 +47,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
     args = parser.parse_args(argv)
     name = ("bow" if args.ngrams == 2 else "bow_words") + ("_short" if args.short_texts else "")
     training = common.Training(name, args)  # times the run, saves and reports it
+    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = training.load_data(num_words=NUM_WORDS, maxlen=MAXLEN)
+    data = training.load_data(num_words=num_words, maxlen=maxlen)
     # The ratios and the pair vocabulary are counted on the reviews the model is fitted
     # on: the validation reviews' labels must not leak into them.
     n = common.fit_size(len(data.x_train), args.validation_split)
@@ -56,9 +59,9 @@ def main(argv: list[str] | None = None) -> keras.Model:
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for seed in training.seeds():
-        pairs, ratios = fit_features(x_fit, y_fit, NUM_WORDS, ngrams=args.ngrams)
+        pairs, ratios = fit_features(x_fit, y_fit, num_words, ngrams=args.ngrams)
         bow_name = name.removesuffix("_short")
-        model = build_bow(pairs, ratios, n, num_words=NUM_WORDS, maxlen=MAXLEN, name=bow_name)
+        model = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen, name=bow_name)
         model.compile(
             loss="binary_crossentropy",
             optimizer=keras.optimizers.Adam(LEARNING_RATE),

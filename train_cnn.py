@@ -23,7 +23,9 @@ BATCH_SIZE = 128
 
 
 def main(argv: list[str] | None = None) -> keras.Model:
-    parser = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE)
+    parser = common.training_parser(
+        __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
+    )
     parser.add_argument(
         "--global-pool", action="store_true",
         help="pool over all 500 positions instead of pairs: the article's closing "
@@ -32,9 +34,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
     args = parser.parse_args(argv)
     name = "cnn_globalpool" if args.global_pool else "cnn"
     training = common.Training(name, args)  # times the run, saves and reports it
+    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = training.load_data(num_words=NUM_WORDS, maxlen=MAXLEN)
+    data = training.load_data(num_words=num_words, maxlen=maxlen)
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> keras.Model:
         # numbers, 32 filters read every 3 consecutive words, max pooling keeps the
         # stronger of each two neighbouring responses (or, with --global-pool, the
         # strongest of all 500), and a hidden layer of 250 units decides.
-        model = build_cnn(NUM_WORDS, MAXLEN, global_pool=args.global_pool)
+        model = build_cnn(num_words, maxlen, global_pool=args.global_pool)
         model.summary()
         model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
         # Keras holds out the last part of the (shuffled) training reviews to validate

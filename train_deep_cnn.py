@@ -28,12 +28,12 @@ EPOCHS = 2  # validation accuracy peaked at epoch 2, then fell as the model over
 BATCH_SIZE = 128
 
 
-def build_model() -> keras.Model:
+def build_model(num_words: int, maxlen: int) -> keras.Model:
     """Embedding -> 3 x (Conv1D, MaxPooling1D) -> Dropout, Dense -> Dropout, Dense(1)."""
     return keras.Sequential(
         [
-            keras.Input(shape=(MAXLEN,), dtype="int32"),
-            layers.Embedding(NUM_WORDS, EMBEDDING_DIM),
+            keras.Input(shape=(maxlen,), dtype="int32"),
+            layers.Embedding(num_words, EMBEDDING_DIM),
             # Each convolution sees 3 neighbouring outputs of the one below and each
             # pooling halves the length: after the third pooling, each of the 62
             # positions sums up a span of 22 words.
@@ -56,15 +56,18 @@ def build_model() -> keras.Model:
 
 
 def main(argv: list[str] | None = None) -> keras.Model:
-    args = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE).parse_args(argv)
+    args = common.training_parser(
+        __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
+    ).parse_args(argv)
     training = common.Training("deep_cnn", args)  # times the run, saves and reports it
+    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = training.load_data(num_words=NUM_WORDS, maxlen=MAXLEN)
+    data = training.load_data(num_words=num_words, maxlen=maxlen)
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
-        model = build_model()
+        model = build_model(num_words, maxlen)
         model.summary()
         model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
         # Validated on the last 10% of the training reviews, never on the test reviews.

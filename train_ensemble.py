@@ -33,7 +33,7 @@ BATCH_SIZE = 128
 
 def build_ensemble(bow: keras.Model, cnn: keras.Model) -> keras.Model:
     """One model: 0.7 x P(positive) of the bag of n-grams + 0.3 x that of the CNN."""
-    tokens = keras.Input(shape=(MAXLEN,), dtype="int32")
+    tokens = keras.Input(shape=cnn.input_shape[1:], dtype="int32")  # both take the same ids
     both = layers.Concatenate()([bow(tokens), cnn(tokens)])
     # A weighted average is a Dense layer with fixed weights and no bias.
     average = layers.Dense(
@@ -44,24 +44,27 @@ def build_ensemble(bow: keras.Model, cnn: keras.Model) -> keras.Model:
 
 
 def main(argv: list[str] | None = None) -> keras.Model:
-    args = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE).parse_args(argv)
+    args = common.training_parser(
+        __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
+    ).parse_args(argv)
     training = common.Training(MODEL_NAME, args)  # times the run, saves and reports it
+    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = training.load_data(num_words=NUM_WORDS, maxlen=MAXLEN)
+    data = training.load_data(num_words=num_words, maxlen=maxlen)
     # The bag of n-grams counts its features on the reviews it is fitted on only.
     n = common.fit_size(len(data.x_train), args.validation_split)
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
-        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], NUM_WORDS)
-        bow = build_bow(pairs, ratios, n, num_words=NUM_WORDS, maxlen=MAXLEN)
+        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], num_words)
+        bow = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen)
         bow.compile(
             loss="binary_crossentropy",
             optimizer=keras.optimizers.Adam(LEARNING_RATE),
             metrics=["accuracy"],
         )
-        cnn = build_cnn(NUM_WORDS, MAXLEN)
+        cnn = build_cnn(num_words, maxlen)
         cnn.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
 
         # Each part learns on its own, exactly as in its script, and is validated on the

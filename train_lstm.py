@@ -27,14 +27,14 @@ EPOCHS = 2
 BATCH_SIZE = 128
 
 
-def build_model() -> keras.Model:
+def build_model(num_words: int, maxlen: int) -> keras.Model:
     """Embedding -> Bidirectional(LSTM) -> Bidirectional(LSTM) -> P(review is positive)."""
     return keras.Sequential(
         [
-            keras.Input(shape=(MAXLEN,), dtype="int32"),
+            keras.Input(shape=(maxlen,), dtype="int32"),
             # mask_zero: the LSTMs skip the padding in front of short reviews instead of
             # reading hundreds of zeros, which would blur the backward pass's memory.
-            layers.Embedding(NUM_WORDS, EMBEDDING_DIM, mask_zero=True),
+            layers.Embedding(num_words, EMBEDDING_DIM, mask_zero=True),
             # The first layer passes its output at every word to the second...
             layers.Bidirectional(layers.LSTM(UNITS, return_sequences=True)),
             # ... which keeps only its final memory of each direction: 2 x 64 numbers.
@@ -46,15 +46,18 @@ def build_model() -> keras.Model:
 
 
 def main(argv: list[str] | None = None) -> keras.Model:
-    args = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE).parse_args(argv)
+    args = common.training_parser(
+        __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
+    ).parse_args(argv)
     training = common.Training("lstm", args)  # times the run, saves and reports it
+    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = training.load_data(num_words=NUM_WORDS, maxlen=MAXLEN)
+    data = training.load_data(num_words=num_words, maxlen=maxlen)
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
-        model = build_model()
+        model = build_model(num_words, maxlen)
         model.summary()
         model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
         # Each epoch steps through 22,500 reviews of 500 words, one word at a time.

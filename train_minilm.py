@@ -59,7 +59,9 @@ def choose_weight(
 
 
 def main(argv: list[str] | None = None) -> keras.Model:
-    parser = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE)
+    parser = common.training_parser(
+        __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
+    )
     parser.add_argument(
         "--encoder", metavar="FOLDER",
         help="a BERT-style checkpoint folder (config.json, model.safetensors, tokenizer.json); "
@@ -73,23 +75,24 @@ def main(argv: list[str] | None = None) -> keras.Model:
         )
     encoder_folder = minilm.encoder_folder(args.encoder)  # fail now, not after training
     training = common.Training(MODEL_NAME, args)  # times the run, saves and reports it
+    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
 
     # Data: every word of each review, as short texts are cut from its start, which the
     # 500 tokens lose; and the same reviews padded or cut to 500 tokens.
-    whole = training.load_data(num_words=NUM_WORDS, maxlen=None)
-    data = whole.padded(MAXLEN)
+    whole = training.load_data(num_words=num_words, maxlen=None)
+    data = whole.padded(maxlen)
     n = common.fit_size(len(data.x_train), args.validation_split)
     validation = (data.x_train[n:], data.y_train[n:])
     # The encoder learns from the openings and windows of the fit reviews, and is
     # validated on the first 30 words of the validation reviews.
-    x_val = common.data.pad(short_texts.first_words(whole.x_train[n:]), MAXLEN)
+    x_val = common.data.pad(short_texts.first_words(whole.x_train[n:]), maxlen)
     y_val = data.y_train[n:]
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for seed in training.seeds():
         # bow_short, exactly as `train_bow.py --short-texts` trains it.
-        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], NUM_WORDS)
-        bow = build_bow(pairs, ratios, n, num_words=NUM_WORDS, maxlen=MAXLEN)
+        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], num_words)
+        bow = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen)
         bow.compile(
             loss="binary_crossentropy",
             optimizer=keras.optimizers.Adam(BOW_LEARNING_RATE),
@@ -105,10 +108,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
         # The encoder starts from the seed, whatever bow_short drew before it.
         keras.utils.set_random_seed(seed)
         encoder = minilm.build_encoder_model(
-            encoder_folder, data.word_index, num_words=NUM_WORDS, maxlen=MAXLEN,
+            encoder_folder, data.word_index, num_words=num_words, maxlen=maxlen,
             max_pieces=MAX_PIECES,
         )  # fmt: skip
-        x_fit = common.data.pad(short_texts.openings_and_windows(whole.x_train[:n], seed), MAXLEN)
+        x_fit = common.data.pad(short_texts.openings_and_windows(whole.x_train[:n], seed), maxlen)
         y_fit = np.concatenate([data.y_train[:n]] * 2)
         steps = -(-len(x_fit) // args.batch_size) * args.epochs
         encoder.compile(
@@ -145,7 +148,7 @@ def main(argv: list[str] | None = None) -> keras.Model:
         test_loss, test_accuracy = model.evaluate(
             data.x_test, data.y_test, batch_size=256, verbose=0
         )
-        x_short = common.data.pad(short_texts.first_words(whole.x_test), MAXLEN)
+        x_short = common.data.pad(short_texts.first_words(whole.x_test), maxlen)
         _, short_accuracy = model.evaluate(x_short, data.y_test, batch_size=256, verbose=0)
         print(f"Test reviews cut to their first {WORDS} words: accuracy {short_accuracy:.2%}")
         history = {

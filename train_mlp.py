@@ -21,12 +21,12 @@ EPOCHS = 2  # in the second epoch it already overfits (docs/what-works.md)
 BATCH_SIZE = 128
 
 
-def build_model() -> keras.Model:
+def build_model(num_words: int, maxlen: int) -> keras.Model:
     """Embedding -> Flatten -> Dense(250) -> the probability that a review is positive."""
     return keras.Sequential(
         [
-            keras.Input(shape=(MAXLEN,), dtype="int32"),
-            layers.Embedding(NUM_WORDS, EMBEDDING_DIM),
+            keras.Input(shape=(maxlen,), dtype="int32"),
+            layers.Embedding(num_words, EMBEDDING_DIM),
             # Flattening ties every weight to a position in the review: the same word
             # at position 10 and at position 400 meets different weights.
             layers.Flatten(),
@@ -38,15 +38,18 @@ def build_model() -> keras.Model:
 
 
 def main(argv: list[str] | None = None) -> keras.Model:
-    args = common.training_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE).parse_args(argv)
+    args = common.training_parser(
+        __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
+    ).parse_args(argv)
     training = common.Training("mlp", args)  # times the run, saves and reports it
+    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
-    data = training.load_data(num_words=NUM_WORDS, maxlen=MAXLEN)
+    data = training.load_data(num_words=num_words, maxlen=maxlen)
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
-        model = build_model()
+        model = build_model(num_words, maxlen)
         model.summary()
         model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
         # Keras holds out the last part of the (shuffled) training reviews to validate

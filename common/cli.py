@@ -138,6 +138,21 @@ def batch_size_int(text: str) -> int:
     return value
 
 
+MIN_MAXLEN = 10  # the deep CNN halves the length three times; fewer words say little anyway
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def bounded(text: str) -> int:
+        value = _whole_number(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, got {value:,}")
+        return value
+
+    return bounded
+
+
 def seed_int(text: str) -> int:
     """An argparse type: a seed NumPy accepts, 0 to 2**32 - 1."""
     value = _whole_number(text)
@@ -216,7 +231,7 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def training_parser(
-    description: str | None, *, epochs: int, batch_size: int
+    description: str | None, *, epochs: int, batch_size: int, num_words: int, maxlen: int
 ) -> argparse.ArgumentParser:
     """The flags of every training script; the defaults come from the script's constants."""
     parser = data_parser(
@@ -234,6 +249,21 @@ def training_parser(
         type=batch_size_int,
         default=batch_size,
         help=f"reviews per weight update (default: {batch_size})",
+    )
+    parser.add_argument(
+        "--num-words",
+        type=_bounded_int(4, 10_000_000),  # ids 0 to 3 are taken: one word at least
+        default=num_words,
+        metavar="N",
+        help="the vocabulary: the N most frequent words (ids 0 to 3 are padding, start, "
+        f"unknown and unused, so N - 3 words) (default: {num_words})",
+    )
+    parser.add_argument(
+        "--maxlen",
+        type=_bounded_int(MIN_MAXLEN, 1_000_000),
+        default=maxlen,
+        metavar="N",
+        help=f"every review padded or cut to N words; short texts need fewer (default: {maxlen})",
     )
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import re
@@ -234,25 +235,42 @@ TINY_WORDS = {"the": 1, "film": 2, "great": 3, "awful": 4}  # ids 4 to 7 (rank +
 
 def tiny_training(out: Path, seed: int) -> tuple[common.Training, common.Imdb]:
     """A Training of a 40-weight model on 16 made-up reviews of 6 ids, fitted and evaluated,
-    ready for `finish`: the whole of saving, in a second, without a training script."""
+    ready for `finish`: the whole of saving, in a second, without a training script. The
+    model of a seed is fitted once per test process; each Training gets its own copy."""
     import argparse
 
     import keras
 
     args = argparse.Namespace(output_dir=str(out), dry_run=False, seeds=[seed])
     training = common.Training("tiny", args)
-    rng = np.random.RandomState(seed)
-    x = rng.randint(1, 8, size=(16, 6)).astype("int32")
-    y = (x == 6).sum(axis=1) > (x == 7).sum(axis=1)  # more "great" than "awful"
     for _ in training.seeds():
-        model = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(8, 4),
-                                  keras.layers.GlobalAveragePooling1D(),
-                                  keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
-        model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-        history = model.fit(x, y, epochs=2, verbose=0, callbacks=[training.callback])
-        training.record(model, history, *model.evaluate(x, y, verbose=0))
+        fitted, history, test_loss, test_accuracy = _tiny_model(seed)
+        model = keras.models.clone_model(fitted)
+        model.set_weights(fitted.get_weights())
+        training.record(model, history, test_loss, test_accuracy)
+    x, y = _tiny_reviews(seed)
     data = common.Imdb(x, y, x, y, TINY_WORDS, source="made up", num_words=8, maxlen=6)
     return training, data
+
+
+def _tiny_reviews(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(seed)
+    x = rng.randint(1, 8, size=(16, 6)).astype("int32")
+    return x, (x == 6).sum(axis=1) > (x == 7).sum(axis=1)  # more "great" than "awful"
+
+
+@functools.cache
+def _tiny_model(seed: int) -> tuple:
+    import keras
+
+    common.cli.set_seed(seed)
+    x, y = _tiny_reviews(seed)
+    model = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(8, 4),
+                              keras.layers.GlobalAveragePooling1D(),
+                              keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, verbose=0)
+    return (model, history, *model.evaluate(x, y, verbose=0))
 
 
 def check_model_set(folder: Path) -> str:
@@ -329,6 +347,9 @@ def check_trained_model(
 
     # The export takes raw text and scores it as the saved model does, n-gram layer and all.
     model, encoding = common.load_model(common.find_model(name, out))
+    for flag, value in (("--maxlen", encoding.maxlen), ("--num-words", encoding.num_words)):
+        if flag in flags:  # the encoding, the model and its export follow the flag
+            assert value == int(flags[flags.index(flag) + 1]) == metrics[flag[2:].replace("-", "_")]
     texts = ["great film", "an awful, boring plot", "the actor's scene"]
     expected = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
     exported = tf.saved_model.load(str(version))

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -160,37 +161,28 @@ def test_a_full_disk_at_several_sizes_keeps_a_whole_version(
             assert check_model_set(disk / "tiny" / "2") != old
 
 
-# A training run's saving, in its own process: `python -c WRITER OUT SEED HOW [COUNT]`.
+# A training run's saving, in its own process, killed: `python -c WRITER OUT SEED`.
 WRITER = """
-import os, signal, sys, time
+import os, signal, sys
 from pathlib import Path
 
-sys.path[:0] = [sys.argv[5], sys.argv[6]]
+sys.path[:0] = [sys.argv[3], sys.argv[4]]
 import common.training
 from conftest import tiny_training
 
-out, seed, how, count = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-export = common.training.export_text_model
+out, seed = Path(sys.argv[1]), int(sys.argv[2])
 
 def killed(*args):  # the model file written, then SIGKILL: no clean-up of any kind runs
     os.kill(os.getpid(), signal.SIGKILL)
 
-def stalled(*args):  # the model written, then a long pause before the export
-    (out / "stalled").touch()
-    while not (out / "go").exists():
-        time.sleep(0.05)
-    export(*args)
-
-common.training.export_text_model = {"kill": killed, "stall": stalled}.get(how, export)
-for n in range(count):
-    training, data = tiny_training(out, seed + n)
-    training.finish(data)
+common.training.export_text_model = killed
+training, data = tiny_training(out, seed)
+training.finish(data)
 """
 
 
-def writer(out: Path, seed: int, how: str = "plain", count: int = 1) -> list[str]:
-    return [sys.executable, "-c", WRITER, str(out), str(seed), how, str(count),
-            str(ROOT / "tests"), str(ROOT)]  # fmt: skip
+def writer(out: Path, seed: int) -> list[str]:
+    return [sys.executable, "-c", WRITER, str(out), str(seed), str(ROOT / "tests"), str(ROOT)]
 
 
 def writer_env() -> dict[str, str]:
@@ -203,7 +195,7 @@ def test_a_killed_run_leaves_the_previous_version_and_a_folder_marked_for_clean_
 ) -> None:
     shutil.copytree(first_version, tmp_path / "tiny")
     old = check_model_set(tmp_path / "tiny" / "1")
-    result = subprocess.run(writer(tmp_path, 2, "kill"), env=writer_env(), capture_output=True)
+    result = subprocess.run(writer(tmp_path, 2), env=writer_env(), capture_output=True)
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
     left = [p.name for p in (tmp_path / "tiny").iterdir() if p.name != "1"]
     assert len(left) == 1 and re.match(r"^\.version\.tmp\d+-", left[0]), left
@@ -214,23 +206,40 @@ def test_a_killed_run_leaves_the_previous_version_and_a_folder_marked_for_clean_
     assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == ["1", "2"]
 
 
-def test_two_runs_at_once_each_save_a_whole_version(first_version: Path, tmp_path: Path) -> None:
-    """The first stalls between its model file and its export while the second saves all."""
+def test_two_runs_at_once_each_save_a_whole_version(
+    first_version: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first stalls between its model file and its export while the second saves all.
+    (Threads of one process: a rename and a lock act across threads as across processes.)"""
     shutil.copytree(first_version, tmp_path / "tiny")
-    first = subprocess.Popen(writer(tmp_path, 2, "stall"), env=writer_env(),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    stalled, go = threading.Event(), threading.Event()
+    export = common.training.export_text_model
+
+    def stalling_export(*args) -> None:
+        if threading.current_thread().name == "first":
+            stalled.set()
+            assert go.wait(timeout=120)
+        export(*args)
+
+    monkeypatch.setattr(common.training, "export_text_model", stalling_export)
+    first_run, second_run = tiny_training(tmp_path, seed=2), tiny_training(tmp_path, seed=3)
+    failures = []
+
+    def first_finish() -> None:
+        try:
+            first_run[0].finish(first_run[1])
+        except BaseException as err:  # seen by the test below
+            failures.append(err)
+
+    first = threading.Thread(target=first_finish, name="first")
+    first.start()
     try:
-        for _ in range(1200):  # until the first run is stalled with its model file written
-            if (tmp_path / "stalled").exists() or first.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert (tmp_path / "stalled").exists(), first.communicate()[1][-2000:]
-        training, data = tiny_training(tmp_path, seed=3)  # the second, in this process
-        training.finish(data)
-        (tmp_path / "go").touch()
-        assert first.wait(timeout=120) == 0, first.communicate()[1][-2000:]
+        assert stalled.wait(timeout=120), failures
+        second_run[0].finish(second_run[1])  # the second, whole, while the first waits
     finally:
-        first.kill()
+        go.set()
+        first.join()
+    assert not failures, failures
     base = tmp_path / "tiny"
     assert common.files.versions(base) == [1, 2, 3]
     for version, seed in ((2, 3), (3, 2)):  # numbered in the order they were complete
@@ -246,20 +255,28 @@ def test_a_reader_polling_while_versions_are_replaced_always_sees_a_whole_one(
     """Two runs save a version each while a reader loads the newest, over and over."""
     shutil.copytree(first_version, tmp_path / "tiny")
     base = tmp_path / "tiny"
-    replacing = subprocess.Popen(writer(tmp_path, 2, count=2), env=writer_env(),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    runs = [tiny_training(tmp_path, seed=seed) for seed in (2, 3)]
+    failures = []
+
+    def replace() -> None:
+        try:
+            for training, data in runs:
+                training.finish(data)
+        except BaseException as err:  # seen by the test below
+            failures.append(err)
+
+    replacing = threading.Thread(target=replace)
+    replacing.start()
     seen = []
-    try:
-        while replacing.poll() is None:
-            folder = common.find_model("tiny", tmp_path).folder
-            with common.files.reading_version(folder) as present:
-                if present:  # held: the writer's clean-up does not remove it meanwhile
-                    check_model_set(folder)
-                    seen.append(int(folder.name))
-            time.sleep(0.2)  # a poll five times a second leaves the writer a core
-    finally:
-        replacing.kill()
-    assert replacing.wait() == 0, replacing.communicate()[1][-2000:]
+    while replacing.is_alive():
+        folder = common.find_model("tiny", tmp_path).folder
+        with common.files.reading_version(folder) as present:
+            if present:  # held: the writer's clean-up does not remove it meanwhile
+                check_model_set(folder)
+                seen.append(int(folder.name))
+        time.sleep(0.2)  # a poll five times a second leaves the writer its share
+    replacing.join()
+    assert not failures, failures
     assert len(set(seen)) >= 2, seen  # it saw versions being replaced
     assert seen == sorted(seen)  # and never an older one after a newer
     assert common.files.versions(base) == [1, 2, 3]

@@ -23,8 +23,9 @@ def test_train_minilm_end_to_end(
     """Trains, chooses the blend on validation, saves, exports; the export agrees."""
     out = tmp_path / "out"
     result = run_script(
-        "train_minilm.py", "--data", tiny_folder, "--encoder", tiny_encoder, "--output-dir", out
-    )
+        "train_minilm.py", "--data", tiny_folder, "--encoder", tiny_encoder, "--output-dir", out,
+        "--maxlen", "64", "--num-words", "1000",  # the tiny reviews have at most 60 words
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     printed_accuracy(result.stdout)
     assert "Chosen: the encoder's share" in result.stdout
