@@ -29,6 +29,9 @@ def test_an_output_folder_that_cannot_be_written(
         ("--batch-size", "0", "must be at least 1, got 0"),
         ("--validation-split", "1.5", "must be at least 0 and below 1"),
         ("--batch-size", "10000000000000000000", "must be at most 1,000,000"),
+        ("--num-words", "3", "must be from 4 to 10,000,000, got 3"),
+        ("--maxlen", "9", "must be from 10 to 1,000,000, got 9"),
+        ("--maxlen", "1e3", "expected a whole number, got '1e3'"),
     ],
 )
 def test_impossible_settings(run_here, tmp_path: Path, flag: str, value: str, expected: str):
