@@ -219,8 +219,9 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default="cnn",
-        help=f"a model the training scripts saved in --models-dir ({', '.join(MODELS)}), "
-        "or the path of a .keras file (default: cnn)",
+        help=f"a model the training scripts saved in --models-dir ({', '.join(MODELS)}): "
+        "its newest version; or the path of a model's folder, of one version's folder or "
+        "of a .keras file (default: cnn)",
     )
     parser.add_argument(
         "--models-dir",
@@ -236,7 +237,8 @@ def training_parser(
     """The flags of every training script; the defaults come from the script's constants."""
     parser = data_parser(
         description,
-        output_help="where the model, its encoding file, the plot and the metrics are written",
+        output_help="where each model's folder of versions is written (DIR/<model>/<N>/: "
+        "the model, its encoding, export, metrics and plot)",
     )
     parser.add_argument(
         "--epochs",

@@ -69,7 +69,10 @@ def write_version(base: str | os.PathLike[str], write: Callable[[Path], None]) -
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    _prune_versions(base, KEEP_VERSIONS)
+    try:
+        _prune_versions(base, KEEP_VERSIONS)
+    except OSError:  # the new version is saved; an old one left behind does no harm
+        pass
     return version
 
 
@@ -98,8 +101,14 @@ def reading_version(folder: str | os.PathLike[str]) -> Iterator[bool]:
     except (FileNotFoundError, NotADirectoryError):
         yield False
         return
+    except OSError:  # not ours to open: reading it says what is wrong, in one sentence
+        yield True
+        return
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except OSError:  # a file system without locks: read it unheld
+            pass
         yield os.path.isdir(folder)  # removal renames it away first
     finally:
         os.close(fd)

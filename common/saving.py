@@ -143,7 +143,7 @@ def find_model(model: str, models_dir: str | os.PathLike[str]) -> ModelFiles:
 
 
 def _is_version(folder: Path) -> bool:
-    return folder.name.isdigit() and (folder.parent / folder.name).is_dir()
+    return folder.name.isdigit() and folder.is_dir()
 
 
 def _in_cwd(path: Path) -> str:
@@ -248,6 +248,11 @@ def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
     try:
         saved = read_json(path, ENCODING_MAX_BYTES)
     except FileNotFoundError:
+        if model_path.with_name(f"{model_path.stem}_encoding.json").is_file():
+            raise UserError(
+                f"{str(model_path)!r} is a model saved by an earlier version of this project, "
+                "with its encoding in another file: train it again."
+            ) from None
         raise UserError(
             f"the model {str(model_path)!r} has no encoding file beside it: expected "
             f"{str(path)!r}, saved with the model by the training script."

@@ -188,9 +188,12 @@ def test_a_name_or_a_model_folder_means_its_newest_version(trained: Path, tmp_pa
 
 def test_a_model_saved_in_the_earlier_layout_is_named(run_here, tmp_path: Path) -> None:
     (tmp_path / "cnn.keras").write_bytes(b"a model of an earlier version")
+    (tmp_path / "cnn_encoding.json").write_text("{}")
     result = run_here("predict.py", "--models-dir", tmp_path, "good film")
     assert_one_sentence_error(result, "is a model saved by an earlier version of this project")
     assert str(tmp_path / "cnn" / "1") in result.stderr
+    result = run_here("predict.py", "--model", tmp_path / "cnn.keras", "good film")  # by path
+    assert_one_sentence_error(result, "is a model saved by an earlier version of this project")
 
 
 def test_a_model_folder_without_versions(run_here, tmp_path: Path) -> None:
