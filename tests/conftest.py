@@ -14,6 +14,7 @@ import string
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +23,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the scripts, common/ and models/ live at the top of the repository
 
-import common  # noqa: E402
-
 # The tests run in two processes (xdist), one per core, and tiny models gain nothing
 # from threads: one thread per script leaves each core to one test (unit tests only).
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+if not os.environ.get("IMDB_DATA"):  # the test processes too, set before TensorFlow loads
+    for name, value in ONE_THREAD.items():
+        os.environ.setdefault(name, value)
+
+import common  # noqa: E402
 
 
 def write_dataset(root: Path, reviews: dict[str, list[str]]) -> Path:
@@ -326,13 +330,14 @@ def limit_file_size() -> None:
 
 
 def check_trained_model(
-    run_script, tmp_path: Path, tiny_folder: Path, script: str, flags: list[str], name: str
+    run: Callable, tmp_path: Path, tiny_folder: Path, script: str, flags: list[str], name: str
 ) -> None:
-    """Train `name` on the tiny reviews: its files, its metrics, and its export agreeing with it."""
+    """Train `name` on the tiny reviews with `run` (run_here, run_script): its files, its
+    metrics, and its export agreeing with it."""
     import tensorflow as tf
 
     out = tmp_path / "out"
-    result = run_script(script, "--data", tiny_folder, "--output-dir", out, *flags)
+    result = run(script, "--data", tiny_folder, "--output-dir", out, *flags)
     assert result.returncode == 0, result.stderr[-3000:]
     accuracy = printed_accuracy(result.stdout)
     if name == "bow_short":
@@ -358,7 +363,7 @@ def check_trained_model(
     if name != "ensemble":
         return  # the ensemble holds a bag of n-grams and a CNN: one check covers all three
     # The saved model scores text through predict.py like every other model.
-    scored = run_script("predict.py", "--models-dir", out, "--model", name, "great film")
+    scored = run("predict.py", "--models-dir", out, "--model", name, "great film")
     assert scored.returncode == 0, scored.stderr[-3000:]
     assert scored.stdout.split()[1] in ("positive", "negative")
 

@@ -10,10 +10,10 @@ from conftest import check_trained_model, printed_accuracy
 
 
 def test_bow_short_end_to_end(
-    run_script, tmp_path: Path, tiny_folder: Path
+    run_here, tmp_path: Path, tiny_folder: Path
 ) -> None:  # bow_short holds the bow model and more; bow and bow_words: below
     check_trained_model(
-        run_script, tmp_path, tiny_folder, "train_bow.py", ["--short-texts"], "bow_short"
+        run_here, tmp_path, tiny_folder, "train_bow.py", ["--short-texts"], "bow_short"
     )
 
 

@@ -13,9 +13,9 @@ from conftest import PNG_MAGIC, printed_accuracy
 import common
 
 
-def test_train_cnn_without_validation(run_script, tmp_path: Path, tiny_folder: Path) -> None:
+def test_train_cnn_without_validation(run_here, tmp_path: Path, tiny_folder: Path) -> None:
     out = tmp_path / "out"
-    result = run_script(
+    result = run_here(
         "train_cnn.py", "--data", tiny_folder, "--output-dir", out,
         "--validation-split", "0", "--epochs", "3",
     )  # fmt: skip

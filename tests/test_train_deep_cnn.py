@@ -8,11 +8,9 @@ import pytest
 from conftest import SAVED, printed_accuracy, saved_files
 
 
-def test_train_deep_cnn_end_to_end(run_script, tmp_path: Path, tiny_folder: Path) -> None:
+def test_train_deep_cnn_end_to_end(run_here, tmp_path: Path, tiny_folder: Path) -> None:
     short = ["--maxlen", "64", "--num-words", "1000"]  # the tiny reviews have at most 60 words
-    result = run_script(
-        "train_deep_cnn.py", "--data", tiny_folder, "--output-dir", tmp_path, *short
-    )
+    result = run_here("train_deep_cnn.py", "--data", tiny_folder, "--output-dir", tmp_path, *short)
     assert result.returncode == 0, result.stderr[-3000:]
     printed_accuracy(result.stdout)
     assert 'Model: "deep_cnn"' in result.stdout

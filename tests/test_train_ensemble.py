@@ -8,9 +8,9 @@ import pytest
 from conftest import check_trained_model, printed_accuracy
 
 
-def test_ensemble_end_to_end(run_script, tmp_path: Path, tiny_folder: Path) -> None:
+def test_ensemble_end_to_end(run_here, tmp_path: Path, tiny_folder: Path) -> None:
     short = ["--maxlen", "64", "--num-words", "1000"]  # the tiny reviews have at most 60 words
-    check_trained_model(run_script, tmp_path, tiny_folder, "train_ensemble.py", short, "ensemble")
+    check_trained_model(run_here, tmp_path, tiny_folder, "train_ensemble.py", short, "ensemble")
 
 
 @pytest.mark.real_data

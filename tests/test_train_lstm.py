@@ -7,9 +7,9 @@ from pathlib import Path
 from conftest import check_trained_model
 
 
-def test_lstm_end_to_end(run_script, tmp_path: Path, tiny_folder: Path) -> None:
+def test_lstm_end_to_end(run_here, tmp_path: Path, tiny_folder: Path) -> None:
     check_trained_model(
-        run_script,
+        run_here,
         tmp_path,
         tiny_folder,
         "train_lstm.py",

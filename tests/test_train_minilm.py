@@ -18,11 +18,11 @@ tokenizers = pytest.importorskip("tokenizers")
 
 
 def test_train_minilm_end_to_end(
-    run_script, tmp_path: Path, tiny_folder: Path, tiny_encoder: Path
+    run_here, tmp_path: Path, tiny_folder: Path, tiny_encoder: Path
 ) -> None:
     """Trains, chooses the blend on validation, saves, exports; the export agrees."""
     out = tmp_path / "out"
-    result = run_script(
+    result = run_here(
         "train_minilm.py", "--data", tiny_folder, "--encoder", tiny_encoder, "--output-dir", out,
         "--maxlen", "64", "--num-words", "1000",  # the tiny reviews have at most 60 words
     )  # fmt: skip

@@ -9,9 +9,9 @@ import pytest
 from conftest import PNG_MAGIC, SAVED, printed_accuracy, saved_files
 
 
-def test_train_mlp_end_to_end(run_script, tmp_path: Path, tiny_archive: Path) -> None:
+def test_train_mlp_end_to_end(run_here, tmp_path: Path, tiny_archive: Path) -> None:
     out = tmp_path / "out"
-    result = run_script("train_mlp.py", "--data", tiny_archive, "--output-dir", out)
+    result = run_here("train_mlp.py", "--data", tiny_archive, "--output-dir", out)
     assert result.returncode == 0, result.stderr[-3000:]
     accuracy = printed_accuracy(result.stdout)
     assert 'Model: "mlp"' in result.stdout and "Epoch 2/2" in result.stdout

@@ -26,7 +26,8 @@ def test_several_seeds_report_each_figure_and_their_mean_and_deviation(
 ) -> None:
     import train_mlp
 
-    common_args = ["--data", str(tiny_archive), "--epochs", "1", "--validation-split", "0"]
+    common_args = ["--data", str(tiny_archive), "--epochs", "1", "--validation-split", "0",
+                   "--maxlen", "64"]  # fmt: skip
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     # In this process: the fresh-process runs are tested above and on the real reviews.
     train_mlp.main([*common_args, "--seeds", "7,8", "--output-dir", str(tmp_path)])
@@ -65,7 +66,7 @@ def test_the_same_seed_gives_the_same_weights(
     monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
 
     def weights(seed: int, run: str) -> list[np.ndarray]:
-        args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path / run)]
+        args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path / run), "--maxlen", "64"]
         return train_cnn.main([*args, "--seed", str(seed), "--epochs", "2"]).get_weights()
 
     first, again, other = weights(7, "a"), weights(7, "b"), weights(8, "c")
@@ -81,10 +82,8 @@ def test_a_validation_split_that_leaves_nothing_to_learn_from(run_here, tmp_path
     assert not out.exists(), "a failed run leaves no empty folder behind"
 
 
-def test_a_dry_run_never_replaces_real_results(run_script, tmp_path, tiny_folder) -> None:
-    result = run_script(
-        "train_mlp.py", "--data", tiny_folder, "--output-dir", tmp_path, "--dry-run"
-    )
+def test_a_dry_run_never_replaces_real_results(run_here, tmp_path, tiny_folder) -> None:
+    result = run_here("train_mlp.py", "--data", tiny_folder, "--output-dir", tmp_path, "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     assert all(name.split("/")[0] == "dry_run" for name in files_in(tmp_path))
     assert (tmp_path / "dry_run" / "mlp" / "1" / "metrics.json").exists()
@@ -93,8 +92,20 @@ def test_a_dry_run_never_replaces_real_results(run_script, tmp_path, tiny_folder
 def test_a_full_disk_at_save_time_keeps_the_old_version(trained, tmp_path, tiny_folder) -> None:
     old = copy_model(trained, tmp_path / "out" / "cnn" / "1").parent
     before = {p.name: p.read_bytes() for p in old.iterdir()}
-    command = [sys.executable, str(ROOT / "train_cnn.py"), "--data", str(tiny_folder),
-               "--output-dir", str(tmp_path / "out"), "--seed", "8"]  # fmt: skip
+    command = [
+        sys.executable,
+        str(ROOT / "train_cnn.py"),
+        "--data",
+        str(tiny_folder),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--seed",
+        "8",
+        "--epochs",
+        "1",
+        "--maxlen",
+        "64",
+    ]  # fmt: skip (still more than the limit's 1 MB to save)
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
                             preexec_fn=limit_file_size, stdin=subprocess.DEVNULL)  # fmt: skip
