@@ -92,20 +92,10 @@ def test_a_dry_run_never_replaces_real_results(run_here, tmp_path, tiny_folder) 
 def test_a_full_disk_at_save_time_keeps_the_old_version(trained, tmp_path, tiny_folder) -> None:
     old = copy_model(trained, tmp_path / "out" / "cnn" / "1").parent
     before = {p.name: p.read_bytes() for p in old.iterdir()}
-    command = [
-        sys.executable,
-        str(ROOT / "train_cnn.py"),
-        "--data",
-        str(tiny_folder),
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--seed",
-        "8",
-        "--epochs",
-        "1",
-        "--maxlen",
-        "64",
-    ]  # fmt: skip (still more than the limit's 1 MB to save)
+    # One epoch of 64 words: a model file still larger than the limit's 1 MB.
+    command = [sys.executable, str(ROOT / "train_cnn.py"), "--data", str(tiny_folder),
+               "--output-dir", str(tmp_path / "out"), "--seed", "8", "--epochs", "1",
+               "--maxlen", "64"]  # fmt: skip
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
                             preexec_fn=limit_file_size, stdin=subprocess.DEVNULL)  # fmt: skip
