@@ -198,19 +198,27 @@ def copy_model(trained: Path, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trained(run_script, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
-    """A CNN trained by train_cnn.py on the tiny reviews, in a fresh process; trained once
-    for both test processes (xdist), in the folder they share. Its version folder
-    (trained_cnn/cnn/1: model.keras, encoding.json, the export, ...); tests copy what
-    they change."""
+def trained(keras_home: Path, tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
+    """A CNN trained by train_cnn.py on the tiny reviews; trained once for both test
+    processes (xdist), in the folder they share. Its version folder (trained_cnn/cnn/1:
+    model.keras, encoding.json, the export, ...); tests copy what they change."""
     shared = tmp_path_factory.getbasetemp().parent  # one per test session, for every worker
     out = shared / "trained_cnn"
     with open(shared / "trained_cnn.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the other process waits until it is trained
         if not (out / "cnn" / "1").exists():
-            args = ["--data", tiny_folder, "--output-dir", out, "--epochs", "3"]
-            result = run_script("train_cnn.py", *args)
-            assert result.returncode == 0, result.stderr[-3000:]
+            import train_cnn
+
+            home = os.environ.get("KERAS_HOME")
+            os.environ["KERAS_HOME"] = str(keras_home)  # the data cache: not the user's
+            try:  # in this process: a fresh one would spend seconds importing TensorFlow
+                train_cnn.main(["--data", str(tiny_folder), "--output-dir", str(out),
+                                "--epochs", "3"])  # fmt: skip
+            finally:
+                if home is None:
+                    del os.environ["KERAS_HOME"]
+                else:
+                    os.environ["KERAS_HOME"] = home
     return out / "cnn" / "1"
 
 
