@@ -6,7 +6,9 @@ import io
 import json
 import os
 import re
+import runpy
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import ONE_THREAD, ROOT, assert_one_sentence_error
+from conftest import ROOT, assert_one_sentence_error
 
 import common
 from models.bag_of_ngrams import build_bow
@@ -55,12 +57,12 @@ def test_predict_matches_model_predict_on_the_training_encoding(
 
 
 def test_a_copied_model_works_from_any_folder(
-    run_script, predicted, trained: Path, tmp_path: Path
+    run_here, predicted, trained: Path, tmp_path: Path
 ) -> None:
     copied = tmp_path / "elsewhere" / "my_model"
     shutil.copytree(trained, copied)  # a version folder, copied whole
-    here = predicted
-    there = run_script("predict.py", "--model", copied, "--format", "json", *TEXTS)
+    here = predicted  # a fresh process; this one runs in the test process
+    there = run_here("predict.py", "--model", copied, "--format", "json", *TEXTS)
     assert there.returncode == 0, there.stderr[-3000:]
     assert json_probabilities(there.stdout) == json_probabilities(here.stdout)
 
@@ -258,21 +260,33 @@ def test_terminal_escapes_in_a_text_are_shown_not_obeyed(run_here, trained: Path
             assert "\\x1b]0;owned\\x07 great film" in result.stdout
 
 
-def test_output_in_any_terminal_encoding(trained: Path, tmp_path: Path) -> None:
-    """A Latin-1 terminal gets ? for an emoji; a surrogate from the command line, likewise."""
+def test_output_in_any_terminal_encoding(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Latin-1 terminal gets ? for an emoji; a surrogate from the command line, likewise.
+    In this process, with the standard output a Latin-1 or UTF-8 stream as Python makes
+    it for such a terminal (PYTHONIOENCODING), and the argument as Python decodes a byte
+    that is not UTF-8 (surrogateescape)."""
     reviews = tmp_path / "emoji.txt"
     reviews.write_text("great film \U0001f600\n", encoding="utf-8")
-    env = {**os.environ, **ONE_THREAD, "PYTHONIOENCODING": "latin-1"}
-    command = [sys.executable, "predict.py", "--model", str(trained / "model.keras")]
-    latin = subprocess.run([*command, "--explain", "--file", str(reviews)], cwd=ROOT, env=env,
-                           capture_output=True)  # fmt: skip
-    assert latin.returncode == 0 and b"Traceback" not in latin.stderr, latin.stderr[-2000:]
-    assert "great film ?" in latin.stdout.decode("latin-1")
-    env = {**os.environ, **ONE_THREAD, "PYTHONIOENCODING": "utf-8"}
-    surrogate = subprocess.run([*command, "--format", "json", b"good \xff movie"], cwd=ROOT,
-                               env=env, capture_output=True)  # fmt: skip
-    assert surrogate.returncode == 0, surrogate.stderr[-2000:]
-    assert json.loads(surrogate.stdout.decode("utf-8"))["text"] == "good ? movie"
+
+    def run(encoding: str, *args: str) -> bytes:
+        terminal = io.BytesIO()
+        stdout = io.TextIOWrapper(terminal, encoding=encoding, errors="strict", newline="\n")
+        monkeypatch.setattr(sys, "stdout", stdout)
+        monkeypatch.setattr(sys, "argv", ["predict.py", "--model", str(trained), *args])
+        handler = signal.getsignal(signal.SIGTERM)  # common.run installs its own
+        try:
+            runpy.run_path(str(ROOT / "predict.py"), run_name="__main__")
+        finally:
+            signal.signal(signal.SIGTERM, handler)
+            stdout.flush()
+        return terminal.getvalue()
+
+    latin = run("latin-1", "--explain", "--file", str(reviews))
+    assert "great film ?" in latin.decode("latin-1")
+    surrogate = run("utf-8", "--format", "json", "good \udcff movie")
+    assert json.loads(surrogate.decode("utf-8"))["text"] == "good ? movie"
 
 
 def test_no_colour_for_a_dumb_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
