@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ONE_THREAD, ROOT, check_model_set, files_in, printed_accuracy, tiny_training
+from conftest import ROOT, check_model_set, files_in, printed_accuracy, tiny_training
 
 import common
 
@@ -161,41 +161,32 @@ def test_a_full_disk_at_several_sizes_keeps_a_whole_version(
             assert check_model_set(disk / "tiny" / "2") != old
 
 
-# A training run's saving, in its own process, killed: `python -c WRITER OUT SEED`.
-WRITER = """
-import os, signal, sys
+# A version being written by a process that is then killed (SIGKILL: no clean-up of any kind
+# runs): common/files.py loaded alone, which needs nothing but the standard library.
+KILLED_WRITER = """
+import importlib.util, os, signal, sys
 from pathlib import Path
 
-sys.path[:0] = [sys.argv[3], sys.argv[4]]
-import common.training
-from conftest import tiny_training
+spec = importlib.util.spec_from_file_location("files", sys.argv[1])
+files = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(files)
 
-out, seed = Path(sys.argv[1]), int(sys.argv[2])
-
-def killed(*args):  # the model file written, then SIGKILL: no clean-up of any kind runs
+def write(folder):
+    (folder / "model.keras").write_bytes(b"half a model")
     os.kill(os.getpid(), signal.SIGKILL)
 
-common.training.export_text_model = killed
-training, data = tiny_training(out, seed)
-training.finish(data)
+files.write_version(Path(sys.argv[2]), write)
 """
 
 
-def writer(out: Path, seed: int) -> list[str]:
-    return [sys.executable, "-c", WRITER, str(out), str(seed), str(ROOT / "tests"), str(ROOT)]
-
-
-def writer_env() -> dict[str, str]:
-    """One thread: the tests run in two processes already."""
-    return {**os.environ, **ONE_THREAD, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
 def test_a_killed_run_leaves_the_previous_version_and_a_folder_marked_for_clean_up(
-    first_version: Path, tmp_path: Path
+    first_version: Path, first_sha256: str, tmp_path: Path
 ) -> None:
     shutil.copytree(first_version, tmp_path / "tiny")
-    old = check_model_set(tmp_path / "tiny" / "1")
-    result = subprocess.run(writer(tmp_path, 2), env=writer_env(), capture_output=True)
+    old = first_sha256
+    command = [sys.executable, "-c", KILLED_WRITER, str(ROOT / "common" / "files.py"),
+               str(tmp_path / "tiny")]  # fmt: skip
+    result = subprocess.run(command, capture_output=True)
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
     left = [p.name for p in (tmp_path / "tiny").iterdir() if p.name != "1"]
     assert len(left) == 1 and re.match(r"^\.version\.tmp\d+-", left[0]), left
