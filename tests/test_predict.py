@@ -229,9 +229,11 @@ def test_predict_refuses_a_file_that_is_not_a_regular_file(run_here, trained, pa
     assert_one_sentence_error(result, "is not a regular file")
 
 
-def test_predict_with_standard_input_closed(trained: Path) -> None:
-    command = f"{sys.executable} predict.py --model {trained / 'model.keras'} <&-"
-    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT)
+def test_predict_with_standard_input_closed(
+    run_here, trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)  # what Python makes of `python predict.py <&-`
+    result = run_here("predict.py", "--model", trained)
     assert_one_sentence_error(result, "standard input is closed")
 
 

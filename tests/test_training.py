@@ -29,6 +29,8 @@ def test_several_seeds_report_each_figure_and_their_mean_and_deviation(
     common_args = ["--data", str(tiny_archive), "--epochs", "1", "--validation-split", "0",
                    "--maxlen", "64"]  # fmt: skip
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # Only the figures matter here: skip the SavedModel export (seconds each; tested elsewhere).
+    monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
     # In this process: the fresh-process runs are tested above and on the real reviews.
     train_mlp.main([*common_args, "--seeds", "7,8", "--output-dir", str(tmp_path)])
     stdout = capsys.readouterr().out
