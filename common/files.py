@@ -126,7 +126,10 @@ def _publish(partial: Path, base: Path) -> Path:
                 raise
             number = max(number, *versions(base)) + 1
             continue
-        _fsync_folder(base)
+        try:
+            _fsync_folder(base)  # the rename itself, to disk
+        except OSError:  # the version is there for readers now: not a failed save
+            pass
         return version
 
 
