@@ -86,7 +86,12 @@ def versions(base: str | os.PathLike[str]) -> list[int]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(int(e.name) for e in entries
-                  if _VERSION.match(e.name) and e.is_dir(follow_symlinks=False))  # fmt: skip
+                  if is_version_name(e.name) and e.is_dir(follow_symlinks=False))  # fmt: skip
+
+
+def is_version_name(name: str) -> bool:
+    """Whether `name` numbers a version: a whole number, as TensorFlow Serving reads it."""
+    return _VERSION.match(name) is not None
 
 
 _VERSION = re.compile(r"^[1-9][0-9]{0,17}$")  # TensorFlow Serving's numbers: int64, no sign
@@ -156,16 +161,16 @@ def _fsync_tree(folder: Path) -> None:
     """Flush every file and folder under `folder` to disk: a power cut keeps them whole."""
     for parent, _, names in os.walk(folder):
         for name in names:
-            fd = os.open(os.path.join(parent, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync(os.path.join(parent, name))
         _fsync_folder(Path(parent))
 
 
 def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    _fsync(folder, os.O_DIRECTORY)
+
+
+def _fsync(path: str | os.PathLike[str], flags: int = 0) -> None:
+    fd = os.open(path, os.O_RDONLY | flags)
     try:
         os.fsync(fd)
     finally:

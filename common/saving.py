@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from common.cli import MODELS, UserError
+from common.cli import DEFAULT_OUTPUT_DIR, MODELS, UserError
 from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
-from common.files import file_sha256, read_json, reading_version, versions
+from common.files import file_sha256, is_version_name, read_json, reading_version, versions
 
 if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
     import keras
@@ -90,12 +90,12 @@ def save_model(
     num_words: int,
     maxlen: int,
     data_source: str,
-) -> TextEncoding:
+) -> tuple[TextEncoding, str]:
     """Save `model` (model.keras) and its encoding file (encoding.json) into `folder`, a new
-    version being written; return the encoding.
+    version being written; return the encoding and the model file's sha256.
 
-    The encoding file records the sha256 of the model file, so that `load_model` refuses
-    a pair that was put together from different versions.
+    The encoding file records that sha256, so that `load_model` refuses a pair that was
+    put together from different versions.
     """
     folder = Path(folder)
     # Words ranked beyond the vocabulary are encoded as OOV whether known or not, so
@@ -104,10 +104,11 @@ def save_model(
     encoding = TextEncoding(kept, num_words=num_words, maxlen=maxlen)
     settings = {key: value for key, value in asdict(encoding).items() if key != "word_index"}
     model.save(folder / MODEL_FILE)
+    digest = file_sha256(folder / MODEL_FILE)
     record = {
         "format": ENCODING_FORMAT,
         "model_file": MODEL_FILE,
-        "model_sha256": file_sha256(folder / MODEL_FILE),
+        "model_sha256": digest,
         **settings,
         "tokenizer": "common.data.tokenize: lowercase; <br /> and punctuation become "
         "spaces; apostrophes inside words stay",
@@ -115,7 +116,7 @@ def save_model(
         "word_index": dict(sorted(kept.items(), key=lambda item: item[1])),
     }
     (folder / ENCODING_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return encoding
+    return encoding, digest
 
 
 def find_model(model: str, models_dir: str | os.PathLike[str]) -> ModelFiles:
@@ -143,7 +144,7 @@ def find_model(model: str, models_dir: str | os.PathLike[str]) -> ModelFiles:
 
 
 def _is_version(folder: Path) -> bool:
-    return folder.name.isdigit() and folder.is_dir()
+    return is_version_name(folder.name) and folder.is_dir()
 
 
 def _in_cwd(path: Path) -> str:
@@ -167,7 +168,8 @@ def _no_model(base: Path, name: str | None) -> str:
 
 
 def load_model(
-    model: ModelFiles | str | os.PathLike[str], models_dir: str | os.PathLike[str] = "outputs"
+    model: ModelFiles | str | os.PathLike[str],
+    models_dir: str | os.PathLike[str] = DEFAULT_OUTPUT_DIR,
 ) -> tuple[keras.Model, TextEncoding]:
     """Load a saved model and its encoding: `model` is found by `find_model` (load_model("cnn")
     is the newest outputs/cnn/N/). Any problem is one UserError sentence.

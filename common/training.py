@@ -32,7 +32,7 @@ from common import cli
 from common.cli import DRY_RUN_DIR, UserError
 from common.data import Imdb, fit_size, load_imdb
 from common.export import export_text_model
-from common.files import file_sha256, write_version
+from common.files import write_version
 from common.report import TrainingRun, accuracy_summary, save_training_report
 from common.saving import MODEL_FILE, save_model
 from common.timing import EpochTimer, PhaseClock
@@ -142,7 +142,7 @@ class Training:
         model, runs = self.model, self.runs
 
         def write(folder: Path) -> None:
-            encoding = save_model(
+            encoding, model_sha256 = save_model(
                 model,
                 folder,
                 data.word_index,
@@ -161,7 +161,7 @@ class Training:
                 settings={**vars(self.args), "output_dir": str(self.output_dir)},
                 data_source=data.source,
                 clock=self.clock,
-                model_sha256=file_sha256(folder / MODEL_FILE),
+                model_sha256=model_sha256,
             )
 
         try:
