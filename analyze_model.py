@@ -1,22 +1,26 @@
 """See where a trained model goes wrong, and how far to trust it on short texts.
 
 Loads a model saved by any training script (train_mlp.py, train_cnn.py,
-train_deep_cnn.py, train_lstm.py, train_bow.py, train_ensemble.py, train_minilm.py) and the test
-reviews, then prints:
+train_deep_cnn.py, train_lstm.py, train_bow.py, train_ensemble.py, train_minilm.py) and the
+test texts it was trained beside (the IMDB test reviews, or the test part of your own
+data, read with the columns and hold-out the model was trained with), then prints:
 
-* its test accuracy on the whole reviews (as the training script printed it);
-* its test accuracy on the same reviews cut to their first N words (--first-words,
+* its test accuracy on the whole texts (as the training script printed it), and each
+  label's precision, recall and F1;
+* its test accuracy on the same texts cut to their first N words (--first-words,
   default 30): how far to trust it on a one-line review or a tweet;
-* the test reviews it got most confidently wrong (--show-errors, default 5),
-  decoded back into words, with the probability it gave them and, for the Stanford
-  dataset, the file each came from;
+* for each label, the test texts of that label it got most confidently wrong
+  (--show-errors, default 5), decoded back into words, with the label it gave them and
+  how sure it was, and the file or line each came from;
 
-and saves outputs/<model>_length.png: its accuracy on the test reviews cut to their
-first 10, 20, 30, 50, 100 and 200 words, and whole. Give several models, separated
-by commas, to draw one line for each (saved as outputs/<model>+<model>_length.png).
+and saves outputs/<model>_confusion.png, which label each label's test texts were
+given, and outputs/<model>_length.png: its accuracy on the test texts cut to their first
+10, 20, 30, 50, 100 and 200 words, and whole. Give several models, separated by commas,
+to draw one line for each (saved as outputs/<model>+<model>_length.png).
 
     python analyze_model.py --model mlp --data aclImdb_v1.tar.gz
     python analyze_model.py --model cnn,deep_cnn,bow,ensemble --show-errors 0
+    python analyze_model.py --model bow --data tweets.csv
 
 Nothing is chosen on these figures: they describe models that are already trained.
 """
@@ -31,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import common
+from models import classes
 
 SHOW_WORDS = 80  # how much of each misclassified review to print
 LENGTHS = (10, 20, 30, 50, 100, 200)  # the words kept for the length curve; then whole reviews
@@ -53,19 +58,43 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise common.UserError("--model is empty: name a model, e.g. --model cnn.")
     found = [common.find_model(name, args.models_dir) for name in names]
     output_dir = common.prepare_output_dir(args.output_dir)
+    loaded = [common.load_model(files) for files in found]
 
-    # Every word and no padding: the reviews can then be shortened, and decoded in full.
-    data = common.load_imdb(args.data, num_words=None, maxlen=None)
+    # Every word and no padding: the texts can then be shortened, and decoded in full. Your
+    # own data is read as the first model was trained on it, unless the flags say otherwise.
+    options = trained_options(args, loaded[0][1])
+    data = common.data.load_data(args.data, None, None, options)
     curves = {}
-    for label, files in zip(curve_labels(names, found), found, strict=True):
-        model, encoding = common.load_model(files)
-        check_same_vocabulary(encoding, data.word_index)
+    for label, files, (model, encoding) in zip(curve_labels(names, found), found, loaded,
+                                                strict=True):  # fmt: skip
+        check_same_data(encoding, data)
         curves[label] = analyze(model, encoding, data, files.model, args)
+        plot_confusion(curves[label].pop(), data.labels, label,
+                       output_dir / f"{label.replace('/', '-')}_confusion.png")  # fmt: skip
 
     plot_path = output_dir / f"{'+'.join(curves).replace('/', '-')}_length.png"
     median = np.median([len(s) - 1 for s in data.x_test])  # words, without the start token
     plot_lengths(curves, median, plot_path)
     print(f"\nSaved {plot_path}")
+
+
+def trained_options(
+    args: argparse.Namespace, encoding: common.TextEncoding
+) -> common.labeled.Options:
+    """How to read --data: the flags, and where they are silent, how the model's own
+    data was read when it was trained (its columns and test part)."""
+    options = common.cli.data_options(args)
+    origin = encoding.origin or {}
+    columns = options.columns
+    if columns.text is None and columns.label is None:
+        columns.text, columns.label = origin.get("text_column"), origin.get("label_column")
+    if options.test_data is None and origin.get("test_data"):
+        options.test_data = origin["test_data"]
+    if origin.get("test_split") is not None:
+        options.test_split = origin["test_split"]
+    if options.positive_label is None and len(encoding.labels) == 2 and origin:
+        options.positive_label = encoding.labels[1]
+    return options
 
 
 def curve_labels(names: list[str], found: list[common.ModelFiles]) -> list[str]:
@@ -80,50 +109,90 @@ def curve_labels(names: list[str], found: list[common.ModelFiles]) -> list[str]:
 
 
 def analyze(
-    model: object, encoding: common.TextEncoding, data: common.Imdb, path: Path,
+    model: object, encoding: common.TextEncoding, data: common.Dataset, path: Path,
     args: argparse.Namespace,
-) -> list[float]:  # fmt: skip
-    """Print one model's accuracies and mistakes; return its accuracy at each of LENGTHS, whole."""
+) -> list:  # fmt: skip
+    """Print one model's accuracies, figures per label and mistakes; return its accuracy at
+    each of LENGTHS, whole, then its confusion matrix."""
     y_test = data.y_test
 
-    def accuracy_and_probabilities(words: int | None) -> tuple[float, np.ndarray]:
+    def accuracy_and_outputs(words: int | None) -> tuple[float, np.ndarray]:
         # Keep the start token and the first N words: what a short text looks like.
         cut = data.x_test if words is None else [s[: 1 + words] for s in data.x_test]
-        probabilities = model.predict(encoding.prepare(cut), batch_size=256, verbose=0)[:, 0]
-        return float(np.mean((probabilities >= 0.5) == y_test)), probabilities
+        outputs = model.predict(encoding.prepare(cut), batch_size=256, verbose=0)
+        return float(np.mean(classes.predicted(outputs) == y_test)), outputs
 
-    accuracy, probabilities = accuracy_and_probabilities(None)
-    by_length = {n: accuracy_and_probabilities(n)[0] for n in {*LENGTHS, args.first_words}}
+    accuracy, outputs = accuracy_and_outputs(None)
+    by_length = {n: accuracy_and_outputs(n)[0] for n in {*LENGTHS, args.first_words}}
+    figures = common.report.class_figures(y_test, classes.predicted(outputs), data.labels)
 
-    print(f"Model {path}, on the {len(y_test):,} test reviews:")
-    print(f"  whole reviews:         accuracy {accuracy:.2%}")
+    print(f"Model {path}, on the {len(y_test):,} test texts:")
+    print(f"  whole texts:           accuracy {accuracy:.2%}")
     print(f"  first {args.first_words} words only: accuracy {by_length[args.first_words]:.2%}")
     print("  by words kept:         " + ", ".join(f"{n}: {by_length[n]:.2%}" for n in LENGTHS))
+    print("\nPer label, whole texts:")
+    print(common.report.class_table(figures))
     if args.show_errors:
-        show_mistakes(probabilities, data, args.show_errors)
+        show_mistakes(classes.probabilities(outputs), data, args.show_errors)
     print()
-    return [by_length[n] for n in LENGTHS] + [accuracy]
+    return [by_length[n] for n in LENGTHS] + [accuracy, figures["confusion"]]
 
 
-def show_mistakes(probabilities: np.ndarray, data: common.Imdb, count: int) -> None:
-    """Print the `count` test reviews the model was most confidently wrong about."""
-    y_test = data.y_test
-    # Confidently wrong: a positive review scored near 0, or a negative one near 1.
-    error = np.abs(probabilities - y_test)
-    wrong = np.flatnonzero(error >= 0.5)
-    worst = wrong[np.argsort(-error[wrong], kind="stable")][:count]
-    print(f"\n{len(wrong):,} test reviews misclassified; the {len(worst)} most confident:")
-    texts = common.decode_many(data.x_test[worst], data.word_index)
-    for rank, (i, text) in enumerate(zip(worst, texts, strict=True), start=1):
-        truth = "positive" if y_test[i] == 1 else "negative"
-        words = text.split()
-        shown = " ".join(words[:SHOW_WORDS]) + (" ..." if len(words) > SHOW_WORDS else "")
-        where = f", aclImdb/{common.cli.printable(data.test_files[i])}" if data.test_files else ""
-        print(
-            f"\n{rank}. P(positive) = {probabilities[i]:.4f}, but the review is {truth}"
-            f" ({len(words)} words{where}):"
-        )
-        print(textwrap.fill(shown, width=88, initial_indent="   ", subsequent_indent="   "))
+def show_mistakes(probabilities: np.ndarray, data: common.Dataset, count: int) -> None:
+    """For each label, print the `count` test texts of that label the model was most
+    confidently wrong about: the highest probability it gave another label."""
+    y_test, labels = data.y_test, data.labels
+    given = np.argmax(probabilities, axis=1)
+    wrong = np.flatnonzero(given != y_test)
+    print(f"\n{len(wrong):,} test texts misclassified.")
+    for c, label in enumerate(labels):
+        mine = wrong[y_test[wrong] == c]
+        sure = probabilities[mine, given[mine]]
+        worst = mine[np.argsort(-sure, kind="stable")][:count]
+        if not len(worst):
+            continue
+        print(f"\nLabeled {common.cli.printable(label)}, but given another label "
+              f"({len(mine):,}); the {len(worst)} most confident:")  # fmt: skip
+        texts = common.decode_many(data.x_test[worst], data.word_index)
+        for rank, (i, text) in enumerate(zip(worst, texts, strict=True), start=1):
+            words = text.split()
+            shown = " ".join(words[:SHOW_WORDS]) + (" ..." if len(words) > SHOW_WORDS else "")
+            where = f", {common.cli.printable(source(data, i))}" if data.test_files else ""
+            print(
+                f"\n{rank}. P({common.cli.printable(labels[given[i]])}) = "
+                f"{probabilities[i, given[i]]:.4f} ({len(words)} words{where}):"
+            )
+            print(textwrap.fill(shown, width=88, initial_indent="   ", subsequent_indent="   "))
+
+
+def source(data: common.Dataset, i: int) -> str:
+    """Where test text `i` came from: aclImdb/test/neg/0_2.txt, line 12, neutral/3.txt."""
+    return data.test_files[i] if data.origin else f"aclImdb/{data.test_files[i]}"
+
+
+def plot_confusion(confusion: list[list[int]], labels: list[str], name: str, path: Path) -> None:
+    """Which label each label's test texts were given, as a share of that label's texts."""
+    from matplotlib.figure import Figure
+
+    counts = np.array(confusion)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = 3.5 + 0.6 * len(labels)
+    figure = Figure(figsize=(size + 1.5, size), layout="constrained")
+    axes = figure.subplots()
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    shown = [common.cli.printable(label)[:20] for label in labels]
+    axes.set_xticks(range(len(labels)), shown, rotation=30 if len(labels) > 3 else 0)
+    axes.set_yticks(range(len(labels)), shown)
+    if len(labels) <= 20:  # a number in each cell: the share of the row, and the count
+        for (row, col), share in np.ndenumerate(shares):
+            axes.text(col, row, f"{share:.0%}\n{counts[row, col]:,}", ha="center", va="center",
+                      fontsize=9, color="white" if share > 0.6 else "black")  # fmt: skip
+    axes.set_xlabel("label the model gave")
+    axes.set_ylabel("true label")
+    axes.set_title(f"{name}: which label each label's test texts got")
+    figure.colorbar(image, ax=axes, label="share of the true label's texts")
+    common.save_figure(figure, path)
+    print(f"Saved {path}")
 
 
 def plot_lengths(curves: dict[str, list[float]], median: float, path: Path) -> None:
@@ -149,11 +218,18 @@ def plot_lengths(curves: dict[str, list[float]], median: float, path: Path) -> N
     common.save_figure(figure, path)
 
 
-def check_same_vocabulary(encoding: common.TextEncoding, word_index: dict[str, int]) -> None:
-    """The model must have been trained on data encoded with this data's word ranks."""
-    if any(word_index.get(word) != rank for word, rank in encoding.word_index.items()):
+def check_same_data(encoding: common.TextEncoding, data: common.Dataset) -> None:
+    """The model must have been trained on data encoded with this data's word ranks and
+    labels."""
+    if encoding.labels != data.labels:
         raise common.UserError(
-            "the model was trained on reviews encoded with another vocabulary than --data "
+            f"the model tells apart {', '.join(map(repr, encoding.labels))}, but --data has the "
+            f"labels {', '.join(map(repr, data.labels))}: analyze it with the data it was "
+            "trained on."
+        )
+    if any(data.word_index.get(word) != rank for word, rank in encoding.word_index.items()):
+        raise common.UserError(
+            "the model was trained on texts encoded with another vocabulary than --data "
             "gives: analyze it with the data source it was trained on."
         )
 

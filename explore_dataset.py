@@ -1,11 +1,13 @@
-"""Look at the IMDB reviews before modelling them.
+"""Look at the IMDB reviews (or your own texts) before modelling them.
 
 Loads all 50,000 reviews (training and test together, every word, no padding) and
 prints their shape, the classes, how many distinct words they use, how long they
 are, and one review decoded back into words. Saves outputs/review_length.png: the
 review lengths as a box plot and a histogram, with the 500-word cut the models use.
+Your own data (docs/your-own-data.md) is shown the same way.
 
     python explore_dataset.py --data aclImdb_v1.tar.gz
+    python explore_dataset.py --data tweets.csv
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     output_dir = common.prepare_output_dir(args.output_dir)
 
     # Every word (num_words=None) and no padding (maxlen=None): the reviews as they are.
-    data = common.load_imdb(args.data, num_words=None, maxlen=None)
+    data = common.load_data(args.data, None, None, common.cli.data_options(args))
     X = np.concatenate((data.x_train, data.x_test))
     y = np.concatenate((data.y_train, data.y_test))
     print(f"Reviews: X {X.shape}, y {y.shape}")
     print(f"         {len(data.x_train):,} for training, {len(data.x_test):,} for testing")
-    print(f"Classes: {np.unique(y)}  (0 = negative, 1 = positive; {y.mean():.0%} positive)")
+    counts = np.bincount(y, minlength=data.num_classes)
+    print("Classes: " + ", ".join(f"{c} = {common.cli.printable(label)} ({n / len(y):.0%})"
+                                  for c, (label, n) in enumerate(zip(data.labels, counts))))
 
     # Indices up to INDEX_FROM are markers (start, unknown word), not words.
     indices = np.unique(np.hstack(X))
@@ -49,17 +53,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Reviews that fit in {MAXLEN} tokens uncut: {fits:.1%}")
 
     review = common.decode(data.x_train[0], data.word_index).split()
-    label = "positive" if data.y_train[0] == 1 else "negative"
+    label = common.cli.printable(data.labels[data.y_train[0]])
     shown = " ".join(review[:SHOW_WORDS]) + (" ..." if len(review) > SHOW_WORDS else "")
     print(f"\nThe first training review, decoded ({label}, {len(review)} words):")
     print(textwrap.fill(shown, width=88, initial_indent="  ", subsequent_indent="  "))
 
     path = output_dir / "review_length.png"
-    common.save_figure(plot_review_lengths(words, fits), path)
+    name = "IMDB reviews" if data.origin is None else "texts"
+    common.save_figure(plot_review_lengths(words, fits, name), path)
     print(f"\nSaved {path}")
 
 
-def plot_review_lengths(words: np.ndarray, fits: float) -> Figure:
+def plot_review_lengths(words: np.ndarray, fits: float, name: str = "IMDB reviews") -> Figure:
     """The tutorial's box plot of review lengths, with a histogram beside it."""
     figure = Figure(figsize=(11, 4.5), layout="constrained")
     box, hist = figure.subplots(1, 2, width_ratios=(1, 3))
@@ -92,7 +97,7 @@ def plot_review_lengths(words: np.ndarray, fits: float) -> Figure:
     hist.set_ylabel("reviews")
     hist.set_title(f"Histogram (bins of {width:,} words)")
     hist.legend()
-    figure.suptitle(f"Length of the {len(words):,} IMDB reviews")
+    figure.suptitle(f"Length of the {len(words):,} {name}")
     return figure
 
 

@@ -10,7 +10,8 @@ words that push a review the same way end up with similar rows. This script prin
 
 and saves outputs/<model>_embedding.png: the most frequent words (--top) projected
 from 32 dimensions to 2 (PCA, the two directions along which the rows vary most),
-coloured by how each word alone moves the model's prediction, the clearest labelled.
+coloured by how each word alone moves the model's prediction, the clearest labelled
+(with more than two labels: by the label each word alone pushes towards most).
 
     python explore_embeddings.py --model cnn
     python explore_embeddings.py --model deep_cnn --words excellent,awful,plot
@@ -74,9 +75,12 @@ def cosine_neighbours(
 
 
 def word_pushes(model: object, encoding: common.TextEncoding, ids: np.ndarray) -> np.ndarray:
-    """How each word alone moves P(positive): P(start, word) - P(start), padded as any text."""
+    """How each word alone moves P(positive): P(start, word) - P(start), padded as any text.
+    With more than two labels, each label's probability: shape (words, labels)."""
     texts = encoding.prepare([[encoding.start, i] for i in ids] + [[encoding.start]])
-    probabilities = model.predict(texts, batch_size=1024, verbose=0)[:, 0]
+    probabilities = model.predict(texts, batch_size=1024, verbose=0)
+    if probabilities.shape[1] == 1:
+        probabilities = probabilities[:, 0]
     return probabilities[:-1] - probabilities[-1]
 
 
@@ -116,6 +120,45 @@ def plot_map(
     axes.margins(0.06)
     colorbar = figure.colorbar(dots, ax=axes, shrink=0.8)
     colorbar.set_label("P(positive) of the word alone, minus that of an empty text")
+    axes.set_xlabel(f"first principal direction ({variance[0]:.0%} of the variance)")
+    axes.set_ylabel(f"second principal direction ({variance[1]:.0%} of the variance)")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    common.save_figure(figure, path)
+
+
+def plot_label_map(
+    points: np.ndarray, pushes: np.ndarray, words: list[str], labelled: set[int],
+    variance: np.ndarray, labels: list[str], title: str, path: Path,
+) -> None:  # fmt: skip
+    """The map for more than two labels: each word in the colour of the label it alone
+    pushes towards most, the stronger the push the more opaque."""
+    from matplotlib import patheffects
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 8.5), layout="constrained")
+    axes = figure.subplots()
+    towards, strength = np.argmax(pushes, axis=1), np.max(pushes, axis=1)
+    opacity = 0.15 + 0.85 * np.clip(strength / (strength.max() or 1.0), 0, 1)
+    palette = [f"C{i % 10}" for i in range(len(labels))]
+    for c, label in enumerate(labels):
+        mine = towards == c
+        if not mine.any():
+            continue
+        axes.scatter(points[mine, 0], points[mine, 1], s=16, color=palette[c],
+                     alpha=opacity[mine], edgecolors="none",
+                     label=f"{common.cli.printable(label)[:30]} ({mine.sum()})")  # fmt: skip
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    middle = (points[:, 0].min() + points[:, 0].max()) / 2
+    for i in sorted(labelled):
+        right = points[i, 0] > middle
+        axes.annotate(
+            words[i], points[i], xytext=(-4 if right else 4, 3), textcoords="offset points",
+            ha="right" if right else "left", fontsize=9, path_effects=halo,
+            color=palette[towards[i]],
+        )  # fmt: skip
+    axes.margins(0.06)
+    axes.legend(title="pushes most towards", loc="best", fontsize=9)
     axes.set_xlabel(f"first principal direction ({variance[0]:.0%} of the variance)")
     axes.set_ylabel(f"second principal direction ({variance[1]:.0%} of the variance)")
     axes.set_title(title)
@@ -188,22 +231,37 @@ def main(argv: Sequence[str] | None = None) -> None:
     pushes = word_pushes(model, encoding, top)
     points, variance = pca_2d(table[top])
     top_words = [words[int(i)] for i in top]
-    order = np.argsort(pushes, kind="stable")
-    labelled = set(order[:LABELLED]) | set(order[-LABELLED:])
-    labelled |= {int(np.flatnonzero(top == rows[w])[0]) for w in queries if rows[w] in top}
-    varies = np.ptp(points[:, 0]) > 0 and np.ptp(pushes) > 0  # else no correlation exists
-    correlation = np.corrcoef(points[:, 0], pushes)[0, 1] if varies else None
-    relation = (f"correlates {correlation:+.2f} with" if correlation is not None
-                else "cannot be compared with, as one of them does not vary,")  # fmt: skip
-    print(
-        f"\nThe {len(top)} most frequent words in 2 dimensions keep {variance.sum():.0%} of "
-        f"the rows' variance; the first direction {relation} how each word alone moves "
-        "the prediction."
-    )
+    queried = {int(np.flatnonzero(top == rows[w])[0]) for w in queries if rows[w] in top}
+    if pushes.ndim == 1:  # two labels: how far towards positive
+        order = np.argsort(pushes, kind="stable")
+        labelled = set(order[:LABELLED]) | set(order[-LABELLED:]) | queried
+        varies = np.ptp(points[:, 0]) > 0 and np.ptp(pushes) > 0  # else no correlation exists
+        correlation = np.corrcoef(points[:, 0], pushes)[0, 1] if varies else None
+        relation = (f"correlates {correlation:+.2f} with" if correlation is not None
+                    else "cannot be compared with, as one of them does not vary,")  # fmt: skip
+        print(
+            f"\nThe {len(top)} most frequent words in 2 dimensions keep {variance.sum():.0%} "
+            f"of the rows' variance; the first direction {relation} how each word alone moves "
+            "the prediction."
+        )
+    else:  # more labels: towards which label, and how far
+        order = np.argsort(-pushes.max(axis=1), kind="stable")
+        labelled = set(order[: 2 * LABELLED]) | queried
+        towards = np.bincount(np.argmax(pushes, axis=1), minlength=len(encoding.labels))
+        print(
+            f"\nThe {len(top)} most frequent words in 2 dimensions keep {variance.sum():.0%} "
+            "of the rows' variance; the label each alone pushes towards most: "
+            + ", ".join(f"{common.cli.printable(label)} {n}"
+                        for label, n in zip(encoding.labels, towards, strict=True))  # fmt: skip
+        )
     path = output_dir / f"{name}_embedding.png"
     title = (f"What the {name} model's embedding learned: its {len(top)} most frequent "
              f"words, {table.shape[1]} numbers each, seen from 2 directions")  # fmt: skip
-    plot_map(points, pushes, top_words, labelled, variance, title, path)
+    if pushes.ndim == 1:
+        plot_map(points, pushes, top_words, labelled, variance, title, path)
+    else:
+        plot_label_map(points, pushes, top_words, labelled, variance, encoding.labels, title,
+                       path)  # fmt: skip
     print(f"Saved {path}")
 
 

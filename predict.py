@@ -1,8 +1,8 @@
-"""Score your own reviews with a trained model: how likely is each one positive?
+"""Score your own texts with a trained model: how likely is each one positive?
 
-Train a model first (python train_cnn.py saves outputs/cnn.keras and, beside it,
-outputs/cnn_encoding.json). Then give texts as arguments, in a file (one review
-per line), or on standard input:
+Train a model first (python train_cnn.py saves it as outputs/cnn/1/, with what it needs
+to encode new text the way its training texts were). Then give texts as arguments, in
+a file (one text per line), or on standard input:
 
     python predict.py "I loved every minute of it" "A waste of two hours."
     python predict.py --file reviews.txt --model mlp
@@ -10,12 +10,15 @@ per line), or on standard input:
 
 Each line of output is the probability that the text is positive (what
 `model.predict` returns: the sigmoid output, between 0 and 1), the label it implies
-(positive from 0.5 up), and the text. The models learned from IMDB reviews of
-hundreds of words: read docs/short-texts.md before trusting them on a tweet.
+(positive from 0.5 up), and the text. A model trained on your own data with more than
+two labels (docs/your-own-data.md) gives the most probable label, its probability,
+and every other label's in brackets. The IMDB models learned from reviews of hundreds
+of words: read docs/short-texts.md before trusting them on a tweet.
 
 --explain also says how much each word moved the probability: the probability minus
 what the model gives the same text with that one word replaced by padding. A word at
-+0.20 pushed the text 0.20 towards positive. This works the same for every model,
++0.20 pushed the text 0.20 towards positive (with more than two labels: towards the
+label predicted). This works the same for every model,
 whatever is inside it, and is in the unit the reader sees. For a linear model,
 removing a word removes exactly its weight from the log-odds; the figure shown is what
 that does to the probability. In a terminal the words are coloured (green:
@@ -42,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 import common
+from models import classes
 
 BATCH_SIZE = 256  # texts per predict step: large batches are much faster than one at a time
 # --explain scores this many variants of the texts at a time: 8 MB of token ids; a
@@ -50,22 +54,27 @@ EXPLAIN_ROWS = 16 * BATCH_SIZE
 SHOWN = 0.01  # --explain marks the words that moved the probability by at least this much
 
 
-def word_contributions(model, encoding: common.TextEncoding, texts: list[str]) -> list[list]:
+def word_contributions(
+    model, encoding: common.TextEncoding, texts: list[str], columns: Sequence[int] | None = None
+) -> list[list]:
     """For each text, each word's effect on P(positive): the probability of the text minus
-    the probability of the text with that word replaced by padding (0).
+    the probability of the text with that word replaced by padding (0). With more than
+    two labels, on the probability of the label in `columns` (one per text).
 
     Returns, per text, (word, contribution) pairs in the text's order; a word that was cut
     off (a text longer than `maxlen` loses its beginning, as in training) gets None. The
     variants are scored EXPLAIN_ROWS at a time, so memory stays flat however many texts.
     """
+    columns = [0] * len(texts) if columns is None else columns
     words = [common.tokenize(text) for text in texts]
     result = [[[word, None] for word in text_words] for text_words in words]
     whole = {}
     rows, owners = [], []  # variants not scored yet, and which text and word each is
 
     def score(count: int) -> None:
-        probabilities = model.predict(np.stack(rows[:count]), batch_size=BATCH_SIZE, verbose=0)
-        for (t, i), probability in zip(owners[:count], probabilities[:, 0], strict=True):
+        outputs = model.predict(np.stack(rows[:count]), batch_size=BATCH_SIZE, verbose=0)
+        for (t, i), output in zip(owners[:count], outputs, strict=True):
+            probability = output[columns[t]]
             if i is None:
                 whole[t] = probability  # each text's own row comes before its variants
             else:
@@ -130,8 +139,9 @@ def annotated(contributions: list[tuple[str, float | None]], colour: bool) -> st
     return " ".join(shown)
 
 
-def html_page(records: list[dict]) -> str:
-    """The explained texts as an HTML page: each word shaded by how much it mattered."""
+def html_page(records: list[dict], towards: str) -> str:
+    """The explained texts as an HTML page: each word shaded by how much it mattered;
+    `towards` says of what (that the text is positive, of the label shown)."""
     parts = []
     for record in records:
         # Shaded relative to the text's own largest effect: a confident prediction moves
@@ -147,7 +157,8 @@ def html_page(records: list[dict]) -> str:
                 f"{html.escape(word)}</span>"
             )
         parts.append(
-            f"<p><b>{record['probability_positive']:.4f} {record['label']}</b><br>"
+            f"<p><b>{record['probabilities'][record['label']]:.4f} "
+            f"{html.escape(record['label'])}</b><br>"
             + " ".join(spans)
             + "</p>"
         )
@@ -156,9 +167,9 @@ def html_page(records: list[dict]) -> str:
         "</title><style>body {font: 16px/1.8 sans-serif; max-width: 50em; margin: 2em auto}"
         " span {padding: 0.1em 0.15em; border-radius: 0.2em}</style></head><body>\n"
         "<h1>Why the model decided</h1><p>Each word is shaded by how much it moved the "
-        "probability that the text is positive, relative to the word that moved it most in "
-        "the same text: green towards positive, red towards negative; hover over a word "
-        "for its figure.</p>\n" + "\n".join(parts) + "\n</body></html>\n"
+        f"probability {towards}, relative to the word that moved it most in the same text: "
+        "green towards it, red away from it; hover over a word for its figure.</p>\n"
+        + "\n".join(parts) + "\n</body></html>\n"
     )
 
 
@@ -200,35 +211,55 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # The same encoder as the training data: words -> indices, then pad or cut to 500.
     x = encoding.encode_texts([text for _, text in texts])
-    probabilities = model.predict(x, batch_size=BATCH_SIZE, verbose=0)[:, 0]
+    outputs = model.predict(x, batch_size=BATCH_SIZE, verbose=0)
+    labels = encoding.labels
+    probabilities = classes.probabilities(outputs)  # (texts, labels)
+    chosen = classes.predicted(outputs)  # with two labels: positive from 0.5 up
 
+    two = len(labels) == 2  # then the words are explained towards the positive label
+    towards = f"that the text is {labels[1]}" if two else "of the label shown"
     explained = None
     if args.explain:
-        explained = word_contributions(model, encoding, [text for _, text in texts])
+        columns = None if two else chosen  # more labels: explain the one predicted
+        explained = word_contributions(model, encoding, [text for _, text in texts], columns)
 
     width = shutil.get_terminal_size((100, 24)).columns
     colour = wants_colour(sys.stdout)
+    label_width = max(8, *(len(common.cli.printable(label)) for label in labels))
     records = []
-    for n, ((_, text), probability) in enumerate(zip(texts, probabilities, strict=True)):
-        label = "positive" if probability >= 0.5 else "negative"
-        record = {"probability_positive": float(probability), "label": label, "text": text}
+    for n, (_, text) in enumerate(texts):
+        label = labels[chosen[n]]
+        shown_probabilities = {name: float(p) for name, p in zip(labels, probabilities[n])}
+        if two:  # the tutorial's figure: P(positive)
+            record = {"probability_positive": float(outputs[n, 0]), "label": label}
+        else:
+            record = {"label": label, "probability": float(probabilities[n, chosen[n]])}
+        record["probabilities"] = shown_probabilities
+        record["text"] = text
         if explained is not None:
+            record["explains"] = labels[1] if two else label
             record["words"] = explained[n]
         records.append(record)
         if args.format == "json":
             print(json_line(record))
-        elif explained is not None:
-            print(f"{probability:.4f}  {label:<8}  {common.cli.printable(text)}")
+            continue
+        first = record["probability_positive"] if two else record["probability"]
+        line = f"{first:.4f}  {common.cli.printable(label):<{label_width}}  "
+        if not two:  # every other label's probability too
+            line += "(" + ", ".join(f"{common.cli.printable(name)} {p:.4f}"
+                                    for name, p in shown_probabilities.items()
+                                    if name != label) + ")  "  # fmt: skip
+        if explained is not None:
+            print(line + common.cli.printable(text))
             print(
                 textwrap.indent(textwrap.fill(annotated(explained[n], colour), width - 4), "    ")
             )
         else:
-            shown = shortened(common.cli.printable(text), max(width - 20, 20))
-            print(f"{probability:.4f}  {label:<8}  {shown}")
+            print(line + shortened(common.cli.printable(text), max(width - len(line) - 2, 20)))
     if args.html:
         try:
             with common.files.atomic_path(args.html) as temporary:
-                temporary.write_text(html_page(records), encoding="utf-8")
+                temporary.write_text(html_page(records, towards), encoding="utf-8")
         except OSError as err:
             raise common.UserError(f"cannot write {args.html!r}: {err.strerror or err}.") from None
         print(f"Saved {common.cli.printable(args.html)}", file=sys.stderr)

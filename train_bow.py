@@ -22,7 +22,7 @@ one-line reviews that answers whole reviews as bow does (docs/short-texts.md).
 import keras
 
 import common
-from models import short_texts
+from models import classes, short_texts
 from models.bag_of_ngrams import LEARNING_RATE, build_bow, fit_features
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
@@ -59,11 +59,11 @@ def main(argv: list[str] | None = None) -> keras.Model:
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for seed in training.seeds():
-        pairs, ratios = fit_features(x_fit, y_fit, num_words, ngrams=args.ngrams)
+        pairs, ratios = fit_features(x_fit, y_fit, num_words, args.ngrams, data.num_classes)
         bow_name = name.removesuffix("_short")
         model = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen, name=bow_name)
         model.compile(
-            loss="binary_crossentropy",
+            loss=classes.loss(data.num_classes),  # binary for two labels; sparse categorical
             optimizer=keras.optimizers.Adam(LEARNING_RATE),
             metrics=["accuracy"],
         )

@@ -14,6 +14,7 @@ of 250 units decides (models/cnn.py, which the ensemble reuses). The article rep
 import keras
 
 import common
+from models import classes
 from models.cnn import build_cnn
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
@@ -45,9 +46,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
         # numbers, 32 filters read every 3 consecutive words, max pooling keeps the
         # stronger of each two neighbouring responses (or, with --global-pool, the
         # strongest of all 500), and a hidden layer of 250 units decides.
-        model = build_cnn(num_words, maxlen, global_pool=args.global_pool)
+        model = build_cnn(num_words, maxlen, args.global_pool, data.num_classes)
         model.summary()
-        model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+        # Binary cross-entropy for two labels; sparse categorical for more (models/classes.py).
+        model.compile(loss=classes.loss(data.num_classes), optimizer="adam", metrics=["accuracy"])
         # Keras holds out the last part of the (shuffled) training reviews to validate
         # on: the test reviews stay unseen until training is over.
         history = model.fit(

@@ -16,6 +16,7 @@ import keras
 from keras import layers
 
 import common
+from models import classes
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
 MAXLEN = 500  # every review padded or cut to 500 words
@@ -28,7 +29,7 @@ EPOCHS = 2  # validation accuracy peaked at epoch 2, then fell as the model over
 BATCH_SIZE = 128
 
 
-def build_model(num_words: int, maxlen: int) -> keras.Model:
+def build_model(num_words: int, maxlen: int, num_classes: int = 2) -> keras.Model:
     """Embedding -> 3 x (Conv1D, MaxPooling1D) -> Dropout, Dense -> Dropout, Dense(1)."""
     return keras.Sequential(
         [
@@ -49,7 +50,7 @@ def build_model(num_words: int, maxlen: int) -> keras.Model:
             layers.Dropout(DROPOUT),
             layers.Dense(DENSE_UNITS, activation="relu"),
             layers.Dropout(DROPOUT),
-            layers.Dense(1, activation="sigmoid"),
+            classes.output_layer(num_classes),  # P(positive), or one per label
         ],
         name="deep_cnn",
     )
@@ -67,9 +68,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
-        model = build_model(num_words, maxlen)
+        model = build_model(num_words, maxlen, data.num_classes)
         model.summary()
-        model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+        # Binary cross-entropy for two labels; sparse categorical for more (models/classes.py).
+        model.compile(loss=classes.loss(data.num_classes), optimizer="adam", metrics=["accuracy"])
         # Validated on the last 10% of the training reviews, never on the test reviews.
         history = model.fit(
             data.x_train,

@@ -15,9 +15,11 @@ which starts from a pre-trained encoder, scores higher.
 """
 
 import keras
+import numpy as np
 from keras import layers
 
 import common
+from models import classes
 from models.bag_of_ngrams import LEARNING_RATE, build_bow, fit_features
 from models.cnn import build_cnn
 
@@ -32,13 +34,17 @@ BATCH_SIZE = 128
 
 
 def build_ensemble(bow: keras.Model, cnn: keras.Model) -> keras.Model:
-    """One model: 0.7 x P(positive) of the bag of n-grams + 0.3 x that of the CNN."""
+    """One model: 0.7 x P(positive) of the bag of n-grams + 0.3 x that of the CNN (with
+    more than two labels: of each label)."""
     tokens = keras.Input(shape=cnn.input_shape[1:], dtype="int32")  # both take the same ids
     both = layers.Concatenate()([bow(tokens), cnn(tokens)])
-    # A weighted average is a Dense layer with fixed weights and no bias.
+    # A weighted average is a Dense layer with fixed weights and no bias: each output
+    # is 0.7 x the bag of n-grams' probability + 0.3 x the CNN's of the same label.
+    units = cnn.output_shape[-1]
+    kernel = np.concatenate([WEIGHTS[0] * np.eye(units), WEIGHTS[1] * np.eye(units)])
     average = layers.Dense(
-        1, use_bias=False, trainable=False, name="weighted_average",
-        kernel_initializer=keras.initializers.Constant([[WEIGHTS[0]], [WEIGHTS[1]]]),
+        units, use_bias=False, trainable=False, name="weighted_average",
+        kernel_initializer=keras.initializers.Constant(kernel.tolist()),
     )  # fmt: skip
     return keras.Model(tokens, average(both), name=MODEL_NAME)
 
@@ -57,15 +63,15 @@ def main(argv: list[str] | None = None) -> keras.Model:
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
-        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], num_words)
+        k = data.num_classes  # binary cross-entropy for two labels; sparse categorical for more
+        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], num_words, num_classes=k)
         bow = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen)
         bow.compile(
-            loss="binary_crossentropy",
-            optimizer=keras.optimizers.Adam(LEARNING_RATE),
+            loss=classes.loss(k), optimizer=keras.optimizers.Adam(LEARNING_RATE),
             metrics=["accuracy"],
-        )
-        cnn = build_cnn(num_words, maxlen)
-        cnn.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+        )  # fmt: skip
+        cnn = build_cnn(num_words, maxlen, num_classes=k)
+        cnn.compile(loss=classes.loss(k), optimizer="adam", metrics=["accuracy"])
 
         # Each part learns on its own, exactly as in its script, and is validated on the
         # same held-out training reviews.
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> keras.Model:
             )
 
         model = build_ensemble(bow, cnn)
-        model.compile(loss="binary_crossentropy", metrics=["accuracy"])
+        model.compile(loss=classes.loss(k), metrics=["accuracy"])
         # Nothing more is trained, but Keras saves an optimizer's state with a compiled
         # model: build it, so that loading the saved model finds the state it expects.
         model.optimizer.build(model.trainable_variables)

@@ -18,6 +18,7 @@ import keras
 from keras import layers
 
 import common
+from models import classes
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
 MAXLEN = 500  # every review padded or cut to 500 words
@@ -27,7 +28,7 @@ EPOCHS = 2
 BATCH_SIZE = 128
 
 
-def build_model(num_words: int, maxlen: int) -> keras.Model:
+def build_model(num_words: int, maxlen: int, num_classes: int = 2) -> keras.Model:
     """Embedding -> Bidirectional(LSTM) -> Bidirectional(LSTM) -> P(review is positive)."""
     return keras.Sequential(
         [
@@ -39,7 +40,7 @@ def build_model(num_words: int, maxlen: int) -> keras.Model:
             layers.Bidirectional(layers.LSTM(UNITS, return_sequences=True)),
             # ... which keeps only its final memory of each direction: 2 x 64 numbers.
             layers.Bidirectional(layers.LSTM(UNITS)),
-            layers.Dense(1, activation="sigmoid"),
+            classes.output_layer(num_classes),  # P(positive), or one per label
         ],
         name="lstm",
     )
@@ -57,9 +58,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
-        model = build_model(num_words, maxlen)
+        model = build_model(num_words, maxlen, data.num_classes)
         model.summary()
-        model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+        # Binary cross-entropy for two labels; sparse categorical for more (models/classes.py).
+        model.compile(loss=classes.loss(data.num_classes), optimizer="adam", metrics=["accuracy"])
         # Each epoch steps through 22,500 reviews of 500 words, one word at a time.
         history = model.fit(
             data.x_train,

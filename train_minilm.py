@@ -24,7 +24,7 @@ import keras
 import numpy as np
 
 import common
-from models import minilm, short_texts
+from models import classes, minilm, short_texts
 from models.bag_of_ngrams import LEARNING_RATE as BOW_LEARNING_RATE
 from models.bag_of_ngrams import build_bow, fit_features
 
@@ -47,11 +47,10 @@ def choose_weight(
 ) -> float:
     """The encoder's share of the average that is right most often on (x, y); prints each."""
     logits = [
-        m.predict(x, batch_size=256, verbose=0)[:, 0] for m in (encoder, minilm.log_odds(bow_short))
+        m.predict(x, batch_size=256, verbose=0) for m in (encoder, minilm.log_odds(bow_short))
     ]
-    accuracy = [
-        np.mean(((w * logits[0] + (1 - w) * logits[1]) > 0) == (y == 1)) for w in BLEND_WEIGHTS
-    ]
+    accuracy = [np.mean(classes.predicted_from_logits(w * logits[0] + (1 - w) * logits[1]) == y)
+                for w in BLEND_WEIGHTS]  # fmt: skip
     print(f"Validation reviews cut to their first {WORDS} words, by the encoder's share:")
     for w, a in zip(BLEND_WEIGHTS, accuracy, strict=True):
         print(f"  {w:.1f}  {a:.2%}")
@@ -91,10 +90,11 @@ def main(argv: list[str] | None = None) -> keras.Model:
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for seed in training.seeds():
         # bow_short, exactly as `train_bow.py --short-texts` trains it.
-        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], num_words)
+        k = data.num_classes  # binary cross-entropy for two labels; sparse categorical for more
+        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], num_words, num_classes=k)
         bow = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen)
         bow.compile(
-            loss="binary_crossentropy",
+            loss=classes.loss(k),
             optimizer=keras.optimizers.Adam(BOW_LEARNING_RATE),
             metrics=["accuracy"],
         )
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> keras.Model:
         keras.utils.set_random_seed(seed)
         encoder = minilm.build_encoder_model(
             encoder_folder, data.word_index, num_words=num_words, maxlen=maxlen,
-            max_pieces=MAX_PIECES,
+            max_pieces=MAX_PIECES, num_classes=k,
         )  # fmt: skip
         x_fit = common.data.pad(short_texts.openings_and_windows(whole.x_train[:n], seed), maxlen)
         y_fit = np.concatenate([data.y_train[:n]] * 2)
@@ -120,8 +120,8 @@ def main(argv: list[str] | None = None) -> keras.Model:
                 weight_decay=0.01,
                 epsilon=1e-8,  # PyTorch's defaults
             ),
-            loss=keras.losses.BinaryCrossentropy(from_logits=True),
-            metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
+            loss=classes.logit_loss(k),  # the encoder part gives logits
+            metrics=[classes.logit_accuracy(k)],
         )
         encoder.summary()
         encoder_history = encoder.fit(
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> keras.Model:
         model = minilm.build_minilm(encoder, bow_short, weight)
         # Nothing more is trained. Keras saves a compiled model's optimizer state; plain SGD
         # keeps none per weight, so the file holds the weights and little else.
-        model.compile(loss="binary_crossentropy", optimizer="sgd", metrics=["accuracy"])
+        model.compile(loss=classes.loss(k), optimizer="sgd", metrics=["accuracy"])
         model.optimizer.build(model.trainable_variables)
 
         # The test set is evaluated once, after training: whole reviews, then their first

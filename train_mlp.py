@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 import common
+from models import classes
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
 MAXLEN = 500  # every review padded or cut to 500 words
@@ -21,7 +22,7 @@ EPOCHS = 2  # in the second epoch it already overfits (docs/what-works.md)
 BATCH_SIZE = 128
 
 
-def build_model(num_words: int, maxlen: int) -> keras.Model:
+def build_model(num_words: int, maxlen: int, num_classes: int = 2) -> keras.Model:
     """Embedding -> Flatten -> Dense(250) -> the probability that a review is positive."""
     return keras.Sequential(
         [
@@ -31,7 +32,7 @@ def build_model(num_words: int, maxlen: int) -> keras.Model:
             # at position 10 and at position 400 meets different weights.
             layers.Flatten(),
             layers.Dense(250, activation="relu"),
-            layers.Dense(1, activation="sigmoid"),
+            classes.output_layer(num_classes),  # P(positive), or one per label
         ],
         name="mlp",
     )
@@ -49,9 +50,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
     for _ in training.seeds():  # each seed is set before the model is built
-        model = build_model(num_words, maxlen)
+        model = build_model(num_words, maxlen, data.num_classes)
         model.summary()
-        model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+        # Binary cross-entropy for two labels; sparse categorical for more (models/classes.py).
+        model.compile(loss=classes.loss(data.num_classes), optimizer="adam", metrics=["accuracy"])
         # Keras holds out the last part of the (shuffled) training reviews to validate
         # on: the test reviews stay unseen until training is over.
         history = model.fit(

@@ -120,7 +120,7 @@ def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, r
 
 
 def batch_seconds(
-    data: common.Imdb, batches: int, repeat: int, data_flag: list[str], folder: Path
+    data: common.Dataset, batches: int, repeat: int, data_flag: list[str], folder: Path
 ) -> dict[str, float]:
     """Median seconds per training batch of 128 reviews, the CNN's and the LSTM's in turn.
 

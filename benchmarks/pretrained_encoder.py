@@ -79,7 +79,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def short_texts(
-    data: common.Imdb, words: int, seed: int = common.cli.DEFAULT_SEED
+    data: common.Dataset, words: int, seed: int = common.cli.DEFAULT_SEED
 ) -> dict[str, tuple[list[str], np.ndarray]]:
     """The texts every variant learns from (fit), chooses on (validation) and is tested on.
 
@@ -170,7 +170,7 @@ def fine_tuned_encoder(encoder: str, texts: dict, seed: int) -> tuple[dict[str, 
     return scored, time.perf_counter() - start
 
 
-def bow_short_logits(models_dir: str, data: common.Imdb, words: int) -> dict[str, np.ndarray]:
+def bow_short_logits(models_dir: str, data: common.Dataset, words: int) -> dict[str, np.ndarray]:
     """bow_short's log-odds on the validation and test reviews cut to `words` words."""
     model, encoding = common.load_model(common.find_model("bow_short", models_dir))
     n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)

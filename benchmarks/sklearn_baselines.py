@@ -53,7 +53,7 @@ def ngram_counts(x: np.ndarray, pairs: np.ndarray | None, num_words: int):
     return sparse.csr_matrix((values, (rows, columns)), shape=(len(x), width))  # sums repeats
 
 
-def run_baselines(data: common.Imdb) -> list[dict]:
+def run_baselines(data: common.Dataset) -> list[dict]:
     """Fit the four regressions; their validation and test accuracy and seconds."""
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfTransformer

@@ -8,7 +8,7 @@ save and load a model with its encoding (saving.py) and its export (export.py),
 read the texts to score (texts.py), write files whole or not at all (files.py).
 """
 
-from common import cli, data, export, files, report, saving, texts, timing, training
+from common import cli, data, export, files, labeled, report, saving, texts, timing, training
 from common.cli import MODELS, UserError, data_parser, prepare_output_dir, run, training_parser
 from common.data import (
     INDEX_FROM,
@@ -16,11 +16,12 @@ from common.data import (
     NUM_WORDS,
     OOV,
     START,
-    Imdb,
+    Dataset,
     decode,
     decode_many,
     encode,
     fit_size,
+    load_data,
     load_imdb,
     tokenize,
 )
@@ -35,7 +36,7 @@ __all__ = [
     "NUM_WORDS",
     "OOV",
     "START",
-    "Imdb",
+    "Dataset",
     "TextEncoding",
     "Training",
     "UserError",
@@ -47,7 +48,9 @@ __all__ = [
     "encode",
     "export",
     "files",
+    "labeled",
     "fit_size",
+    "load_data",
     "load_imdb",
     "load_model",
     "prepare_output_dir",

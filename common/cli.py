@@ -10,8 +10,12 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common.files import remove_stale_temporaries
+
+if TYPE_CHECKING:
+    from common import labeled
 
 DEFAULT_SEED = 7  # the tutorial's seed
 MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
@@ -200,10 +204,37 @@ def data_parser(
         "--data",
         metavar="PATH",
         default=os.environ.get("IMDB_DATA") or None,
-        help="the Stanford Large Movie Review Dataset: aclImdb_v1.tar.gz, an extracted "
-        "aclImdb/ folder, or any archive of its train/ and test/ folders (default: "
-        f"$IMDB_DATA if set, else download through keras.datasets.imdb){data_note}",
+        help="the Stanford Large Movie Review Dataset (aclImdb_v1.tar.gz or its extracted "
+        "aclImdb/ folder), or your own labeled texts: a .csv, .tsv or .jsonl file (also "
+        ".gz), or a folder with one folder of .txt files per label (default: $IMDB_DATA "
+        f"if set, else download IMDB through keras.datasets.imdb){data_note}",
     )
+    own = parser.add_argument_group("your own data (docs/your-own-data.md)")
+    own.add_argument(
+        "--text-column", metavar="NAME", type=_column,
+        help="the column (or JSON key) holding the text: a name, or a 0-based position for a "
+        "file without a header row (default: recognised by name: text, review, sentence, ...)",
+    )  # fmt: skip
+    own.add_argument(
+        "--label-column", metavar="NAME", type=_column,
+        help="the column holding the label (default: recognised by name: label, sentiment, "
+        "class, ...)",
+    )  # fmt: skip
+    own.add_argument(
+        "--test-data", metavar="PATH",
+        help="a separate test file or folder of the same form (default: hold out "
+        "--test-split of each label)",
+    )  # fmt: skip
+    own.add_argument(
+        "--test-split", type=_fraction, default=0.2, metavar="FRACTION",
+        help="without --test-data, the share of each label held out to test on, drawn with a "
+        "fixed seed (default: 0.2)",
+    )  # fmt: skip
+    own.add_argument(
+        "--positive-label", metavar="LABEL",
+        help="with two labels, the one whose probability the models give (default: the one "
+        "called positive, pos, 1, ..., else the second in order)",
+    )  # fmt: skip
     if writes:
         parser.add_argument(
             "--output-dir",
@@ -212,6 +243,25 @@ def data_parser(
             help=f"{output_help} (default: {DEFAULT_OUTPUT_DIR}/)",
         )
     return parser
+
+
+def _column(text: str) -> str | int:
+    """An argparse type: a column's name, or a whole number for its 0-based position."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a column needs a name or a 0-based position")
+    return int(text) if text.strip().isdigit() else text
+
+
+def data_options(args: argparse.Namespace) -> labeled.Options:
+    """How to read your own data, from the flags of `data_parser`."""
+    from common import labeled
+
+    return labeled.Options(
+        labeled.Columns(args.text_column, args.label_column),
+        test_data=args.test_data,
+        test_split=args.test_split,
+        positive_label=args.positive_label,
+    )
 
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:

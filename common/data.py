@@ -35,11 +35,15 @@ import tarfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from common.cli import UserError, short_reason
 from common.files import atomic_path, file_sha256, remove_stale_temporaries
+
+if TYPE_CHECKING:
+    from common import labeled
 
 NUM_WORDS = 5000  # keep the 5,000 most frequent words
 MAXLEN = 500  # pad or cut every review to 500 tokens
@@ -50,6 +54,7 @@ PADDING = TRUNCATING = "pre"  # zeros go in front; long reviews lose their begin
 
 SPLITS = ("train", "test")
 LABELS = {"neg": 0, "pos": 1}
+IMDB_LABELS = ("negative", "positive")  # the class names of class ids 0 and 1
 SHUFFLE_SEED = 113  # the order keras.datasets.imdb uses; fixed so every run sees the same order
 
 # Bump when tokenizing or encoding changes, so that no stale cache is served.
@@ -82,8 +87,12 @@ _WORD = re.compile(f"[{_LETTER}]+(?:'[{_LETTER}]+)*")  # apostrophes inside a wo
 
 
 @dataclasses.dataclass
-class Imdb:
-    """The reviews as integer sequences, their labels (1 = positive) and the vocabulary."""
+class Dataset:
+    """The texts as integer sequences, their class ids and the vocabulary.
+
+    `labels` names the classes by id: with two, class 1 is the positive one and the
+    models give its probability; with more, they give one probability per class.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -94,8 +103,14 @@ class Imdb:
     num_words: int | None = None  # the vocabulary kept; None: every word
     maxlen: int | None = None  # the length every review was padded or cut to; None: as is
     test_files: list[str] | None = None  # each test review's file, e.g. test/neg/0_2.txt
+    labels: list[str] = dataclasses.field(default_factory=lambda: list(IMDB_LABELS))
+    origin: dict | None = None  # how your own data was read: kind, columns, test part
 
-    def head(self, n: int) -> Imdb:
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def head(self, n: int) -> Dataset:
         """The first `n` training and test reviews: for quick checks, not for results."""
         return dataclasses.replace(
             self, x_train=self.x_train[:n], y_train=self.y_train[:n],
@@ -103,7 +118,7 @@ class Imdb:
             test_files=self.test_files and self.test_files[:n],
         )  # fmt: skip
 
-    def padded(self, maxlen: int) -> Imdb:
+    def padded(self, maxlen: int) -> Dataset:
         """The same reviews, each padded or cut to `maxlen` tokens (see `pad`)."""
         return dataclasses.replace(
             self, x_train=pad(self.x_train, maxlen), x_test=pad(self.x_test, maxlen), maxlen=maxlen
@@ -182,7 +197,7 @@ def load_imdb(
     num_words: int | None = NUM_WORDS,
     maxlen: int | None = MAXLEN,
     cache_dir: str | os.PathLike[str] | None = None,
-) -> Imdb:
+) -> Dataset:
     """Load the 25,000 training and 25,000 test reviews.
 
     `data` is None for keras.datasets.imdb, else a path to the Stanford dataset.
@@ -200,7 +215,47 @@ def load_imdb(
     return imdb
 
 
-def _load_from_keras(num_words: int | None) -> Imdb:
+def load_data(
+    data: str | os.PathLike[str] | None = None,
+    num_words: int | None = NUM_WORDS,
+    maxlen: int | None = MAXLEN,
+    options: labeled.Options | None = None,
+) -> Dataset:
+    """What --data names: the IMDB reviews (None, the Stanford archive or folder), or your
+    own labeled texts (a CSV, TSV or JSON Lines file, a folder of class folders;
+    common/labeled.py), read as `options` say."""
+    from common import labeled
+
+    options = options or labeled.Options()
+    if data is None or is_imdb(Path(data)):
+        given = [flag for flag, value in (
+            ("--text-column", options.columns.text), ("--label-column", options.columns.label),
+            ("--test-data", options.test_data), ("--positive-label", options.positive_label),
+        ) if value is not None]  # fmt: skip
+        if given:
+            raise UserError(
+                f"{given[0]} is for your own data (a CSV, TSV or JSON Lines file, or a folder "
+                "of class folders); the IMDB dataset has its own columns and test set."
+            )
+        return load_imdb(data, num_words=num_words, maxlen=maxlen)
+    dataset = labeled.load_labeled(Path(data), options, num_words=num_words, maxlen=maxlen)
+    dataset.num_words, dataset.maxlen = num_words, maxlen
+    if maxlen is not None:
+        dataset.x_train, dataset.x_test = pad(dataset.x_train, maxlen), pad(dataset.x_test, maxlen)
+    return dataset
+
+
+def is_imdb(path: Path) -> bool:
+    """Whether `path` is the Stanford dataset: an archive, or a folder with its layout."""
+    from common.labeled import table_kind
+
+    if path.is_dir():
+        folder = path / "aclImdb" if (path / "aclImdb").is_dir() else path
+        return all((folder / s / label).is_dir() for s in SPLITS for label in LABELS)
+    return table_kind(path) is None  # any other file is taken for the archive
+
+
+def _load_from_keras(num_words: int | None) -> Dataset:
     import keras
 
     try:
@@ -214,7 +269,7 @@ def _load_from_keras(num_words: int | None) -> Imdb:
             "to run offline, pass --data PATH (or set IMDB_DATA) to the Stanford dataset, "
             "aclImdb_v1.tar.gz from https://ai.stanford.edu/~amaas/data/sentiment/"
         ) from None
-    return Imdb(x_train, y_train, x_test, y_test, word_index, "keras.datasets.imdb")
+    return Dataset(x_train, y_train, x_test, y_test, word_index, "keras.datasets.imdb")
 
 
 # --- The local Stanford dataset -----------------------------------------------------
@@ -227,7 +282,7 @@ def default_cache_dir() -> Path:
 
 def _load_local(
     path: Path, num_words: int | None, cache_dir: str | os.PathLike[str] | None
-) -> Imdb:
+) -> Dataset:
     if not path.exists():
         raise UserError(f"--data {str(path)!r}: no such file or folder.")
     if not (path.is_file() or path.is_dir()):  # a FIFO or a device would be read forever
@@ -256,7 +311,7 @@ def _load_local(
 
     words = bytes(arrays["words"]).decode("utf-8").split("\n")
     word_index = {word: rank for rank, word in enumerate(words, start=1)}
-    return Imdb(
+    return Dataset(
         _split(arrays["x_train"], arrays["train_ends"], num_words),
         arrays["y_train"],
         _split(arrays["x_test"], arrays["test_ends"], num_words),

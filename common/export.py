@@ -10,7 +10,8 @@ given outputs/cnn as the model's base path) can score a review:
     model = tf.saved_model.load("outputs/cnn/1")
     print(model.serve(tf.constant(["I loved it.", "A waste of two hours."])).numpy())
 
-`serve` returns P(positive) per text; `encode` returns the word ids the model saw.
+`serve` returns P(positive) per text (a model of more than two labels: one probability
+per label, in the order `labels` returns); `encode` returns the word ids the model saw.
 The ops below are the steps of `common.data.tokenize` and `encode`, built from the same
 constants; tests/test_export.py checks on arbitrary Unicode text that they give
 exactly the same ids.
@@ -91,8 +92,16 @@ class _TextModel:
         return tf.reshape(ids.to_tensor(), [count, maxlen])
 
     def serve(self, texts: tf.Tensor) -> tf.Tensor:
-        """Strings (batch,) -> P(positive) (batch,)."""
-        return self.model(self.encode(texts), training=False)[:, 0]
+        """Strings (batch,) -> P(positive) (batch,); with more labels, (batch, labels)."""
+        outputs = self.model(self.encode(texts), training=False)
+        return outputs[:, 0] if len(self.encoding.labels) == 2 else outputs
+
+    def labels(self) -> tf.Tensor:
+        """The class names, in the order of `serve`'s probabilities (with two: the second
+        is the positive one, whose probability `serve` gives)."""
+        import tensorflow as tf
+
+        return tf.constant(self.encoding.labels, tf.string)
 
 
 def export_text_model(
@@ -110,4 +119,5 @@ def export_text_model(
     # The first endpoint is also TensorFlow Serving's default signature, serving_default.
     archive.add_endpoint("serve", text_model.serve, input_signature=strings)
     archive.add_endpoint("encode", text_model.encode, input_signature=strings)
+    archive.add_endpoint("labels", text_model.labels, input_signature=[])
     archive.write_out(str(folder), verbose=False)

@@ -13,7 +13,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
 
-from common.cli import UserError
+from common.cli import UserError, printable
 from common.files import atomic_path
 from common.saving import HISTORY_PLOT, METRICS_FILE
 from common.timing import PhaseClock
@@ -75,6 +75,44 @@ def accuracy_summary(runs: list[TrainingRun]) -> str:
         f"{seeds}Accuracy: {mean * 100:.2f}% ± {std * 100:.2f}% "
         f"(mean ± standard deviation over {len(runs)} seeds)"
     )
+
+
+def class_figures(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict[str, Any]:
+    """Each label's precision, recall, F1 and number of texts, and the confusion matrix
+    (row: the true label, column: the predicted one). A label never predicted has
+    precision 0, as one never present has recall 0."""
+    k = len(labels)
+    confusion = np.bincount(np.asarray(y_true) * k + np.asarray(y_pred), minlength=k * k)
+    confusion = confusion.reshape(k, k)
+    right = np.diag(confusion).astype(float)
+    predicted, present = confusion.sum(axis=0), confusion.sum(axis=1)
+    precision = np.divide(right, predicted, out=np.zeros(k), where=predicted > 0)
+    recall = np.divide(right, present, out=np.zeros(k), where=present > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros(k), where=both > 0)
+    return {
+        "labels": list(labels),
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+        "f1": f1.tolist(),
+        "texts": present.tolist(),
+        "confusion": confusion.tolist(),
+        "macro_f1": float(f1.mean()),
+    }
+
+
+def class_table(figures: dict[str, Any]) -> str:
+    """`class_figures` as aligned lines: one per label, then the macro average of F1."""
+    width = max(len("label"), *(len(label) for label in figures["labels"]))
+    width = max(width, len("macro F1"))
+    lines = [f"  {'label':<{width}}  {'precision':>9}  {'recall':>7}  {'F1':>7}  {'texts':>9}"]
+    for i, label in enumerate(figures["labels"]):
+        lines.append(
+            f"  {printable(label):<{width}}  {figures['precision'][i]:>9.2%}  {figures['recall'][i]:>7.2%}"
+            f"  {figures['f1'][i]:>7.2%}  {figures['texts'][i]:>9,}"
+        )
+    lines.append(f"  {'macro F1':<{width}}  {'':>9}  {'':>7}  {figures['macro_f1']:>7.2%}")
+    return "\n".join(lines)
 
 
 def save_history_plot(runs: list[TrainingRun], title: str, path: str | os.PathLike[str]) -> None:
@@ -148,6 +186,7 @@ def save_training_report(
     data_source: str,
     clock: PhaseClock,
     model_sha256: str,
+    per_label: dict[str, Any] | None = None,
 ) -> None:
     """Write history.png and metrics.json into `folder`, the model's version being written;
     the metrics name the model file they describe by its sha256."""
@@ -164,6 +203,7 @@ def save_training_report(
             "test_accuracy": mean,  # the mean over the seeds; the one figure with one seed
             "test_accuracy_std": std,  # sample standard deviation over the seeds
             "test_accuracies": [run.test_accuracy for run in runs],
+            "per_label": per_label,  # the first seed's model, the one saved: class_figures
             "parameters": parameters,
             **settings,
             "data_source": data_source,

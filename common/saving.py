@@ -20,14 +20,16 @@ import json
 import os
 import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from common.cli import DEFAULT_OUTPUT_DIR, MODELS, UserError
-from common.data import INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad
+from common.data import (
+    IMDB_LABELS, INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad,
+)  # fmt: skip
 from common.files import file_sha256, is_version_name, read_json, reading_version, versions
 
 if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
@@ -35,6 +37,7 @@ if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not befo
 
 # 2: the encoding file records the sha256 of the model file it belongs to.
 ENCODING_FORMAT = "imdb-sentiment-encoding/2"
+MAX_LABELS = 10_000  # a softmax over more is not sentiment analysis any more
 ENCODING_MAX_BYTES = 256 * 2**20  # 10 million words fit; a larger file is refused unread
 CONFIG_MAX_BYTES = 64 * 2**20  # a model archive's config.json: kilobytes, even for minilm
 # The files of one version of a model, beside the export's saved_model.pb.
@@ -54,6 +57,9 @@ class TextEncoding:
     start: int = START
     oov: int = OOV
     index_from: int = INDEX_FROM
+    # The class names by class id; with two, the model gives P(labels[1]).
+    labels: list[str] = field(default_factory=lambda: list(IMDB_LABELS))
+    origin: dict | None = None  # how your own data was read (columns, test part); IMDB: None
 
     def prepare(self, sequences: Sequence[np.ndarray]) -> np.ndarray:
         """Clip encoded reviews to the vocabulary and pad or cut them: the model's input."""
@@ -90,6 +96,8 @@ def save_model(
     num_words: int,
     maxlen: int,
     data_source: str,
+    labels: Sequence[str] = IMDB_LABELS,
+    origin: dict | None = None,
 ) -> tuple[TextEncoding, str]:
     """Save `model` (model.keras) and its encoding file (encoding.json) into `folder`, a new
     version being written; return the encoding and the model file's sha256.
@@ -101,7 +109,7 @@ def save_model(
     # Words ranked beyond the vocabulary are encoded as OOV whether known or not, so
     # the words inside it are all that encoding new text needs.
     kept = {word: rank for word, rank in word_index.items() if rank + INDEX_FROM < num_words}
-    encoding = TextEncoding(kept, num_words=num_words, maxlen=maxlen)
+    encoding = TextEncoding(kept, num_words, maxlen, labels=list(labels), origin=origin)
     settings = {key: value for key, value in asdict(encoding).items() if key != "word_index"}
     model.save(folder / MODEL_FILE)
     digest = file_sha256(folder / MODEL_FILE)
@@ -273,6 +281,8 @@ def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
     problem = _encoding_problem(saved)
     if problem:
         raise UserError(f"the encoding file {str(path)!r} is damaged: {problem}.")
+    saved.setdefault("labels", list(IMDB_LABELS))  # saved before models had labels: IMDB's
+    saved.setdefault("origin", None)
     encoding = TextEncoding(**{key: saved[key] for key in TextEncoding.__dataclass_fields__})
     conventions = (encoding.start, encoding.oov, encoding.index_from, encoding.padding)
     if conventions + (encoding.truncating,) != (START, OOV, INDEX_FROM, PADDING, TRUNCATING):
@@ -286,8 +296,9 @@ def _is_int(value: object) -> bool:
 
 def _encoding_problem(saved: dict) -> str | None:
     """What is wrong with the values of an encoding file, or None."""
+    optional = ("labels", "origin")  # IMDB's labels when absent
     missing = [key for key in [*TextEncoding.__dataclass_fields__, "model_sha256"]
-               if key not in saved]  # fmt: skip
+               if key not in saved and key not in optional]  # fmt: skip
     if missing:
         return f"it has no {', '.join(missing)}"
     num_words, maxlen, word_index = saved["num_words"], saved["maxlen"], saved["word_index"]
@@ -305,6 +316,13 @@ def _encoding_problem(saved: dict) -> str | None:
             )
     if not isinstance(saved["model_sha256"], str):
         return "model_sha256 must be a string"
+    labels = saved.get("labels", IMDB_LABELS)
+    if (not isinstance(labels, list) or not 2 <= len(labels) <= MAX_LABELS
+            or not all(isinstance(label, str) and label for label in labels)
+            or len(set(labels)) != len(labels)):  # fmt: skip
+        return f"labels must be 2 to {MAX_LABELS:,} distinct names, not {str(labels)[:80]}"
+    if not isinstance(saved.get("origin"), dict | None):
+        return "origin must be an object"
     return None
 
 
@@ -315,6 +333,14 @@ def _check_model_fits(model: keras.Model, encoding: TextEncoding, path: Path) ->
         raise UserError(
             f"the model {str(path)!r} takes inputs of shape {model.input_shape}, but its "
             f"encoding file pads texts to {encoding.maxlen} tokens: they do not fit together."
+        )
+    from models.classes import output_units
+
+    units = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+    if units != output_units(len(encoding.labels)):
+        raise UserError(
+            f"the model {str(path)!r} gives {units} output{'s' if units != 1 else ''}, but its "
+            f"encoding file names {len(encoding.labels)} labels: they do not fit together."
         )
     try:  # the largest id the encoding can give, through the model once
         largest = np.full((1, encoding.maxlen), encoding.num_words - 1, dtype=np.int32)

@@ -30,14 +30,18 @@ import tensorflow as tf
 
 from common import cli
 from common.cli import DRY_RUN_DIR, UserError
-from common.data import Imdb, fit_size, load_imdb
+from common.data import Dataset, fit_size, load_data
 from common.export import export_text_model
 from common.files import write_version
-from common.report import TrainingRun, accuracy_summary, save_training_report
+from common.report import (
+    TrainingRun, accuracy_summary, class_figures, class_table, save_training_report,
+)  # fmt: skip
 from common.saving import MODEL_FILE, save_model
 from common.timing import EpochTimer, PhaseClock
+from models.classes import predicted
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
+PREDICT_BATCH_SIZE = 256  # for the per-label figures: larger batches are faster
 
 
 class TrainingCallback(EpochTimer):
@@ -76,14 +80,15 @@ class Training:
         self.model: keras.Model | None = None  # the first seed's: the one saved
         self.seed: int | None = None
 
-    def load_data(self, *, num_words: int, maxlen: int | None) -> Imdb:
-        """The reviews to learn from and test on, as the flags ask; prints where they came from.
+    def load_data(self, *, num_words: int, maxlen: int | None) -> Dataset:
+        """The texts to learn from and test on, as the flags ask (the IMDB reviews, or your own
+        data: common/labeled.py); prints where they came from.
 
         --dry-run keeps the first 512 training and test reviews. A validation split that
         would leave no review to learn from (or none to validate on) is refused.
         """
         args = self.args
-        data = load_imdb(args.data, num_words=num_words, maxlen=maxlen)
+        data = load_data(args.data, num_words, maxlen, cli.data_options(args))
         if args.dry_run:  # a quick check that everything runs, not a result
             data = data.head(DRY_RUN_REVIEWS)
         fitted = fit_size(len(data.x_train), args.validation_split)
@@ -129,7 +134,7 @@ class Training:
             self.model = model
         self.clock.lap("evaluate")
 
-    def finish(self, data: Imdb) -> keras.Model:
+    def finish(self, data: Dataset) -> keras.Model:
         """Save the first seed's model, its export, the plot and the metrics; print the accuracy.
 
         All of them go into one new version of the model's folder (outputs/cnn/3/), which
@@ -140,6 +145,11 @@ class Training:
         line printed, also when the files cannot be written. Returns the model.
         """
         model, runs = self.model, self.runs
+        # Each label's figures on the test set, from the model that is saved.
+        outputs = model.predict(data.x_test, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+        per_label = class_figures(data.y_test, predicted(outputs), data.labels)
+        print(f"\nOn the test set{', the first seed' if len(runs) > 1 else ''}, per label:")
+        print(class_table(per_label))
 
         def write(folder: Path) -> None:
             encoding, model_sha256 = save_model(
@@ -149,6 +159,8 @@ class Training:
                 num_words=data.num_words,
                 maxlen=data.maxlen,
                 data_source=data.source,
+                labels=data.labels,
+                origin=data.origin,
             )
             # The same model with the tokenizer inside, for programs without this repository.
             export_text_model(model, encoding, folder)
@@ -162,6 +174,7 @@ class Training:
                 data_source=data.source,
                 clock=self.clock,
                 model_sha256=model_sha256,
+                per_label=per_label,
             )
 
         try:

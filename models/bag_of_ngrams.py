@@ -35,6 +35,7 @@ import keras
 import numpy as np
 
 from common.data import START
+from models import classes
 
 
 def pair_keys(x: np.ndarray, num_words: int) -> np.ndarray:
@@ -112,14 +113,16 @@ class NgramIds(keras.layers.Layer):
         return {**super().get_config(), "num_words": self.num_words, "num_pairs": self.num_pairs}
 
 
-def feature_presence(ids: np.ndarray, labels: np.ndarray, num_features: int) -> np.ndarray:
-    """How many reviews of each class contain each feature: shape (2, num_features).
+def feature_presence(
+    ids: np.ndarray, labels: np.ndarray, num_features: int, num_classes: int = 2
+) -> np.ndarray:
+    """How many reviews of each class contain each feature: shape (num_classes, num_features).
 
-    `ids` is the output of `NgramIds` (distinct ids per row, 0 = nothing); row 0 of the
-    result counts negative reviews, row 1 positive ones.
+    `ids` is the output of `NgramIds` (distinct ids per row, 0 = nothing); row c of the
+    result counts the reviews of class c (with two: 0 negative, 1 positive).
     """
-    counts = np.zeros((2, num_features), dtype=np.int64)
-    for label in (0, 1):
+    counts = np.zeros((num_classes, num_features), dtype=np.int64)
+    for label in range(num_classes):
         rows = np.asarray(ids)[np.asarray(labels) == label]
         counts[label] = np.bincount(rows[rows > 0], minlength=num_features)
     return counts
@@ -134,17 +137,26 @@ LEARNING_RATE = 0.01  # Adam's; chosen on the validation reviews (docs/what-work
 def naive_bayes_ratios(counts: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """Each feature's log-count ratio, from `feature_presence` counts (smoothed by alpha).
 
-    Feature 0 (nothing) gets 0, so it never counts; the start token, present in every
-    review, gets 1, so its weight is the plain bias of the regression.
+    Two classes: one ratio per feature, positive against negative. More: one per feature
+    and class, that class against all the others (one-vs-rest, as the multinomial
+    regression then weighs each class's evidence on its own), shape (num_features,
+    num_classes). Feature 0 (nothing) gets 0, so it never counts; the start token,
+    present in every review, gets 1, so its weight is the plain bias of the regression.
     """
-    positive, negative = counts[1] + alpha, counts[0] + alpha
-    ratios = np.log(positive / positive.sum()) - np.log(negative / negative.sum())
+    if len(counts) == 2:
+        positive, negative = counts[1] + alpha, counts[0] + alpha
+        ratios = np.log(positive / positive.sum()) - np.log(negative / negative.sum())
+    else:
+        inside = counts + alpha
+        outside = counts.sum(axis=0, keepdims=True) - counts + alpha
+        ratios = (np.log(inside / inside.sum(axis=1, keepdims=True))
+                  - np.log(outside / outside.sum(axis=1, keepdims=True))).T  # fmt: skip
     ratios[0], ratios[START] = 0.0, 1.0
     return ratios.astype(np.float32)
 
 
 def fit_features(
-    x: np.ndarray, y: np.ndarray, num_words: int, ngrams: int = 2
+    x: np.ndarray, y: np.ndarray, num_words: int, ngrams: int = 2, num_classes: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pair vocabulary (empty for words only) and the naive-Bayes ratios of the
     reviews `x` the model is fitted on: never the validation reviews, whose labels must
@@ -153,7 +165,8 @@ def fit_features(
     counter = NgramIds(num_words, pairs=pairs)
     ids = np.concatenate([keras.ops.convert_to_numpy(counter(x[i : i + 2048]))
                           for i in range(0, len(x), 2048)])  # fmt: skip
-    return pairs, naive_bayes_ratios(feature_presence(ids, y, counter.num_features))
+    counts = feature_presence(ids, y, counter.num_features, num_classes)
+    return pairs, naive_bayes_ratios(counts)
 
 
 def build_bow(
@@ -165,28 +178,36 @@ def build_bow(
     maxlen: int,
     name: str = "bow",
 ) -> keras.Model:
-    """Token ids -> distinct n-grams -> sum of (ratio x weight) -> P(review is positive).
+    """Token ids -> distinct n-grams -> sum of (ratio x weight) -> P(review is positive), or,
+    for more than two classes, a softmax over one such sum per class.
 
     `pairs` is the pair vocabulary (empty for words only), `ratios` one ratio per
-    feature, `num_reviews` how many reviews the regression is fitted on (its L2 penalty).
+    feature (per feature and class), `num_reviews` how many reviews the regression is
+    fitted on (its L2 penalty).
     """
+    ratios = ratios.reshape(len(ratios), -1)  # (features, 1 or classes)
+    units = ratios.shape[1]
     tokens = keras.Input(shape=(maxlen,), dtype="int32")
     ngrams = NgramIds(num_words, pairs=pairs, name="ngrams")
     ids = ngrams(tokens)  # each feature of the review once; 0 = nothing
     scale = keras.layers.Embedding(
-        ngrams.num_features, 1, weights=[ratios[:, None]], trainable=False, name="nb_ratios"
+        ngrams.num_features, units, weights=[ratios], trainable=False, name="nb_ratios"
     )(ids)
     logit = regression(ids, scale, ngrams.num_features, num_reviews, name="weights")
-    probability = keras.layers.Activation("sigmoid", name="probability")(logit)
+    probability = classes.probability(classes.from_units(units), name="probability")(logit)
     return keras.Model(tokens, probability, name=name)
 
 
 def regression(
     ids: keras.KerasTensor, scale: keras.KerasTensor, num_features: int, num_reviews: int, name: str
 ) -> keras.KerasTensor:
-    """The logit: the sum over a review's features of (ratio x a learned weight)."""
+    """The logit (one per class, for more than two): the sum over a review's features of
+    (ratio x a learned weight)."""
+    units = scale.shape[-1]
     weights = keras.layers.Embedding(
-        num_features, 1, embeddings_initializer="zeros", name=name,
+        num_features, units, embeddings_initializer="zeros", name=name,
         embeddings_regularizer=keras.regularizers.L2(1 / (2 * C * num_reviews)),
     )(ids)  # fmt: skip
-    return keras.layers.Flatten()(keras.layers.Dot(axes=1)([weights, scale]))  # sum of features
+    if units == 1:
+        return keras.layers.Flatten()(keras.layers.Dot(axes=1)([weights, scale]))  # the sum
+    return keras.ops.sum(keras.layers.Multiply()([weights, scale]), axis=1)  # one sum a class

@@ -5,10 +5,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from models import classes
+
 EMBEDDING_DIM = 32  # each word becomes a vector of 32 learned numbers
 
 
-def build_cnn(num_words: int, maxlen: int, global_pool: bool = False) -> keras.Model:
+def build_cnn(
+    num_words: int, maxlen: int, global_pool: bool = False, num_classes: int = 2
+) -> keras.Model:
     """Embedding -> Conv1D -> MaxPooling1D -> Dense(250) -> P(review is positive)."""
     return keras.Sequential(
         [
@@ -23,7 +27,7 @@ def build_cnn(num_words: int, maxlen: int, global_pool: bool = False) -> keras.M
             layers.MaxPooling1D(maxlen if global_pool else 2),
             layers.Flatten(),
             layers.Dense(250, activation="relu"),
-            layers.Dense(1, activation="sigmoid"),
+            classes.output_layer(num_classes),  # P(positive), or one per label
         ],
         name="cnn_globalpool" if global_pool else "cnn",
     )

@@ -30,6 +30,7 @@ import numpy as np
 from common.cli import UserError, short_reason
 from common.data import INDEX_FROM, OOV, START
 from common.files import file_sha256
+from models import classes
 from models.short_texts import LENGTH_GATE, LengthGate
 
 
@@ -202,9 +203,11 @@ def load_backbone(folder: Path):
 
 
 def build_encoder_model(
-    folder: Path, word_index: dict[str, int], *, num_words: int, maxlen: int, max_pieces: int
-) -> keras.Model:
-    """Token ids -> word pieces -> MiniLM -> the mean of its piece vectors -> a logit."""
+    folder: Path, word_index: dict[str, int], *, num_words: int, maxlen: int, max_pieces: int,
+    num_classes: int = 2,
+) -> keras.Model:  # fmt: skip
+    """Token ids -> word pieces -> MiniLM -> the mean of its piece vectors -> a logit (one
+    per label, for more than two)."""
     backbone = load_backbone(folder)
     table, special = word_piece_table(folder, word_index, num_words)
     tokens = keras.Input(shape=(maxlen,), dtype="int32")
@@ -217,7 +220,8 @@ def build_encoder_model(
     mean = keras.layers.GlobalAveragePooling1D(name="mean_of_pieces")(
         vectors, mask=pieces["padding_mask"]
     )
-    return keras.Model(tokens, keras.layers.Dense(1, name="minilm_logit")(mean), name="minilm_part")
+    logit = keras.layers.Dense(classes.output_units(num_classes), name="minilm_logit")(mean)
+    return keras.Model(tokens, logit, name="minilm_part")
 
 
 def warmup_linear_decay(
@@ -235,7 +239,8 @@ def warmup_linear_decay(
 
 
 def log_odds(model: keras.Model) -> keras.Model:
-    """A model up to its final sigmoid: token ids -> its log-odds of a positive review."""
+    """A model up to its final sigmoid (softmax): token ids -> its log-odds of a positive
+    review (its logit for each label)."""
     return keras.Model(model.input, model.get_layer("probability").input)
 
 
@@ -245,11 +250,14 @@ def build_minilm(encoder: keras.Model, bow_short: keras.Model, weight: float) ->
     tokens = encoder.input
     bow_logit = log_odds(bow_short)(tokens)
     both = keras.layers.Concatenate()([encoder.output, bow_logit])
-    # A weighted average is a Dense layer with fixed weights and no bias.
+    # A weighted average is a Dense layer with fixed weights and no bias (one output per
+    # label: the same label's two logits).
+    units = encoder.output.shape[-1]
+    kernel = np.concatenate([weight * np.eye(units), (1.0 - weight) * np.eye(units)])
     short = keras.layers.Dense(
-        1, use_bias=False, trainable=False, name="weighted_average",
-        kernel_initializer=keras.initializers.Constant([[weight], [1.0 - weight]]),
+        units, use_bias=False, trainable=False, name="weighted_average",
+        kernel_initializer=keras.initializers.Constant(kernel.tolist()),
     )(both)  # fmt: skip
     logit = LengthGate(*LENGTH_GATE, name="length_gate")([tokens, bow_logit, short])
-    probability = keras.layers.Activation("sigmoid", name="probability")(logit)
+    probability = classes.probability(classes.from_units(units), name="probability")(logit)
     return keras.Model(tokens, probability, name="minilm")

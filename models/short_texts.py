@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from common.data import START, pad
+from models import classes
 from models.bag_of_ngrams import regression
 
 WINDOWS = (10, 50)  # the shortest and longest window, in words (the last one: what is left)
@@ -72,7 +73,8 @@ def add_short_text_regression(bow: keras.Model, num_reviews: int, name: str) -> 
     whole = bow.get_layer("probability").input  # the bow model's logit
     short = regression(ids, scale, ngrams.num_features, num_reviews, name="short_text_weights")
     logit = LengthGate(*LENGTH_GATE, name="length_gate")([bow.input, whole, short])
-    probability = keras.layers.Activation("sigmoid", name="probability")(logit)
+    units = bow.output.shape[-1]
+    probability = classes.probability(classes.from_units(units), name="probability")(logit)
     return keras.Model(bow.input, probability, name=name)
 
 
@@ -93,8 +95,9 @@ def fit_short_text_regression(
     """
 
     def compile_model() -> None:
+        units = model.output.shape[-1]
         model.compile(
-            loss="binary_crossentropy",
+            loss=classes.loss(classes.from_units(units)),
             optimizer=keras.optimizers.Adam(LEARNING_RATE),
             metrics=["accuracy"],
         )

@@ -245,7 +245,7 @@ def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_secon
 TINY_WORDS = {"the": 1, "film": 2, "great": 3, "awful": 4}  # ids 4 to 7 (rank + 3)
 
 
-def tiny_training(out: Path, seed: int) -> tuple[common.Training, common.Imdb]:
+def tiny_training(out: Path, seed: int) -> tuple[common.Training, common.Dataset]:
     """A Training of a 40-weight model on 16 made-up reviews of 6 ids, fitted and evaluated,
     ready for `finish`: the whole of saving, in a second, without a training script. The
     model of a seed is fitted once per test process; each Training gets its own copy."""
@@ -261,7 +261,7 @@ def tiny_training(out: Path, seed: int) -> tuple[common.Training, common.Imdb]:
         model.set_weights(fitted.get_weights())
         training.record(model, history, test_loss, test_accuracy)
     x, y = _tiny_reviews(seed)
-    data = common.Imdb(x, y, x, y, TINY_WORDS, source="made up", num_words=8, maxlen=6)
+    data = common.Dataset(x, y, x, y, TINY_WORDS, source="made up", num_words=8, maxlen=6)
     return training, data
 
 

@@ -31,13 +31,13 @@ def small(tmp_path: Path) -> Path:
     return write_dataset(tmp_path / "data", REVIEWS)
 
 
-def load(path: Path, tmp_path: Path, **kwargs) -> common.Imdb:
+def load(path: Path, tmp_path: Path, **kwargs) -> common.Dataset:
     kwargs.setdefault("num_words", None)
     kwargs.setdefault("maxlen", None)
     return common.load_imdb(path, cache_dir=tmp_path / "cache", **kwargs)
 
 
-def texts_by_label(imdb: common.Imdb, split: str) -> dict[str, int]:
+def texts_by_label(imdb: common.Dataset, split: str) -> dict[str, int]:
     x, y = (imdb.x_train, imdb.y_train) if split == "train" else (imdb.x_test, imdb.y_test)
     return {
         common.decode(seq, imdb.word_index): int(label) for seq, label in zip(x, y, strict=True)

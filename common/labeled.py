@@ -1,0 +1,571 @@
+"""Your own labeled texts: a CSV, TSV or JSON Lines file, or a folder of class folders.
+
+`--data` takes, besides the IMDB dataset:
+
+* `reviews.csv`, `reviews.tsv` or `reviews.jsonl` (each also as `.gz`): one text and its
+  label per row. The columns are `--text-column` and `--label-column`, by name (a CSV
+  or TSV then has a header row) or by 0-based position (a file without one); without
+  them, the usual names are recognised (text, review, sentence, ...; label, sentiment,
+  class, ...);
+* a folder with one sub-folder of .txt files per class (`neutral/0001.txt`), optionally
+  under `train/` and `test/`: the layout `keras.utils.text_dataset_from_directory` reads.
+
+Without a test part (`test/` or `--test-data FILE`), a stratified hold-out of
+`--test-split` of each class is the test set, drawn with a fixed seed so that every
+model and every seed is tested on the same texts. The rows are read as a stream: each
+text becomes word ids at once (see `encode_rows` in common/data.py), and no list of
+the texts is ever held.
+
+CSV as spreadsheets and pandas write it is read with Python's csv module (quoted fields
+with commas, doubled quotes and line breaks; a byte-order mark; CRLF line ends); a TSV
+likewise, with tabs. A blank line is skipped; a row without text or label is skipped
+and counted; anything else that is wrong is one sentence naming the line.
+"""
+
+from __future__ import annotations
+
+import array
+import csv
+import dataclasses
+import gzip
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import UserError, printable, short_reason
+from common.data import INDEX_FROM, OOV, START, Dataset, clip_vocabulary, tokenize
+
+TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}  # the delimiter; None: JSON Lines
+TEXT_NAMES = ("text", "review", "sentence", "tweet", "content", "body", "comment", "document")
+LABEL_NAMES = ("label", "sentiment", "class", "target", "category", "polarity")
+POSITIVE_NAMES = ("positive", "pos", "1", "true", "yes", "good")  # what "positive" may be called
+MAX_LINE_BYTES = 16 * 2**20  # a longer line (or quoted field) is refused: not a text to learn
+MAX_TEXT_FILE_BYTES = 16 * 2**20  # one file of a class folder
+TEXT_FILE_SUFFIX = ".txt"
+
+
+@dataclasses.dataclass
+class Columns:
+    """Which column holds the text and which the label: a name, a 0-based position, or None
+    (recognised from the header)."""
+
+    text: str | int | None = None
+    label: str | int | None = None
+
+
+def table_kind(path: str | os.PathLike[str]) -> str | None:
+    """".csv", ".tsv" or ".jsonl" for a file of that kind (also gzipped), else None."""
+    name = Path(path).name.lower().removesuffix(".gz")
+    return next((suffix for suffix in TABLE_SUFFIXES if name.endswith(suffix)), None)
+
+
+@dataclasses.dataclass
+class Row:
+    """One labeled text, and where it came from: a file's line number, or a file's name."""
+
+    where: int | str
+    text: str
+    label: str
+
+
+@dataclasses.dataclass
+class Options:
+    """How to read your own data: its columns, its test part and its positive label."""
+
+    columns: Columns = dataclasses.field(default_factory=Columns)
+    test_data: str | None = None  # a file or folder of the same form; None: a hold-out
+    test_split: float = 0.2  # the share of each class held out, without test_data
+    positive_label: str | None = None  # with two labels: which is class 1
+
+
+class TableReader:
+    """The rows of a CSV, TSV or JSON Lines file, read as a stream.
+
+    After iterating, `columns` names the columns used and `skipped` the lines of the rows
+    without text or label.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], columns: Columns, flag: str = "--data"):
+        self.path, self.wanted, self.flag = Path(path), columns, flag
+        self.kind = table_kind(path)
+        self.columns: tuple[str, str] | None = None  # (text, label) as used, for the report
+        self.keys: tuple[str | int, str | int] | None = None  # their names, or positions
+        self.recognised = False  # whether they were recognised by name
+        self.skipped: list[int] = []
+        self.rows = 0
+
+    def _error(self, line: int | None, message: str) -> UserError:
+        where = f"{self.flag} {str(self.path)!r}" + (f", line {line:,}," if line else "")
+        return UserError(f"{where} {message}")
+
+    def lines(self) -> Iterator[str]:
+        """The file's lines, decoded: one sentence for a line that is not UTF-8 or too long."""
+        opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+        try:
+            with opener(self.path, "rb") as file:
+                number = 0
+                while raw := file.readline(MAX_LINE_BYTES + 1):
+                    number += 1
+                    if len(raw) > MAX_LINE_BYTES:
+                        raise self._error(number, f"is longer than {MAX_LINE_BYTES >> 20} MiB.")
+                    try:
+                        yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                    except UnicodeDecodeError as err:
+                        raise self._error(
+                            number,
+                            f"is not UTF-8 (byte {raw[err.start]:#04x} at column "
+                            f"{err.start + 1}): save the file as UTF-8.",
+                        ) from None
+        except (OSError, EOFError, zlib.error) as err:
+            if isinstance(err, OSError) and err.strerror:
+                raise self._error(None, f"cannot be read: {err.strerror}.") from None
+            raise self._error(None, f"is damaged ({short_reason(err)}).") from None
+
+    def __iter__(self) -> Iterator[Row]:
+        rows = self._json_rows() if self.kind == ".jsonl" else self._csv_rows()
+        for line, text, label in rows:
+            if text is None or label is None or not text.strip() or not label.strip():
+                self.skipped.append(line)
+                continue
+            self.rows += 1
+            yield Row(line, text, label.strip())
+        if self.rows == 0 and not self.skipped:
+            raise self._error(None, "holds no rows: it is empty, or has only a header.")
+        if self.rows == 0:
+            raise self._error(
+                None, f"has no row with both a text and a label ({len(self.skipped):,} without)."
+            )
+
+    def _csv_rows(self) -> Iterator[tuple[int, str | None, str | None]]:
+        csv.field_size_limit(MAX_LINE_BYTES)
+        reader = csv.reader(self.lines(), delimiter=TABLE_SUFFIXES[self.kind], strict=True)
+        wanted = (self.wanted.text, self.wanted.label)
+        header = None
+        while True:
+            start = reader.line_num + 1  # where the next record starts
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                reason = str(err)
+                if "end of data" in reason or "field limit" in reason:
+                    raise self._error(
+                        start, "opens a quote that is never closed (or a field is too long)."
+                    ) from None
+                raise self._error(start, f"is not valid {self.kind[1:].upper()}: {reason}.")
+            if not record:  # a blank line
+                continue
+            if header is None:
+                header = self._header(record, start, wanted)
+                if header:  # a header row, not data
+                    continue
+                header = [str(i) for i in range(len(record))]  # positions only
+            if len(record) != len(header):
+                raise self._error(
+                    start,
+                    f"has {len(record)} field{'s' if len(record) != 1 else ''} where the "
+                    f"{'header has' if self._has_header else 'first row has'} {len(header)}: "
+                    "a stray delimiter, or a text with a delimiter that is not quoted?",
+                )
+            yield start, record[self._text], record[self._label]
+
+    _has_header = True
+
+    def _header(self, record: list[str], line: int, wanted: tuple) -> list[str] | None:
+        """Decide the columns from the first row; return it if it is a header, else None."""
+        if all(isinstance(w, int) for w in wanted):  # positions: the file has no header
+            self._has_header = False
+            self._text, self._label = (self._position(w, len(record), line) for w in wanted)
+            self.columns = (f"column {self._text}", f"column {self._label}")
+            self.keys = (self._text, self._label)
+            return None
+        names = [name.strip() for name in record]
+        self._text, self._label = (
+            self._find(names, w, choices, kind)
+            for w, choices, kind in zip(wanted, (TEXT_NAMES, LABEL_NAMES), ("text", "label"))
+        )
+        self.columns = self.keys = (names[self._text], names[self._label])
+        return names
+
+    def _position(self, position: int, count: int, line: int) -> int:
+        if position >= count:
+            raise self._error(
+                line, f"has {count} columns (0 to {count - 1}): there is no column {position}."
+            )
+        return position
+
+    def _find(self, names: list[str], wanted: str | int | None, choices: tuple, kind: str) -> int:
+        """The index of the text or label column among the header's `names`."""
+        if isinstance(wanted, int):
+            return self._position(wanted, len(names), 1)
+        if wanted is not None:
+            if wanted in names:
+                return names.index(wanted)
+            raise self._error(
+                None, f"has no column {wanted!r}; its columns are {self._listed(names)}."
+            )
+        lowered = [name.lower() for name in names]
+        for choice in choices:
+            if choice in lowered:
+                self.recognised = True
+                return lowered.index(choice)
+        raise self._error(
+            None,
+            f"has no column recognised as the {kind} among {self._listed(names)}: name it "
+            f"with --{kind}-column (or give 0-based positions for a file without a header).",
+        )
+
+    @staticmethod
+    def _listed(names: list[str]) -> str:
+        shown = ", ".join(repr(printable(name)) for name in names[:20])
+        return shown + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+
+    def _json_rows(self) -> Iterator[tuple[int, str | None, str | None]]:
+        wanted = (self.wanted.text, self.wanted.label)
+        if any(isinstance(w, int) for w in wanted):
+            raise self._error(
+                None, "is JSON Lines, whose rows are objects: name the keys, not positions."
+            )
+        keys = None
+        for number, line in enumerate(self.lines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as err:
+                raise self._error(number, f"is not valid JSON ({short_reason(err)}).") from None
+            if not isinstance(record, dict):
+                raise self._error(
+                    number, f"is a JSON {type(record).__name__}, not an object of named fields."
+                )
+            if keys is None:
+                names = list(record)
+                keys = [names[self._find(names, w, choices, kind)] for w, choices, kind in
+                        zip(wanted, (TEXT_NAMES, LABEL_NAMES), ("text", "label"))]  # fmt: skip
+                self.columns = self.keys = (keys[0], keys[1])
+            text, label = (record.get(key) for key in keys)
+            if text is not None and not isinstance(text, str):
+                raise self._error(
+                    number, f"has a {type(text).__name__} as its text {keys[0]!r}, not a string."
+                )
+            if isinstance(label, bool) or not isinstance(label, str | int | type(None)):
+                raise self._error(
+                    number,
+                    f"has a {type(label).__name__} as its label {keys[1]!r}: a label is a "
+                    "string or a whole number.",
+                )
+            yield number, text, None if label is None else str(label)
+
+
+class FolderReader:
+    """The texts of a folder of class folders: `<folder>/<label>/*.txt`, one text per file."""
+
+    def __init__(self, folder: Path, flag: str = "--data") -> None:
+        self.folder, self.flag = folder, flag
+        try:
+            self.labels = sorted(
+                entry.name for entry in os.scandir(folder)
+                if entry.is_dir() and not entry.name.startswith(".")
+            )  # fmt: skip
+        except OSError as err:
+            raise UserError(f"cannot read {flag} {str(folder)!r}: {err.strerror}.") from None
+        if not self.labels:
+            raise UserError(
+                f"{flag} {str(folder)!r} has no class folders: expected one folder of .txt "
+                "files per label (e.g. negative/, neutral/, positive/), or a CSV, TSV or "
+                "JSON Lines file."
+            )
+        self.skipped: list[str] = []
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for label in self.labels:
+            try:
+                names = sorted(
+                    entry.name for entry in os.scandir(self.folder / label)
+                    if entry.name.endswith(TEXT_FILE_SUFFIX) and entry.is_file()
+                )  # fmt: skip
+            except OSError as err:
+                raise UserError(f"cannot read {err.filename}: {err.strerror}.") from None
+            for name in names:
+                path = self.folder / label / name
+                text = self._read(path)
+                where = f"{label}/{name}"
+                if not text.strip():
+                    self.skipped.append(where)
+                    continue
+                self.rows += 1
+                yield Row(where, text, label)
+        if self.rows == 0:
+            raise UserError(
+                f"{self.flag} {str(self.folder)!r} holds no text: its class folders "
+                f"({', '.join(self.labels)}) have no non-empty {TEXT_FILE_SUFFIX} files."
+            )
+
+    def _read(self, path: Path) -> str:
+        try:
+            with open(path, "rb") as file:
+                raw = file.read(MAX_TEXT_FILE_BYTES + 1)
+        except OSError as err:
+            raise UserError(f"cannot read {str(path)!r}: {err.strerror}.") from None
+        if len(raw) > MAX_TEXT_FILE_BYTES:
+            raise UserError(f"{str(path)!r} is larger than {MAX_TEXT_FILE_BYTES >> 20} MiB.")
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            line = raw[: err.start].count(b"\n") + 1
+            raise UserError(
+                f"{str(path)!r}, line {line}, is not UTF-8 (byte {raw[err.start]:#04x}): "
+                "save it as UTF-8."
+            ) from None
+
+
+def split_folders(folder: Path) -> tuple[Path, Path | None]:
+    """A class-folder tree's training and test folders: train/ and test/ if both are there."""
+    train, test = folder / "train", folder / "test"
+    if train.is_dir() and test.is_dir():
+        return train, test
+    return folder, None
+
+
+def reader(path: Path, columns: Columns, flag: str = "--data") -> TableReader | FolderReader:
+    """The reader for a table file or a folder of class folders (not the IMDB layout)."""
+    if not path.exists():
+        raise UserError(f"{flag} {str(path)!r}: no such file or folder.")
+    if path.is_dir():
+        return FolderReader(path, flag)
+    if not path.is_file():
+        raise UserError(f"{flag} {str(path)!r} is neither a regular file nor a folder.")
+    if table_kind(path) is None:
+        raise UserError(
+            f"{flag} {str(path)!r} is not a file this project reads: a .csv, .tsv or .jsonl "
+            "file (also .gz), a folder, or the IMDB archive (.tar.gz)."
+        )
+    return TableReader(path, columns, flag)
+
+
+def label_order(labels: set[str], positive: str | None) -> list[str]:
+    """The class names in class-id order. Numbers sort as numbers, other labels
+    alphabetically; with two labels, the positive one is class 1: `positive` if given,
+    else the one called positive (pos, 1, true, ...), else the second in that order."""
+    if positive is not None and positive not in labels:
+        raise UserError(
+            f"--positive-label {positive!r} is not a label of the data; its labels are "
+            f"{', '.join(repr(printable(label)) for label in _sorted(labels))}."
+        )
+    ordered = _sorted(labels)
+    if len(ordered) != 2:
+        return ordered
+    if positive is None:
+        known = [label for label in ordered if label.lower() in POSITIVE_NAMES]
+        positive = known[0] if len(known) == 1 else ordered[1]
+    return [next(label for label in ordered if label != positive), positive]
+
+
+def _sorted(labels: set[str]) -> list[str]:
+    try:
+        return sorted(labels, key=int)
+    except ValueError:
+        return sorted(labels)
+
+
+# --- From rows to word ids -----------------------------------------------------------
+
+SPLIT_SEED = 113  # the hold-out and the training order: fixed, so every model sees the same
+
+
+class _Encoded:
+    """Rows read so far, as provisional word ids (in order of first appearance), compactly."""
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        self.vocabulary = vocabulary  # word -> provisional id, shared by the training and test rows
+        self.ids = array.array("i")
+        self.lengths = array.array("i")
+        self.labels: list[str] = []
+        self.where: list[int | str] = []
+
+    def read(self, rows: Iterator[Row]) -> _Encoded:
+        vocabulary, ids = self.vocabulary, self.ids
+        for row in rows:
+            words = tokenize(row.text)
+            ids.extend([vocabulary.setdefault(word, len(vocabulary)) for word in words])
+            self.lengths.append(len(words))
+            self.labels.append(row.label)
+            self.where.append(row.where)
+        return self
+
+    def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The provisional ids of `rows` (indices) end to end, and each one's length."""
+        lengths = np.frombuffer(self.lengths, np.int32)
+        ends = np.cumsum(lengths, dtype=np.int64)
+        starts = ends - lengths
+        flat = np.frombuffer(self.ids, np.int32)
+        picked = lengths[rows]
+        # Each picked row's ids: its start plus 0, 1, ... its length - 1.
+        offsets = np.arange(picked.sum(), dtype=np.int64) - np.repeat(
+            np.cumsum(picked, dtype=np.int64) - picked, picked
+        )
+        return flat[np.repeat(starts[rows], picked) + offsets], picked
+
+
+def load_labeled(
+    path: Path, options: Options, *, num_words: int | None, maxlen: int | None
+) -> Dataset:
+    """Your own labeled texts, encoded like the IMDB reviews (common/data.py): word ids
+    ranked by frequency in the training part only, START first; class ids by `label_order`."""
+    train_path, test_path = path, Path(options.test_data) if options.test_data else None
+    if path.is_dir() and test_path is None:
+        train_path, test_path = split_folders(path)
+    train_reader = reader(train_path, options.columns)
+    vocabulary: dict[str, int] = {}
+    train = _Encoded(vocabulary).read(iter(train_reader))
+    test, test_reader = None, None
+    if test_path is not None:
+        flag = "--test-data" if options.test_data else "--data"
+        test_reader = reader(test_path, options.columns, flag)
+        test = _Encoded(vocabulary).read(iter(test_reader))
+    _report_reading(path, train_reader, test_reader)
+
+    labels = label_order(set(train.labels), options.positive_label)
+    if len(labels) < 2:
+        raise UserError(
+            f"--data {str(path)!r} has one label only ({labels[0]!r}): a classifier needs "
+            "texts of two labels at least."
+        )
+    class_of = {label: i for i, label in enumerate(labels)}
+    y_all = np.array([class_of[label] for label in train.labels], np.int64)
+    if test is None:
+        fit_rows, test_rows = stratified_split(y_all, options.test_split, labels)
+        test, y_test, test_where = train, y_all[test_rows], [train.where[i] for i in test_rows]
+        split = f"a stratified hold-out of {options.test_split:.0%} of each label (seed {SPLIT_SEED})"
+    else:
+        unseen = sorted(set(test.labels) - set(labels))
+        if unseen:
+            raise UserError(
+                f"the test data has labels the training data never has: "
+                f"{', '.join(repr(printable(label)) for label in unseen[:10])}."
+            )
+        fit_rows, test_rows = np.arange(len(y_all)), np.arange(len(test.labels))
+        y_test = np.array([class_of[label] for label in test.labels], np.int64)
+        test_where = test.where
+        split = f"{str(test_path)!r}"
+    # A file sorted by label would leave validation (the last share) one label: shuffle.
+    fit_rows = np.random.RandomState(SPLIT_SEED).permutation(fit_rows)
+    y_train = y_all[fit_rows]
+
+    # The vocabulary: the words of the training part, most frequent first, ties
+    # alphabetically; a word seen only in the test part is unknown (OOV) like any other.
+    train_ids, train_lengths = train.take(fit_rows)
+    words = list(vocabulary)
+    counts = np.bincount(train_ids, minlength=len(words))
+    seen = np.flatnonzero(counts)
+    ranked = sorted(seen.tolist(), key=lambda i: (-counts[i], words[i]))
+    final = np.full(len(words) + 1, OOV, np.int32)
+    final[ranked] = np.arange(1, len(ranked) + 1, dtype=np.int32) + INDEX_FROM
+    word_index = {words[i]: rank for rank, i in enumerate(ranked, start=1)}
+    test_ids, test_lengths = test.take(test_rows)
+
+    print(f"Labels: {_counts(labels, y_all if test is train else np.concatenate([y_all, y_test]))}")
+    print(
+        f"Test set: {split}; training {len(y_train):,} ({_counts(labels, y_train)}), "
+        f"test {len(y_test):,} ({_counts(labels, y_test)})"
+    )
+    if len(labels) == 2:
+        print(
+            f"Positive label: {labels[1]!r} (class 1; the models give its probability; "
+            "--positive-label to choose)"
+        )
+    dataset = Dataset(
+        _sequences(final[train_ids], train_lengths, num_words),
+        y_train,
+        _sequences(final[test_ids], test_lengths, num_words),
+        y_test,
+        word_index,
+        f"{path.resolve()}" + (f" (test: {test_path.resolve()})" if test_path else ""),
+        test_files=[f"line {w}" if isinstance(w, int) else str(w) for w in test_where],
+        labels=labels,
+        origin={
+            "kind": "folders" if path.is_dir() else table_kind(path).lstrip("."),
+            "text_column": getattr(train_reader, "keys", (None, None))[0],
+            "label_column": getattr(train_reader, "keys", (None, None))[1],
+            "test_data": str(test_path) if options.test_data else None,
+            "test_split": None if test_path else options.test_split,
+            "split_seed": SPLIT_SEED,
+        },
+    )  # fmt: skip
+    return dataset
+
+
+def stratified_split(
+    y: np.ndarray, test_split: float, labels: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows to train on and to test on: `test_split` of each class, at least one, drawn
+    with SPLIT_SEED; the test rows in file order."""
+    if test_split <= 0:
+        raise UserError(
+            "--test-split 0 leaves nothing to test on: give a test file with --test-data."
+        )
+    rng = np.random.RandomState(SPLIT_SEED)
+    test = []
+    for c, label in enumerate(labels):
+        rows = np.flatnonzero(y == c)
+        held = max(1, round(len(rows) * test_split))
+        if len(rows) - held < 1:
+            raise UserError(
+                f"the label {label!r} has {len(rows)} text{'s' if len(rows) != 1 else ''}: a "
+                f"stratified hold-out of {test_split:.0%} needs at least 2 of each label, one "
+                "to train on and one to test on."
+            )
+        test.append(rng.permutation(rows)[:held])
+    test_rows = np.sort(np.concatenate(test))
+    fit_rows = np.setdiff1d(np.arange(len(y)), test_rows)
+    return fit_rows, test_rows
+
+
+def _sequences(ids: np.ndarray, lengths: np.ndarray, num_words: int | None) -> np.ndarray:
+    """One array per text: START, then its word ids (clipped to the vocabulary)."""
+    ends = np.cumsum(lengths + 1, dtype=np.int64)
+    flat = np.empty(len(ids) + len(lengths), np.int32)
+    is_start = np.zeros(len(flat), bool)
+    is_start[ends - lengths - 1] = True
+    flat[is_start] = START
+    flat[~is_start] = ids
+    flat = clip_vocabulary(flat, num_words)
+    sequences = np.empty(len(lengths), dtype=object)
+    sequences[:] = np.split(flat, ends[:-1]) if len(lengths) else []
+    return sequences
+
+
+def _counts(labels: list[str], y: np.ndarray) -> str:
+    counts = np.bincount(y, minlength=len(labels))
+    return ", ".join(f"{printable(label)} {count:,}" for label, count in zip(labels, counts))
+
+
+def _report_reading(
+    path: Path, train: TableReader | FolderReader, test: TableReader | FolderReader | None
+) -> None:
+    """Print how many texts were read, from which columns, and what was skipped."""
+    for part, flag in ((train, "--data"), (test, "--test-data")):
+        if part is None:
+            continue
+        if isinstance(part, TableReader):
+            how = " (recognised by name; --text-column and --label-column to choose)"
+            columns = (f"; text column {part.columns[0]!r}, label column {part.columns[1]!r}"
+                       f"{how if part.recognised else ''}")  # fmt: skip
+            where = part.path
+        else:
+            columns, where = f"; {len(part.labels)} class folders", part.folder
+        print(f"Read {printable(str(where))}: {part.rows:,} texts{columns}")
+        if part.skipped:
+            shown = ", ".join(map(str, part.skipped[:10])) + (", ..." if len(part.skipped) > 10
+                                                             else "")  # fmt: skip
+            one = len(part.skipped) == 1
+            kind = ("line" if one else "lines") if isinstance(part, TableReader) else (
+                "file" if one else "files")  # fmt: skip
+            rows = "row" if one else "rows"
+            print(f"Skipped {len(part.skipped):,} {rows} without a text or a label ({kind} {shown})")

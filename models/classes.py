@@ -1,0 +1,81 @@
+"""The end of every model: one probability for two labels, one per label for more.
+
+With two labels (IMDB's negative and positive), a model ends in one sigmoid unit, the
+probability of the positive label, and learns with binary cross-entropy, as in the
+tutorial. With three or more (negative, neutral, positive), it ends in a softmax over
+the labels and learns with sparse categorical cross-entropy: the labels stay class
+ids 0, 1, 2, ..., never one-hot vectors.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+def output_units(num_classes: int) -> int:
+    """1 for two labels (P(positive)); one per label for more."""
+    if num_classes < 2:
+        raise ValueError(f"a classifier needs two labels at least, got {num_classes}")
+    return 1 if num_classes == 2 else num_classes
+
+
+def from_units(units: int) -> int:
+    """How many labels a model tells apart, from its output's width (`output_units`)."""
+    return 2 if units == 1 else units
+
+
+def output_layer(num_classes: int, **kwargs) -> keras.layers.Dense:
+    """Dense(1, sigmoid) for two labels, Dense(num_classes, softmax) for more."""
+    activation = "sigmoid" if num_classes == 2 else "softmax"
+    return keras.layers.Dense(output_units(num_classes), activation=activation, **kwargs)
+
+
+def probability(num_classes: int, **kwargs) -> keras.layers.Activation:
+    """The activation that turns a model's logits into its output, as `output_layer`'s."""
+    return keras.layers.Activation("sigmoid" if num_classes == 2 else "softmax", **kwargs)
+
+
+def loss(num_classes: int) -> str:
+    """Binary cross-entropy for two labels; sparse categorical cross-entropy for more."""
+    return "binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy"
+
+
+def logit_loss(num_classes: int) -> keras.losses.Loss:
+    """`loss` for a model whose output is its logits, not probabilities."""
+    if num_classes == 2:
+        return keras.losses.BinaryCrossentropy(from_logits=True)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def logit_accuracy(num_classes: int) -> keras.metrics.Metric:
+    """Accuracy for a model whose output is its logits: above 0, or the largest, wins."""
+    if num_classes == 2:
+        return keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")
+    return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+
+
+def predicted(outputs: np.ndarray) -> np.ndarray:
+    """The class id a model's probabilities name: 1 from 0.5 up, with one output; else the
+    most probable."""
+    outputs = np.asarray(outputs)
+    if outputs.shape[-1] == 1:
+        return (outputs[..., 0] >= 0.5).astype(np.int64)
+    return np.argmax(outputs, axis=-1)
+
+
+def predicted_from_logits(logits: np.ndarray) -> np.ndarray:
+    """`predicted` for logits: 1 above 0, with one output; else the largest."""
+    logits = np.asarray(logits)
+    if logits.shape[-1] == 1:
+        return (logits[..., 0] > 0).astype(np.int64)
+    return np.argmax(logits, axis=-1)
+
+
+def probabilities(outputs: np.ndarray) -> np.ndarray:
+    """Every class's probability, (texts, classes): a one-output model's P(positive) p
+    becomes (1 - p, p)."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if outputs.shape[-1] == 1:
+        return np.concatenate([1.0 - outputs, outputs], axis=-1)
+    return outputs
