@@ -36,8 +36,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Reviews: X {X.shape}, y {y.shape}")
     print(f"         {len(data.x_train):,} for training, {len(data.x_test):,} for testing")
     counts = np.bincount(y, minlength=data.num_classes)
-    print("Classes: " + ", ".join(f"{c} = {common.cli.printable(label)} ({n / len(y):.0%})"
-                                  for c, (label, n) in enumerate(zip(data.labels, counts))))
+    classes = [f"{c} = {common.cli.printable(label)} ({n / len(y):.0%})"
+               for c, (label, n) in enumerate(zip(data.labels, counts, strict=True))]  # fmt: skip
+    print("Classes: " + ", ".join(classes))
 
     # Indices up to INDEX_FROM are markers (start, unknown word), not words.
     indices = np.unique(np.hstack(X))

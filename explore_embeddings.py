@@ -251,8 +251,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"\nThe {len(top)} most frequent words in 2 dimensions keep {variance.sum():.0%} "
             "of the rows' variance; the label each alone pushes towards most: "
-            + ", ".join(f"{common.cli.printable(label)} {n}"
-                        for label, n in zip(encoding.labels, towards, strict=True))  # fmt: skip
+            + ", ".join(
+                f"{common.cli.printable(label)} {n}"
+                for label, n in zip(encoding.labels, towards, strict=True)
+            )  # fmt: skip
         )
     path = output_dir / f"{name}_embedding.png"
     title = (f"What the {name} model's embedding learned: its {len(top)} most frequent "

@@ -158,9 +158,7 @@ def html_page(records: list[dict], towards: str) -> str:
             )
         parts.append(
             f"<p><b>{record['probabilities'][record['label']]:.4f} "
-            f"{html.escape(record['label'])}</b><br>"
-            + " ".join(spans)
-            + "</p>"
+            f"{html.escape(record['label'])}</b><br>" + " ".join(spans) + "</p>"
         )
     return (
         '<!doctype html>\n<html><head><meta charset="utf-8"><title>Why the model decided'
@@ -169,7 +167,8 @@ def html_page(records: list[dict], towards: str) -> str:
         "<h1>Why the model decided</h1><p>Each word is shaded by how much it moved the "
         f"probability {towards}, relative to the word that moved it most in the same text: "
         "green towards it, red away from it; hover over a word for its figure.</p>\n"
-        + "\n".join(parts) + "\n</body></html>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
     )
 
 
@@ -229,7 +228,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     records = []
     for n, (_, text) in enumerate(texts):
         label = labels[chosen[n]]
-        shown_probabilities = {name: float(p) for name, p in zip(labels, probabilities[n])}
+        shown_probabilities = {
+            name: float(p) for name, p in zip(labels, probabilities[n], strict=True)
+        }
         if two:  # the tutorial's figure: P(positive)
             record = {"probability_positive": float(outputs[n, 0]), "label": label}
         else:

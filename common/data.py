@@ -247,12 +247,19 @@ def load_data(
 
 def is_imdb(path: Path) -> bool:
     """Whether `path` is the Stanford dataset: an archive, or a folder with its layout."""
-    from common.labeled import table_kind
 
-    if path.is_dir():
+    if path.is_dir():  # train/ and test/ with pos/ and neg/ (and unsup/): meant as IMDB
         folder = path / "aclImdb" if (path / "aclImdb").is_dir() else path
-        return all((folder / s / label).is_dir() for s in SPLITS for label in LABELS)
-    return table_kind(path) is None  # any other file is taken for the archive
+        if (path / "aclImdb").is_dir():
+            return True
+        try:
+            found = {entry.name for split in SPLITS for entry in os.scandir(folder / split)
+                     if entry.is_dir()}  # fmt: skip
+        except OSError:
+            return False
+        return bool(found & set(LABELS)) and found <= {*LABELS, "unsup"}
+    name = path.name.lower()
+    return any(kind in name for kind in (".tar", ".tgz")) or not path.exists()
 
 
 def _load_from_keras(num_words: int | None) -> Dataset:

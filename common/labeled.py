@@ -58,7 +58,7 @@ class Columns:
 
 
 def table_kind(path: str | os.PathLike[str]) -> str | None:
-    """".csv", ".tsv" or ".jsonl" for a file of that kind (also gzipped), else None."""
+    """ ".csv", ".tsv" or ".jsonl" for a file of that kind (also gzipped), else None."""
     name = Path(path).name.lower().removesuffix(".gz")
     return next((suffix for suffix in TABLE_SUFFIXES if name.endswith(suffix)), None)
 
@@ -157,7 +157,9 @@ class TableReader:
                     raise self._error(
                         start, "opens a quote that is never closed (or a field is too long)."
                     ) from None
-                raise self._error(start, f"is not valid {self.kind[1:].upper()}: {reason}.")
+                raise self._error(
+                    start, f"is not valid {self.kind[1:].upper()}: {reason}."
+                ) from None
             if not record:  # a blank line
                 continue
             if header is None:
@@ -187,7 +189,9 @@ class TableReader:
         names = [name.strip() for name in record]
         self._text, self._label = (
             self._find(names, w, choices, kind)
-            for w, choices, kind in zip(wanted, (TEXT_NAMES, LABEL_NAMES), ("text", "label"))
+            for w, choices, kind in zip(
+                wanted, (TEXT_NAMES, LABEL_NAMES), ("text", "label"), strict=True
+            )
         )
         self.columns = self.keys = (names[self._text], names[self._label])
         return names
@@ -246,7 +250,8 @@ class TableReader:
             if keys is None:
                 names = list(record)
                 keys = [names[self._find(names, w, choices, kind)] for w, choices, kind in
-                        zip(wanted, (TEXT_NAMES, LABEL_NAMES), ("text", "label"))]  # fmt: skip
+                        zip(wanted, (TEXT_NAMES, LABEL_NAMES), ("text", "label"),
+                            strict=True)]  # fmt: skip
                 self.columns = self.keys = (keys[0], keys[1])
             text, label = (record.get(key) for key in keys)
             if text is not None and not isinstance(text, str):
@@ -442,13 +447,20 @@ def load_labeled(
     if test is None:
         fit_rows, test_rows = stratified_split(y_all, options.test_split, labels)
         test, y_test, test_where = train, y_all[test_rows], [train.where[i] for i in test_rows]
-        split = f"a stratified hold-out of {options.test_split:.0%} of each label (seed {SPLIT_SEED})"
+        split = f"a stratified hold-out of {options.test_split:.0%} of each label"
+        split += f" (seed {SPLIT_SEED})"
     else:
         unseen = sorted(set(test.labels) - set(labels))
         if unseen:
             raise UserError(
                 f"the test data has labels the training data never has: "
                 f"{', '.join(repr(printable(label)) for label in unseen[:10])}."
+            )
+        missing = [label for label in labels if label not in set(test.labels)]
+        if missing:
+            raise UserError(
+                f"the test data has no texts labeled {printable(missing[0])!r}: a test set "
+                "needs every label the training data has, to measure each one."
             )
         fit_rows, test_rows = np.arange(len(y_all)), np.arange(len(test.labels))
         y_test = np.array([class_of[label] for label in test.labels], np.int64)
@@ -512,8 +524,8 @@ def stratified_split(
         )
     rng = np.random.RandomState(SPLIT_SEED)
     test = []
-    for c, label in enumerate(labels):
-        rows = np.flatnonzero(y == c)
+    for label in _sorted(set(labels)):  # not in class order: --positive-label moves none
+        rows = np.flatnonzero(y == labels.index(label))
         held = max(1, round(len(rows) * test_split))
         if len(rows) - held < 1:
             raise UserError(
@@ -543,14 +555,15 @@ def _sequences(ids: np.ndarray, lengths: np.ndarray, num_words: int | None) -> n
 
 def _counts(labels: list[str], y: np.ndarray) -> str:
     counts = np.bincount(y, minlength=len(labels))
-    return ", ".join(f"{printable(label)} {count:,}" for label, count in zip(labels, counts))
+    pairs = zip(labels, counts, strict=True)
+    return ", ".join(f"{printable(label)} {count:,}" for label, count in pairs)
 
 
 def _report_reading(
     path: Path, train: TableReader | FolderReader, test: TableReader | FolderReader | None
 ) -> None:
     """Print how many texts were read, from which columns, and what was skipped."""
-    for part, flag in ((train, "--data"), (test, "--test-data")):
+    for part in (train, test):
         if part is None:
             continue
         if isinstance(part, TableReader):
@@ -568,4 +581,5 @@ def _report_reading(
             kind = ("line" if one else "lines") if isinstance(part, TableReader) else (
                 "file" if one else "files")  # fmt: skip
             rows = "row" if one else "rows"
-            print(f"Skipped {len(part.skipped):,} {rows} without a text or a label ({kind} {shown})")
+            print(f"Skipped {len(part.skipped):,} {rows} without a text or a label "
+                  f"({kind} {shown})")  # fmt: skip

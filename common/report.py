@@ -103,13 +103,14 @@ def class_figures(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> 
 
 def class_table(figures: dict[str, Any]) -> str:
     """`class_figures` as aligned lines: one per label, then the macro average of F1."""
-    width = max(len("label"), *(len(label) for label in figures["labels"]))
-    width = max(width, len("macro F1"))
+    names = [printable(label) for label in figures["labels"]]
+    width = max(len("macro F1"), *(len(name) for name in names))
     lines = [f"  {'label':<{width}}  {'precision':>9}  {'recall':>7}  {'F1':>7}  {'texts':>9}"]
-    for i, label in enumerate(figures["labels"]):
+    for i, name in enumerate(names):
+        precision, recall, f1 = (figures[key][i] for key in ("precision", "recall", "f1"))
         lines.append(
-            f"  {printable(label):<{width}}  {figures['precision'][i]:>9.2%}  {figures['recall'][i]:>7.2%}"
-            f"  {figures['f1'][i]:>7.2%}  {figures['texts'][i]:>9,}"
+            f"  {name:<{width}}  {precision:>9.2%}  {recall:>7.2%}  {f1:>7.2%}"
+            f"  {figures['texts'][i]:>9,}"
         )
     lines.append(f"  {'macro F1':<{width}}  {'':>9}  {'':>7}  {figures['macro_f1']:>7.2%}")
     return "\n".join(lines)

@@ -28,7 +28,15 @@ import numpy as np
 
 from common.cli import DEFAULT_OUTPUT_DIR, MODELS, UserError
 from common.data import (
-    IMDB_LABELS, INDEX_FROM, OOV, PADDING, START, TRUNCATING, clip_vocabulary, encode, pad,
+    IMDB_LABELS,
+    INDEX_FROM,
+    OOV,
+    PADDING,
+    START,
+    TRUNCATING,
+    clip_vocabulary,
+    encode,
+    pad,
 )  # fmt: skip
 from common.files import file_sha256, is_version_name, read_json, reading_version, versions
 

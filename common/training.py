@@ -34,7 +34,11 @@ from common.data import Dataset, fit_size, load_data
 from common.export import export_text_model
 from common.files import write_version
 from common.report import (
-    TrainingRun, accuracy_summary, class_figures, class_table, save_training_report,
+    TrainingRun,
+    accuracy_summary,
+    class_figures,
+    class_table,
+    save_training_report,
 )  # fmt: skip
 from common.saving import MODEL_FILE, save_model
 from common.timing import EpochTimer, PhaseClock

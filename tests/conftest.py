@@ -387,6 +387,7 @@ MODULE_ORDER = [
     "test_train_lstm",
     "test_train_ensemble",
     "test_analyze_model",
+    "test_own_data",
     "test_train_cnn",
     "test_train_bow",
     "test_explore_dataset",

@@ -21,7 +21,7 @@ def test_analyze_model_reports_short_text_accuracy_and_mistakes(
         "--first-words", "5", "--show-errors", "3",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    whole = re.findall(r"whole reviews: +accuracy (\d+\.\d\d)%", result.stdout)
+    whole = re.findall(r"whole texts: +accuracy (\d+\.\d\d)%", result.stdout)
     short = re.search(r"first 5 words only: accuracy (\d+\.\d\d)%", result.stdout)
     by_length = re.search(r"by words kept: +10: (\d+\.\d\d)%, 20: .*, 200: (\d+\.\d\d)%$",
                           result.stdout, flags=re.MULTILINE)  # fmt: skip
@@ -32,13 +32,18 @@ def test_analyze_model_reports_short_text_accuracy_and_mistakes(
     # The tiny reviews have 20 to 60 words: kept to 200, they are whole.
     assert by_length.group(2) == whole[0]
     assert (tmp_path / "cnn+copy_length.png").read_bytes().startswith(b"\x89PNG")
-    mistakes = re.findall(r"^\d\. P\(positive\) = (\d\.\d{4}), but the review is (\w+) "
-                          r"\(\d+ words, aclImdb/test/(?:pos|neg)/\d+_\d+\.txt\):",
+    for name in ("cnn", "copy"):  # which label each label's texts got, per model
+        assert (tmp_path / f"{name}_confusion.png").read_bytes().startswith(b"\x89PNG")
+    # Each label's figures, and the macro F1, once per model.
+    assert len(re.findall(r"^  (?:negative|positive) +\d+\.\d\d% +\d+\.\d\d% +\d+\.\d\d% +\d+$",
+                          result.stdout, flags=re.MULTILINE)) == 4  # fmt: skip
+    mistakes = re.findall(r"^\d\. P\((\w+)\) = (\d\.\d{4}) "
+                          r"\(\d+ words, aclImdb/test/(pos|neg)/\d+_\d+\.txt\):",
                           result.stdout, flags=re.MULTILINE)  # fmt: skip
-    assert len(mistakes) == len(re.findall(r"^\d\. P\(positive\)", result.stdout, re.MULTILINE))
-    assert len(mistakes) <= 2 * 3  # up to 3 for each of the two models
-    for probability, truth in mistakes:
-        assert (float(probability) >= 0.5) == (truth == "negative")
+    assert len(mistakes) == len(re.findall(r"^\d\. P\(", result.stdout, re.MULTILINE))
+    assert len(mistakes) <= 2 * 2 * 3  # up to 3 for each label of each of the two models
+    for given, probability, truth in mistakes:
+        assert float(probability) >= 0.5 and given[:3] != truth  # another label, and sure of it
 
 
 def test_analyze_model_refuses_data_from_another_vocabulary(

@@ -14,7 +14,7 @@ def test_explore_dataset_end_to_end(run_here, tmp_path: Path, tiny_folder: Path)
     result = run_here("explore_dataset.py", "--data", tiny_folder, "--output-dir", out)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Reviews: X (160,), y (160,)" in result.stdout
-    assert "Classes: [0 1]" in result.stdout
+    assert "Classes: 0 = negative (50%), 1 = positive (50%)" in result.stdout
     assert "Distinct words: 20" in result.stdout  # 10 neutral + 5 praise + 5 blame words
     assert "Reviews that fit in 500 tokens uncut: 100.0%" in result.stdout
     assert files_in(out) == ["review_length.png"]
@@ -26,7 +26,7 @@ def test_explore_dataset_on_the_real_reviews(run_script, tmp_path: Path, imdb_da
     result = run_script("explore_dataset.py", "--data", imdb_data, "--output-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Reviews: X (50000,), y (50000,)" in result.stdout
-    assert "Classes: [0 1]" in result.stdout
+    assert "Classes: 0 = negative (50%), 1 = positive (50%)" in result.stdout
 
 
 def test_explore_copes_with_an_enormous_review(run_here, tmp_path: Path) -> None:

@@ -1,0 +1,343 @@
+"""Your own labeled texts: CSV, TSV, JSON Lines, gzip and class folders; two labels or more."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import SAVED, assert_one_sentence_error, files_in, printed_accuracy, saved_files
+
+import common
+from common.labeled import Columns, Options
+
+WORDS = {  # each label's telling words; every text also holds some of the shared ones
+    "negative": "awful boring hated terrible worst".split(),
+    "neutral": "okay average plain usual middling".split(),
+    "positive": "great wonderful loved superb brilliant".split(),
+}
+SHARED = "the film plot actor scene story".split()
+SMALL = ["--maxlen", "16", "--num-words", "200", "--epochs", "1"]  # a tiny, quick model
+
+
+def labeled_texts(per_label: int = 30, labels=tuple(WORDS), seed: int = 0) -> list[tuple]:
+    """(text, label) pairs a small model can learn from, labels interleaved."""
+    rng = np.random.RandomState(seed)
+    rows = []
+    for i in range(per_label):
+        for label in labels:
+            words = rng.choice(WORDS[label], 3).tolist() + rng.choice(SHARED, 5).tolist()
+            rng.shuffle(words)
+            rows.append((" ".join(words) + f" {i}", label))
+    return rows
+
+
+def write_csv(path: Path, rows: list[tuple], header=("text", "label"), **kwargs) -> Path:
+    opener = gzip.open if path.suffix == ".gz" else open
+    delimiter = "\t" if ".tsv" in path.name else ","
+    with opener(path, "wt", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, delimiter=delimiter, **kwargs)
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CSV of three labels, 30 texts each."""
+    return write_csv(tmp_path_factory.mktemp("three") / "three.csv", labeled_texts())
+
+
+def load(path: Path, **options) -> common.Dataset:
+    columns = Columns(options.pop("text", None), options.pop("label", None))
+    return common.load_data(path, 200, 16, Options(columns, **options))
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def test_csv_as_spreadsheets_write_it(tmp_path: Path, capsys) -> None:
+    rows = labeled_texts(10)
+    rows[0] = ('He said, "superb", then\nleft; a "great"\r\nfilm', "positive")  # quotes, breaks
+    path = tmp_path / "reviews.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as file:  # a byte-order mark
+        writer = csv.writer(file, lineterminator="\r\n")  # Excel's CRLF
+        writer.writerow(["id", "Review", "Sentiment"])  # recognised by name, any case
+        for i, (text, label) in enumerate(rows):
+            writer.writerow([i, text, label])
+            if i == 4:
+                file.write("\r\n")  # a blank line
+        writer.writerow([99, "no label here", ""])  # skipped, and said
+    data = load(path)
+    printed = capsys.readouterr().out
+    assert "text column 'Review', label column 'Sentiment' (recognised by name" in printed
+    assert "Skipped 1 row without a text or a label (line 35)" in printed
+    assert data.labels == ["negative", "neutral", "positive"]
+    assert len(data.y_train) + len(data.y_test) == 30
+    # Stratified: 20% of each label, at least one, is the test set.
+    assert np.bincount(data.y_test).tolist() == [2, 2, 2]
+    assert {"said", "then", "left", "superb"} <= set(data.word_index)  # the quoted text, whole
+    assert data.test_files[0].startswith("line ")
+    assert data.origin["text_column"] == "Review" and data.origin["test_split"] == 0.2
+
+
+def test_a_headerless_tsv_by_position(tmp_path: Path, capsys) -> None:
+    rows = [(label, text) for text, label in labeled_texts(10)]  # the label comes first
+    path = write_csv(tmp_path / "reviews.tsv", rows, header=None)
+    data = load(path, text=1, label=0)
+    assert "text column 'column 1', label column 'column 0'" in capsys.readouterr().out
+    assert data.labels == ["negative", "neutral", "positive"] and len(data.y_test) == 6
+    assert data.origin["text_column"] == 1  # a position, to read it again the same way
+
+
+def test_json_lines_gzipped_and_plain_csv_give_the_same_arrays(tmp_path: Path, three) -> None:
+    path = tmp_path / "reviews.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as file:
+        for text, label in labeled_texts():
+            file.write(json.dumps({"label": label, "text": text, "id": 1}) + "\n")
+    from_json, from_csv = load(path), load(three)
+    zipped = load(write_csv(tmp_path / "three.csv.gz", labeled_texts()))
+    for data in (from_json, zipped):
+        np.testing.assert_array_equal(data.x_train, from_csv.x_train)
+        np.testing.assert_array_equal(data.y_test, from_csv.y_test)
+        assert data.word_index == from_csv.word_index
+
+
+def test_class_folders_with_and_without_a_test_part(tmp_path: Path) -> None:
+    for part, rows in (("train", labeled_texts(8)), ("test", labeled_texts(3, seed=1))):
+        for i, (text, label) in enumerate(rows):
+            (tmp_path / "tree" / part / label).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "tree" / part / label / f"{i}.txt").write_text(text, "utf-8")
+    data = load(tmp_path / "tree")
+    assert data.labels == ["negative", "neutral", "positive"]
+    assert (len(data.y_train), len(data.y_test)) == (24, 9)  # test/ is the test set
+    assert data.test_files[0] == "negative/0.txt"
+    held = load(tmp_path / "tree" / "train")  # no test/: a stratified hold-out
+    assert np.bincount(held.y_test).tolist() == [2, 2, 2]
+
+
+def test_the_vocabulary_is_counted_on_the_training_part_only(tmp_path: Path) -> None:
+    train = write_csv(tmp_path / "train.csv", labeled_texts(10))
+    test = write_csv(
+        tmp_path / "test.csv",
+        [("zebra " * 5 + "great", "positive"), ("zebra okay", "neutral"), ("awful", "negative")],
+    )
+    data = load(train, test_data=str(test))
+    assert "zebra" not in data.word_index  # seen only in the test file: unknown
+    assert (data.x_test[0][-6:-1] == common.OOV).all()
+    # The split and the order are fixed: the same every time, whatever the model's seed.
+    again = load(train, test_data=str(test))
+    np.testing.assert_array_equal(again.x_train, data.x_train)
+    assert not (np.diff(data.y_train) == 0).all()  # shuffled: not one label after another
+
+
+def test_two_labels_and_the_positive_one(tmp_path: Path, capsys) -> None:
+    rows = [(text, {"negative": "neg", "positive": "pos"}[label])
+            for text, label in labeled_texts(10, labels=("negative", "positive"))]  # fmt: skip
+    path = write_csv(tmp_path / "two.csv", rows)
+    assert load(path).labels == ["neg", "pos"]  # pos is called positive
+    assert "Positive label: 'pos' (class 1" in capsys.readouterr().out
+    flipped = load(path, positive_label="neg")
+    assert flipped.labels == ["pos", "neg"]
+    np.testing.assert_array_equal(flipped.y_test, 1 - load(path).y_test)
+
+
+def test_labels_that_are_numbers_sort_as_numbers(tmp_path: Path) -> None:
+    names = {"negative": "-1", "neutral": "2", "positive": "10"}
+    rows = [(text, names[label]) for text, label in labeled_texts(5)]
+    assert load(write_csv(tmp_path / "n.csv", rows)).labels == ["-1", "2", "10"]
+
+
+# --- Bad input: one sentence, exit 2, nothing written -----------------------------------
+
+
+def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
+    rows = labeled_texts(5)
+    good = write_csv(tmp / "good.csv", rows)
+    one_label = write_csv(tmp / "one.csv", [(t, "positive") for t, _ in rows])
+    lonely = write_csv(tmp / "lonely.csv", rows + [("great great", "rare")])
+    ragged = tmp / "ragged.csv"
+    ragged.write_text("text,label\ngreat film,positive\nawful, film,negative\n", "utf-8")
+    unclosed = tmp / "unclosed.csv"
+    unclosed.write_text('text,label\ngreat,positive\n"awful film,negative\nok,neutral\n', "utf-8")
+    latin = tmp / "latin.csv"
+    latin.write_bytes("text,label\ngreat,positive\ncaf\xe9 awful,negative\n".encode("latin-1"))
+    no_text = write_csv(tmp / "no_text.csv", [("", label) for _, label in rows])
+    unseen = write_csv(tmp / "unseen.csv", [("great film", "sarcastic")] + rows[:3])
+    not_object = tmp / "rows.jsonl"
+    not_object.write_text('{"text": "great", "label": "positive"}\n["awful", "negative"]\n')
+    (tmp / "empty.csv").write_text("")
+    (tmp / "reviews.parquet").write_bytes(b"PAR1")
+    (tmp / "header.csv").write_text("text,label\n")
+    return {
+        "an empty file": (tmp / "empty.csv", [], "holds no rows"),
+        "only a header": (tmp / "header.csv", [], "holds no rows"),
+        "no such column": (good, ["--text-column", "tweet"],
+                           "has no column 'tweet'; its columns are 'text', 'label'"),
+        "no such position": (good, ["--text-column", "5", "--label-column", "1"],
+                             "there is no column 5"),
+        "one label only": (one_label, [], "has one label only ('positive')"),
+        "a label too rare to split": (lonely, [], "the label 'rare' has 1 text"),
+        "a ragged row": (ragged, [], "line 3, has 3 fields where the header has 2"),
+        "an unclosed quote": (unclosed, [], "line 3, opens a quote that is never closed"),
+        "not UTF-8": (latin, [], "line 3, is not UTF-8 (byte 0xe9"),
+        "an empty text column": (no_text, [], "has no row with both a text and a label"),
+        "unseen test labels": (good, ["--test-data", unseen], "labels the training data never"),
+        "a positive label that is not one": (good, ["--positive-label", "pos"],
+                                             "--positive-label 'pos' is not a label"),
+        "a JSON row that is not an object": (not_object, [], "line 2, is a JSON list"),
+        "an unknown file kind": (tmp / "reviews.parquet", [], "is not a file this project reads"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", [
+    "an empty file", "only a header", "no such column", "no such position", "one label only",
+    "a label too rare to split", "a ragged row", "an unclosed quote", "not UTF-8",
+    "an empty text column", "unseen test labels", "a positive label that is not one",
+    "a JSON row that is not an object", "an unknown file kind",
+])  # fmt: skip
+def test_bad_data_is_one_sentence(run_here, tmp_path: Path, case: str) -> None:
+    path, flags, expected = _bad_files(tmp_path)[case]
+    out = tmp_path / "out"
+    result = run_here("train_cnn.py", "--data", path, "--output-dir", out, *flags)
+    assert_one_sentence_error(result, expected)
+    assert files_in(out) == []
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--maxlen", "0"], "--maxlen: must be from 10"),
+    (["--num-words", "3"], "--num-words: must be from 4"),
+    (["--test-split", "1"], "--test-split: must be at least 0 and below 1"),
+    (["--text-column", "text"], "--text-column is for your own data"),
+])  # fmt: skip
+def test_bad_flags_are_refused(run_here, tmp_path: Path, tiny_folder: Path, flags, expected):
+    result = run_here("train_mlp.py", "--data", tiny_folder, "--output-dir", tmp_path, *flags)
+    assert result.returncode == 2 and expected in result.stderr, result.stderr[-2000:]
+    assert files_in(tmp_path) == []
+
+
+# --- Training: two labels as today, three with a softmax --------------------------------
+
+
+def test_two_labels_give_the_tutorial_model(run_here, tmp_path: Path) -> None:
+    rows = labeled_texts(20, labels=("negative", "positive"))
+    path = write_csv(tmp_path / "two.csv", rows)
+    result = run_here("train_cnn.py", "--data", path, "--output-dir", tmp_path / "out", *SMALL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    model, encoding = common.load_model(tmp_path / "out" / "cnn")
+    assert model.output_shape == (None, 1) and model.layers[-1].activation.__name__ == "sigmoid"
+    assert encoding.labels == ["negative", "positive"] and encoding.origin["kind"] == "csv"
+
+
+SCRIPTS = {  # name: (script, flags)
+    "mlp": ("train_mlp.py", []),
+    "cnn": ("train_cnn.py", []),
+    "deep_cnn": ("train_deep_cnn.py", []),
+    "lstm": ("train_lstm.py", []),
+    "bow": ("train_bow.py", []),
+    "bow_short": ("train_bow.py", ["--short-texts"]),
+    "ensemble": ("train_ensemble.py", []),
+    "minilm": ("train_minilm.py", []),
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_three_labels_train_every_model(
+    run_here, tmp_path: Path, three: Path, name: str, request: pytest.FixtureRequest
+) -> None:
+    script, flags = SCRIPTS[name]
+    if name == "minilm":
+        pytest.importorskip("keras_hub")
+        flags = ["--encoder", request.getfixturevalue("tiny_encoder")]
+    out = tmp_path / "out"
+    result = run_here(script, "--data", three, "--output-dir", out, *SMALL, *flags)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed_accuracy(result.stdout)
+    assert "  neutral " in result.stdout and "macro F1" in result.stdout  # per-label figures
+    assert saved_files(out, name) == SAVED
+    version = out / name / "1"
+    model, encoding = common.load_model(version)
+    assert model.output_shape == (None, 3) and encoding.labels == list(WORDS)
+    texts = ["great superb film", "awful boring plot", "okay plain story"]
+    expected = model.predict(encoding.encode_texts(texts), verbose=0)
+    np.testing.assert_allclose(expected.sum(axis=1), 1.0, atol=1e-5)  # a softmax
+    metrics = json.loads((version / "metrics.json").read_text())
+    assert metrics["per_label"]["labels"] == list(WORDS)
+    assert np.sum(metrics["per_label"]["confusion"]) == 18  # the 18 test texts
+    # The export gives one probability per label, and the labels' names.
+    exported = tf.saved_model.load(str(version))
+    np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), expected, atol=1e-6)
+    assert [b.decode() for b in exported.labels().numpy()] == list(WORDS)
+
+
+# --- Downstream: predict, analyze, explore, compare -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def three_model(three: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CNN trained on the three labels (in this process), its models folder."""
+    import train_cnn
+
+    out = tmp_path_factory.mktemp("three_model")
+    train_cnn.main(["--data", str(three), "--output-dir", str(out), "--maxlen", "16",
+                    "--num-words", "200", "--epochs", "3"])  # fmt: skip
+    return out
+
+
+def test_predict_gives_every_label(run_here, three_model: Path, tmp_path: Path) -> None:
+    texts = ["great superb loved it", "awful boring worst"]
+    result = run_here("predict.py", "--models-dir", three_model, "--format", "json", *texts)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    model, encoding = common.load_model(three_model / "cnn")
+    expected = model.predict(encoding.encode_texts(texts), verbose=0)
+    for record, row in zip(records, expected, strict=True):
+        assert list(record["probabilities"]) == list(WORDS)
+        np.testing.assert_allclose(list(record["probabilities"].values()), row, atol=1e-6)
+        assert record["label"] == list(WORDS)[int(np.argmax(row))]
+        assert record["probability"] == pytest.approx(float(row.max()))
+    text = run_here("predict.py", "--models-dir", three_model, texts[0])
+    label = records[0]["label"]
+    others = ", ".join(f"{n} {p:.4f}" for n, p in records[0]["probabilities"].items() if n != label)
+    assert text.stdout.startswith(f"{records[0]['probability']:.4f}  {label:<8}  ({others})  ")
+
+    page = tmp_path / "why.html"
+    explained = run_here("predict.py", "--models-dir", three_model, "--explain", "--format",
+                         "json", "--html", page, *texts)  # fmt: skip
+    assert explained.returncode == 0, explained.stderr[-3000:]
+    for line in explained.stdout.splitlines():
+        record = json.loads(line)
+        assert record["explains"] == record["label"]  # the predicted label is explained
+        assert [word for word, _ in record["words"]] == common.tokenize(record["text"])
+    assert "of the label shown" in page.read_text()
+
+
+def test_analyze_model_per_label(run_here, three_model: Path, three: Path, tmp_path: Path):
+    result = run_here("analyze_model.py", "--models-dir", three_model, "--data", three,
+                      "--output-dir", tmp_path, "--show-errors", "2")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((three_model / "cnn" / "1" / "metrics.json").read_text())
+    assert f"whole texts:           accuracy {metrics['test_accuracy']:.2%}" in result.stdout
+    for label, f1 in zip(WORDS, metrics["per_label"]["f1"], strict=True):
+        assert f"  {label:<8}" in result.stdout and f"{f1:.2%}" in result.stdout
+    assert (tmp_path / "cnn_confusion.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "cnn_length.png").exists()
+
+
+def test_explore_embeddings_colours_by_label(run_here, three_model: Path, tmp_path: Path):
+    result = run_here("explore_embeddings.py", "--models-dir", three_model, "--words", "great",
+                      "--top", "20", "--output-dir", tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "the label each alone pushes towards most: negative" in result.stdout
+    assert (tmp_path / "cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_compare_models_reads_a_three_label_model(run_here, three_model: Path) -> None:
+    result = run_here("compare_models.py", "--output-dir", three_model)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "cnn" in result.stdout
