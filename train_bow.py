@@ -23,7 +23,7 @@ import keras
 
 import common
 from models import classes, short_texts
-from models.bag_of_ngrams import LEARNING_RATE, build_bow, fit_features
+from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
 MAXLEN = 500  # every review padded or cut to 500 words
@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> keras.Model:
             validation_data=validation,  # the last reviews, as validation_split takes them
             epochs=args.epochs,
             batch_size=args.batch_size,
-            callbacks=[training.callback],
+            # Keep the epoch of lowest validation loss: short texts overfit by the second.
+            callbacks=[training.callback, *best_epoch(validation is not None)],
             verbose=training.verbose,
         )
         if args.short_texts:

@@ -20,7 +20,7 @@ from keras import layers
 
 import common
 from models import classes
-from models.bag_of_ngrams import LEARNING_RATE, build_bow, fit_features
+from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
 from models.cnn import build_cnn
 
 MODEL_NAME = "ensemble"
@@ -78,13 +78,15 @@ def main(argv: list[str] | None = None) -> keras.Model:
         history = {}
         for part in (bow, cnn):
             print(f"Training the {part.name} part:")
+            # The regression keeps its epoch of lowest validation loss, as in train_bow.py.
+            best = best_epoch(args.validation_split > 0) if part is bow else []
             history[part.name] = part.fit(
                 data.x_train,
                 data.y_train,
                 validation_split=args.validation_split,
                 epochs=args.epochs,
                 batch_size=args.batch_size,
-                callbacks=[training.callback],
+                callbacks=[training.callback, *best],
                 verbose=training.verbose,
             )
 

@@ -26,7 +26,7 @@ import numpy as np
 import common
 from models import classes, minilm, short_texts
 from models.bag_of_ngrams import LEARNING_RATE as BOW_LEARNING_RATE
-from models.bag_of_ngrams import build_bow, fit_features
+from models.bag_of_ngrams import best_epoch, build_bow, fit_features
 
 MODEL_NAME = "minilm"
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
@@ -100,7 +100,11 @@ def main(argv: list[str] | None = None) -> keras.Model:
         )
         bow_fit = dict(validation_data=validation, epochs=BOW_EPOCHS, batch_size=BOW_BATCH_SIZE,
                        callbacks=[training.callback], verbose=training.verbose)  # fmt: skip
-        bow_history = bow.fit(data.x_train[:n], data.y_train[:n], **bow_fit)
+        bow_history = bow.fit(
+            data.x_train[:n],
+            data.y_train[:n],
+            **{**bow_fit, "callbacks": [training.callback, *best_epoch(True)]},
+        )  # as train_bow.py
         bow_short, short_history = short_texts.fit_short_text_regression(
             bow, data.x_train[:n], data.y_train[:n], seed, **bow_fit
         )

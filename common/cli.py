@@ -281,6 +281,25 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_encoding_flags(parser: argparse.ArgumentParser, *, num_words: int, maxlen: int) -> None:
+    """--num-words and --maxlen: the vocabulary and the length every text is padded or cut to."""
+    parser.add_argument(
+        "--num-words",
+        type=_bounded_int(4, 10_000_000),  # ids 0 to 3 are taken: one word at least
+        default=num_words,
+        metavar="N",
+        help="the vocabulary: the N most frequent words (ids 0 to 3 are padding, start, "
+        f"unknown and unused, so N - 3 words) (default: {num_words})",
+    )
+    parser.add_argument(
+        "--maxlen",
+        type=_bounded_int(MIN_MAXLEN, 1_000_000),
+        default=maxlen,
+        metavar="N",
+        help=f"every review padded or cut to N words; short texts need fewer (default: {maxlen})",
+    )
+
+
 def training_parser(
     description: str | None, *, epochs: int, batch_size: int, num_words: int, maxlen: int
 ) -> argparse.ArgumentParser:
@@ -302,21 +321,7 @@ def training_parser(
         default=batch_size,
         help=f"reviews per weight update (default: {batch_size})",
     )
-    parser.add_argument(
-        "--num-words",
-        type=_bounded_int(4, 10_000_000),  # ids 0 to 3 are taken: one word at least
-        default=num_words,
-        metavar="N",
-        help="the vocabulary: the N most frequent words (ids 0 to 3 are padding, start, "
-        f"unknown and unused, so N - 3 words) (default: {num_words})",
-    )
-    parser.add_argument(
-        "--maxlen",
-        type=_bounded_int(MIN_MAXLEN, 1_000_000),
-        default=maxlen,
-        metavar="N",
-        help=f"every review padded or cut to N words; short texts need fewer (default: {maxlen})",
-    )
+    add_encoding_flags(parser, num_words=num_words, maxlen=maxlen)
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument(
         "--seed",

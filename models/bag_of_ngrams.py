@@ -155,6 +155,18 @@ def naive_bayes_ratios(counts: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return ratios.astype(np.float32)
 
 
+def best_epoch(validated: bool) -> list[keras.callbacks.Callback]:
+    """Callbacks that keep the epoch of lowest validation loss (none without validation).
+
+    On short texts with several labels the regression overfits by its second epoch (the
+    validation loss rises; docs/your-own-data.md); on the IMDB reviews the loss falls in
+    every epoch, so the last is kept, as it always was.
+    """
+    if not validated:
+        return []
+    return [keras.callbacks.EarlyStopping(monitor="val_loss", restore_best_weights=True)]
+
+
 def fit_features(
     x: np.ndarray, y: np.ndarray, num_words: int, ngrams: int = 2, num_classes: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -381,13 +381,13 @@ def check_trained_model(
 # processes runs whole modules; this order gives each process about half.
 MODULE_ORDER = [
     "test_model_versions",
+    "test_own_data",
     "test_predict",
     "test_training",
     "test_train_minilm",
     "test_train_lstm",
     "test_train_ensemble",
     "test_analyze_model",
-    "test_own_data",
     "test_train_cnn",
     "test_train_bow",
     "test_explore_dataset",
