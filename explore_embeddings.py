@@ -11,7 +11,8 @@ words that push a review the same way end up with similar rows. This script prin
 and saves outputs/<model>_embedding.png: the most frequent words (--top) projected
 from 32 dimensions to 2 (PCA, the two directions along which the rows vary most),
 coloured by how each word alone moves the model's prediction, the clearest labelled
-(with more than two labels: by the label each word alone pushes towards most).
+(with more than two labels: by the label each word alone pushes towards most,
+compared with the average word).
 
     python explore_embeddings.py --model cnn
     python explore_embeddings.py --model deep_cnn --words excellent,awful,plot
@@ -158,7 +159,7 @@ def plot_label_map(
             color=palette[towards[i]],
         )  # fmt: skip
     axes.margins(0.06)
-    axes.legend(title="pushes most towards", loc="best", fontsize=9)
+    axes.legend(title="pushes most towards\n(against the average word)", loc="best", fontsize=9)
     axes.set_xlabel(f"first principal direction ({variance[0]:.0%} of the variance)")
     axes.set_ylabel(f"second principal direction ({variance[1]:.0%} of the variance)")
     axes.set_title(title)
@@ -245,12 +246,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             "the prediction."
         )
     else:  # more labels: towards which label, and how far
+        # Compared with the average word's: a single word is no text, and alone every word
+        # may move the labels the same way; what tells words apart is how they differ.
+        pushes = pushes - pushes.mean(axis=0)
         order = np.argsort(-pushes.max(axis=1), kind="stable")
         labelled = set(order[: 2 * LABELLED]) | queried
         towards = np.bincount(np.argmax(pushes, axis=1), minlength=len(encoding.labels))
         print(
             f"\nThe {len(top)} most frequent words in 2 dimensions keep {variance.sum():.0%} "
-            "of the rows' variance; the label each alone pushes towards most: "
+            "of the rows' variance; the label each alone pushes towards most (compared with "
+            "the average word): "
             + ", ".join(
                 f"{common.cli.printable(label)} {n}"
                 for label, n in zip(encoding.labels, towards, strict=True)

@@ -331,7 +331,7 @@ def test_explore_embeddings_colours_by_label(run_here, three_model: Path, tmp_pa
     result = run_here("explore_embeddings.py", "--models-dir", three_model, "--words", "great",
                       "--top", "20", "--output-dir", tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "the label each alone pushes towards most: negative" in result.stdout
+    assert "pushes towards most (compared with the average word): negative" in result.stdout
     assert (tmp_path / "cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
 
 
