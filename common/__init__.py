@@ -4,8 +4,9 @@ No model lives here: the models are in the training scripts and in models/. What
 here is what a script does around its lesson: load and encode the IMDB reviews
 (data.py) or your own labeled texts (labeled.py), read its flags and report bad input
 in one sentence (cli.py), time its phases (timing.py) and save and report a training
-run (training.py, report.py), save and load a model with its encoding (saving.py) and its export (export.py),
-read the texts to score (texts.py), write files whole or not at all (files.py).
+run (training.py, report.py), save and load a model with its encoding (saving.py) and
+its export (export.py), read the texts to score (texts.py), write files whole or not
+at all (files.py).
 """
 
 from common import cli, data, export, files, labeled, report, saving, texts, timing, training
