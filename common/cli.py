@@ -210,31 +210,20 @@ def data_parser(
         f"if set, else download IMDB through keras.datasets.imdb){data_note}",
     )
     own = parser.add_argument_group("your own data (docs/your-own-data.md)")
-    own.add_argument(
-        "--text-column", metavar="NAME", type=_column,
-        help="the column (or JSON key) holding the text: a name, or a 0-based position for a "
-        "file without a header row (default: recognised by name: text, review, sentence, ...)",
-    )  # fmt: skip
-    own.add_argument(
-        "--label-column", metavar="NAME", type=_column,
-        help="the column holding the label (default: recognised by name: label, sentiment, "
-        "class, ...)",
-    )  # fmt: skip
-    own.add_argument(
-        "--test-data", metavar="PATH",
-        help="a separate test file or folder of the same form (default: hold out "
-        "--test-split of each label)",
-    )  # fmt: skip
-    own.add_argument(
-        "--test-split", type=_fraction, default=0.2, metavar="FRACTION",
-        help="without --test-data, the share of each label held out to test on, drawn with a "
-        "fixed seed (default: 0.2)",
-    )  # fmt: skip
-    own.add_argument(
-        "--positive-label", metavar="LABEL",
-        help="with two labels, the one whose probability the models give (default: the one "
-        "called positive, pos, 1, ..., else the second in order)",
-    )  # fmt: skip
+    for flag, metavar, kind, default, help in [
+        ("--text-column", "NAME", _column, None, "the column (or JSON key) holding the text: a "
+         "name, or a 0-based position for a file without a header row (default: recognised "
+         "by name: text, review, sentence, ...)"),
+        ("--label-column", "NAME", _column, None, "the column holding the label (default: "
+         "recognised by name: label, sentiment, class, ...)"),
+        ("--test-data", "PATH", str, None, "a separate test file or folder of the same form "
+         "(default: hold out --test-split of each label)"),
+        ("--test-split", "FRACTION", _fraction, 0.2, "without --test-data, the share of each "
+         "label held out to test on, drawn with a fixed seed (default: 0.2)"),
+        ("--positive-label", "LABEL", str, None, "with two labels, the one whose probability "
+         "the models give (default: the one called positive, pos, 1, ..., else the second)"),
+    ]:  # fmt: skip
+        own.add_argument(flag, metavar=metavar, type=kind, default=default, help=help)
     if writes:
         parser.add_argument(
             "--output-dir",

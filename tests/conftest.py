@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import functools
+import gzip
 import json
 import os
 import re
@@ -64,6 +66,44 @@ def learnable_reviews(per_folder: int = 40, seed: int = 0) -> dict[str, list[str
             for _ in range(per_folder)
         ]
     return reviews
+
+
+LABEL_WORDS = {  # each label's telling words; every text also holds some of the shared ones
+    "negative": "awful boring hated terrible worst".split(),
+    "neutral": "okay average plain usual middling".split(),
+    "positive": "great wonderful loved superb brilliant".split(),
+}
+SHARED_WORDS = "the film plot actor scene story".split()
+
+
+def labeled_texts(per_label: int = 30, labels=tuple(LABEL_WORDS), seed: int = 0) -> list[tuple]:
+    """(text, label) pairs of your own data that a small model can learn from, interleaved."""
+    rng = np.random.RandomState(seed)
+    rows = []
+    for i in range(per_label):
+        for label in labels:
+            words = rng.choice(LABEL_WORDS[label], 3).tolist() + rng.choice(SHARED_WORDS, 5).tolist()
+            rng.shuffle(words)
+            rows.append((" ".join(words) + f" {i}", label))
+    return rows
+
+
+def write_csv(path: Path, rows: list[tuple], header=("text", "label"), **kwargs) -> Path:
+    """A CSV (a TSV if its name says so; gzipped if it ends in .gz) of `rows`."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    delimiter = "\t" if ".tsv" in path.name else ","
+    with opener(path, "wt", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, delimiter=delimiter, **kwargs)
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="session")
+def three_labels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CSV of three labels (negative, neutral, positive), 30 texts each."""
+    return write_csv(tmp_path_factory.mktemp("three") / "three.csv", labeled_texts())
 
 
 @pytest.fixture(scope="session")
@@ -364,7 +404,8 @@ def check_trained_model(
         if flag in flags:  # the encoding, the model and its export follow the flag
             assert value == int(flags[flags.index(flag) + 1]) == metrics[flag[2:].replace("-", "_")]
     texts = ["great film", "an awful, boring plot", "the actor's scene"]
-    expected = model.predict(encoding.encode_texts(texts), verbose=0)[:, 0]
+    expected = model.predict(encoding.encode_texts(texts), verbose=0)
+    expected = expected[:, 0] if len(encoding.labels) == 2 else expected  # as the export gives
     exported = tf.saved_model.load(str(version))
     np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), expected, atol=1e-6)
 
@@ -373,7 +414,7 @@ def check_trained_model(
     # The saved model scores text through predict.py like every other model.
     scored = run("predict.py", "--models-dir", out, "--model", name, "great film")
     assert scored.returncode == 0, scored.stderr[-3000:]
-    assert scored.stdout.split()[1] in ("positive", "negative")
+    assert scored.stdout.split()[1] in encoding.labels
 
 
 # The slowest test modules, slowest first, in the order xdist hands them out
