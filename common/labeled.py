@@ -46,6 +46,7 @@ POSITIVE_NAMES = ("positive", "pos", "1", "true", "yes", "good")  # what "positi
 MAX_LINE_BYTES = 16 * 2**20  # a longer line (or quoted field) is refused: not a text to learn
 MAX_TEXT_FILE_BYTES = 16 * 2**20  # one file of a class folder
 TEXT_FILE_SUFFIX = ".txt"
+MAX_LABELS = 10_000  # a softmax over more is not sentiment analysis any more
 
 
 @dataclasses.dataclass
@@ -362,6 +363,11 @@ def label_order(labels: set[str], positive: str | None) -> list[str]:
         raise UserError(
             f"--positive-label {positive!r} is not a label of the data; its labels are "
             f"{', '.join(repr(printable(label)) for label in _sorted(labels))}."
+        )
+    if len(labels) > MAX_LABELS:
+        raise UserError(
+            f"the data has {len(labels):,} different labels, more than {MAX_LABELS:,}: is the "
+            "label column the right one (--label-column)?"
         )
     ordered = _sorted(labels)
     if len(ordered) != 2:

@@ -39,13 +39,13 @@ from common.data import (
     pad,
 )  # fmt: skip
 from common.files import file_sha256, is_version_name, read_json, reading_version, versions
+from common.labeled import MAX_LABELS
 
 if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
     import keras
 
 # 2: the encoding file records the sha256 of the model file it belongs to.
 ENCODING_FORMAT = "imdb-sentiment-encoding/2"
-MAX_LABELS = 10_000  # a softmax over more is not sentiment analysis any more
 ENCODING_MAX_BYTES = 256 * 2**20  # 10 million words fit; a larger file is refused unread
 CONFIG_MAX_BYTES = 64 * 2**20  # a model archive's config.json: kilobytes, even for minilm
 # The files of one version of a model, beside the export's saved_model.pb.

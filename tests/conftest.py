@@ -82,7 +82,9 @@ def labeled_texts(per_label: int = 30, labels=tuple(LABEL_WORDS), seed: int = 0)
     rows = []
     for i in range(per_label):
         for label in labels:
-            words = rng.choice(LABEL_WORDS[label], 3).tolist() + rng.choice(SHARED_WORDS, 5).tolist()
+            words = (
+                rng.choice(LABEL_WORDS[label], 3).tolist() + rng.choice(SHARED_WORDS, 5).tolist()
+            )
             rng.shuffle(words)
             rows.append((" ".join(words) + f" {i}", label))
     return rows

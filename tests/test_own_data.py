@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import (
-    LABEL_WORDS, SAVED, assert_one_sentence_error, files_in, labeled_texts, printed_accuracy,
-    saved_files, write_csv,
+    LABEL_WORDS,
+    SAVED,
+    assert_one_sentence_error,
+    files_in,
+    labeled_texts,
+    printed_accuracy,
+    saved_files,
+    write_csv,
 )  # fmt: skip
 
 import common
@@ -147,6 +153,7 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
     not_object.write_text('{"text": "great", "label": "positive"}\n["awful", "negative"]\n')
     (tmp / "empty.csv").write_text("")
     (tmp / "reviews.parquet").write_bytes(b"PAR1")
+    many = write_csv(tmp / "many.csv", [(f"text {i}", f"great film {i}") for i in range(10_001)])
     (tmp / "header.csv").write_text("text,label\n")
     return {
         "an empty file": (tmp / "empty.csv", [], "holds no rows"),
@@ -166,6 +173,8 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
                                              "--positive-label 'pos' is not a label"),
         "a JSON row that is not an object": (not_object, [], "line 2, is a JSON list"),
         "an unknown file kind": (tmp / "reviews.parquet", [], "is not a file this project reads"),
+        "the texts as labels": (many, ["--text-column", "label", "--label-column", "text"],
+                                "has 10,001 different labels, more than 10,000"),
     }  # fmt: skip
 
 
@@ -173,7 +182,7 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
     "an empty file", "only a header", "no such column", "no such position", "one label only",
     "a label too rare to split", "a ragged row", "an unclosed quote", "not UTF-8",
     "an empty text column", "unseen test labels", "a positive label that is not one",
-    "a JSON row that is not an object", "an unknown file kind",
+    "a JSON row that is not an object", "an unknown file kind", "the texts as labels",
 ])  # fmt: skip
 def test_bad_data_is_one_sentence(run_here, tmp_path: Path, case: str) -> None:
     path, flags, expected = _bad_files(tmp_path)[case]

@@ -42,7 +42,11 @@ def test_train_minilm_end_to_end(
     # needs only TensorFlow, gives the same probabilities.
 
     model, encoding = common.load_model(out / "minilm")
-    assert model.output_shape == (None, 3) and encoding.labels == ["negative", "neutral", "positive"]
+    assert model.output_shape == (None, 3) and encoding.labels == [
+        "negative",
+        "neutral",
+        "positive",
+    ]
     texts = ["great wonderful film", "awful boring", "", "the plot " * 80]
     keras_p = model.predict(encoding.encode_texts(texts), verbose=0)
     np.testing.assert_allclose(keras_p.sum(axis=1), 1.0, atol=1e-5)  # a softmax
