@@ -410,6 +410,9 @@ def check_trained_model(
     expected = expected[:, 0] if len(encoding.labels) == 2 else expected  # as the export gives
     exported = tf.saved_model.load(str(version))
     np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), expected, atol=1e-6)
+    # The labels travel with the model, its metrics and its export.
+    assert [label.decode() for label in exported.labels().numpy()] == encoding.labels
+    assert metrics["per_label"]["labels"] == encoding.labels
 
     if name != "ensemble":
         return  # the ensemble holds a bag of n-grams and a CNN: one check covers all three

@@ -217,14 +217,12 @@ def test_two_labels_give_the_tutorial_model(run_here, tmp_path: Path) -> None:
     assert encoding.labels == ["negative", "positive"] and encoding.origin["kind"] == "csv"
 
 
-# Every model on three labels: the CNN is three_model's, below; the bag of n-grams is in
-# bow_short; the LSTM and MiniLM, the slowest, are trained on them in test_train_lstm.py
-# and test_train_minilm.py.
+# Every model on three labels: the CNN is three_model's, below; the slower ones are
+# trained on them in their own test files, once (test_train_bow.py: bow_short, which
+# holds bow; test_train_ensemble.py, test_train_lstm.py, test_train_minilm.py).
 SCRIPTS = {  # name: (script, flags)
     "mlp": ("train_mlp.py", []),
     "deep_cnn": ("train_deep_cnn.py", []),
-    "bow_short": ("train_bow.py", ["--short-texts"]),
-    "ensemble": ("train_ensemble.py", []),
 }
 
 

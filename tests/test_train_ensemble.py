@@ -8,9 +8,11 @@ import pytest
 from conftest import check_trained_model, printed_accuracy
 
 
-def test_ensemble_end_to_end(run_here, tmp_path: Path, tiny_folder: Path) -> None:
-    short = ["--maxlen", "64", "--num-words", "1000"]  # the tiny reviews have at most 60 words
-    check_trained_model(run_here, tmp_path, tiny_folder, "train_ensemble.py", short, "ensemble")
+def test_ensemble_end_to_end_on_three_labels(run_here, tmp_path: Path, three_labels: Path):
+    """On three labels: each output averages the two parts' probability of one label (two
+    labels: below, on the real reviews)."""
+    short = ["--maxlen", "16", "--num-words", "200"]
+    check_trained_model(run_here, tmp_path, three_labels, "train_ensemble.py", short, "ensemble")
 
 
 @pytest.mark.real_data
