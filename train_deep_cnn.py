@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> keras.Model:
     training = common.Training("deep_cnn", args)  # times the run, saves and reports it
     num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
 
-    # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0.
+    # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0
+    # (or your own texts, --data FILE, with any labels: docs/your-own-data.md).
     data = training.load_data(num_words=num_words, maxlen=maxlen)
 
     # One model per seed: one seed, unless --seeds asks to see how much results move.
