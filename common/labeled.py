@@ -429,9 +429,9 @@ def load_labeled(
 ) -> Dataset:
     """Your own labeled texts, encoded like the IMDB reviews (common/data.py): word ids
     ranked by frequency in the training part only, START first; class ids by `label_order`."""
-    train_path, test_path = path, Path(options.test_data) if options.test_data else None
-    if path.is_dir() and test_path is None:
-        train_path, test_path = split_folders(path)
+    train_path, test_path = split_folders(path) if path.is_dir() else (path, None)
+    if options.test_data:  # a test part of its own, whatever is under --data
+        test_path = Path(options.test_data)
     train_reader = reader(train_path, options.columns)
     vocabulary: dict[str, int] = {}
     train = _Encoded(vocabulary).read(iter(train_reader))
