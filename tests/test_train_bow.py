@@ -32,7 +32,7 @@ def test_the_bag_of_ngrams_baseline_learns(run_script, tmp_path: Path, imdb_data
     args = ["--model", "bow,bow_short", "--models-dir", tmp_path, "--show-errors", "0"]
     result = run_script("analyze_model.py", *args, "--data", imdb_data, "--output-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    whole = [float(a) for a in re.findall(r"whole reviews: +accuracy (\d+\.\d\d)%", result.stdout)]
+    whole = [float(a) for a in re.findall(r"whole texts: +accuracy (\d+\.\d\d)%", result.stdout)]
     short = [float(a) for a in re.findall(r"first 30 words only: accuracy (\d+\.\d\d)%",
                                           result.stdout)]  # fmt: skip
     print(f"bow and bow_short: whole reviews {whole}, first 30 words {short}")
