@@ -95,7 +95,7 @@ class TableReader:
         self.kind = table_kind(path)
         self.columns: tuple[str, str] | None = None  # (text, label) as used, for the report
         self.keys: tuple[str | int, str | int] | None = None  # their names, or positions
-        self.recognised = False  # whether they were recognised by name
+        self.recognised: set[str] = set()  # which of "text" and "label" were found by name
         self.skipped: list[int] = []
         self.rows = 0
 
@@ -217,7 +217,7 @@ class TableReader:
         lowered = [name.lower() for name in names]
         for choice in choices:
             if choice in lowered:
-                self.recognised = True
+                self.recognised.add(kind)
                 return lowered.index(choice)
         raise self._error(
             None,
@@ -573,10 +573,10 @@ def _report_reading(
         if part is None:
             continue
         if isinstance(part, TableReader):
-            how = " (recognised by name; --text-column and --label-column to choose)"
-            columns = (f"; text column {part.columns[0]!r}, label column {part.columns[1]!r}"
-                       f"{how if part.recognised else ''}")  # fmt: skip
-            where = part.path
+            found = [f"{kind} column {name!r}" + (" (recognised by its name)" if kind in
+                     part.recognised else "") for kind, name in zip(("text", "label"),
+                     part.columns, strict=True)]  # fmt: skip
+            columns, where = f"; {', '.join(found)}", part.path
         else:
             columns, where = f"; {len(part.labels)} class folders", part.folder
         print(f"Read {printable(str(where))}: {part.rows:,} texts{columns}")

@@ -55,7 +55,10 @@ def test_csv_as_spreadsheets_write_it(tmp_path: Path, capsys) -> None:
         writer.writerow([99, "no label here", ""])  # skipped, and said
     data = load(path)
     printed = capsys.readouterr().out
-    assert "text column 'Review', label column 'Sentiment' (recognised by name" in printed
+    assert (
+        "text column 'Review' (recognised by its name), label column 'Sentiment' "
+        "(recognised by its name)"
+    ) in printed
     assert "Skipped 1 row without a text or a label (line 35)" in printed
     assert data.labels == ["negative", "neutral", "positive"]
     assert len(data.y_train) + len(data.y_test) == 30
