@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     plot_path = output_dir / f"{'+'.join(curves).replace('/', '-')}_length.png"
     median = np.median([len(s) - 1 for s in data.x_test])  # words, without the start token
-    plot_lengths(curves, median, plot_path)
+    plot_lengths(curves, median, plot_path, data.num_classes)
     print(f"\nSaved {plot_path}")
 
 
@@ -195,8 +195,11 @@ def plot_confusion(confusion: list[list[int]], labels: list[str], name: str, pat
     print(f"Saved {path}")
 
 
-def plot_lengths(curves: dict[str, list[float]], median: float, path: Path) -> None:
-    """Accuracy against the words kept of each test review, one line per model."""
+def plot_lengths(
+    curves: dict[str, list[float]], median: float, path: Path, num_classes: int = 2
+) -> None:
+    """Accuracy against the words kept of each test review, one line per model; the line
+    of guessing at random among `num_classes` labels (a coin toss for two)."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(9, 5.5), layout="constrained")
@@ -205,13 +208,15 @@ def plot_lengths(curves: dict[str, list[float]], median: float, path: Path) -> N
     for name, accuracies in curves.items():
         percent = 100 * np.array(accuracies)
         axes.plot(positions, percent, marker="o", label=f"{name} ({percent[-1]:.1f}% whole)")
-    axes.axhline(50, color="grey", linestyle=":", linewidth=1)
-    axes.annotate("a coin toss", (positions[0], 50), xytext=(0, 3), textcoords="offset points",
+    chance = 100 / num_classes
+    guess = "a coin toss" if num_classes == 2 else f"a guess among {num_classes} labels"
+    axes.axhline(chance, color="grey", linestyle=":", linewidth=1)
+    axes.annotate(guess, (positions[0], chance), xytext=(0, 3), textcoords="offset points",
                   color="grey", fontsize=9)  # fmt: skip
     axes.set_xticks(positions, [*map(str, LENGTHS), f"whole\n(median {median:.0f})"])
     axes.set_xlabel("words kept from the start of each test review")
     axes.set_ylabel("test accuracy (%)")
-    axes.set_ylim(45, 100)
+    axes.set_ylim(chance - 5, 100)
     axes.set_title("How far to trust a model on short texts: the test reviews cut short")
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left")  # short texts score low: that corner stays free
