@@ -1,6 +1,8 @@
-"""Load the IMDB reviews once, the same way for every script.
+"""Load the IMDB reviews once, the same way for every script (or your own labeled texts:
+`load_data` hands a CSV, TSV, JSON Lines file or a folder of class folders to
+common/labeled.py, which encodes them the same way).
 
-Two sources give the same kind of arrays:
+Two sources of the IMDB reviews give the same kind of arrays:
 
 * `keras.datasets.imdb` (the default), which downloads a pre-encoded copy;
 * the Stanford Large Movie Review Dataset on disk (`--data PATH` or `$IMDB_DATA`):
