@@ -324,7 +324,7 @@ def _encoding_problem(saved: dict) -> str | None:
             )
     if not isinstance(saved["model_sha256"], str):
         return "model_sha256 must be a string"
-    labels = saved.get("labels", IMDB_LABELS)
+    labels = saved.get("labels", list(IMDB_LABELS))  # saved before models had labels: IMDB's
     if (not isinstance(labels, list) or not 2 <= len(labels) <= MAX_LABELS
             or not all(isinstance(label, str) and label for label in labels)
             or len(set(labels)) != len(labels)):  # fmt: skip

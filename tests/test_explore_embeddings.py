@@ -25,8 +25,8 @@ def test_explore_embeddings_prints_neighbours_and_saves_the_map(
     # What docs/using-a-model.md promises: the table is model.layers[0], a word's row is rank + 3.
     model, encoding = common.load_model(trained / "model.keras")
     table = model.layers[0].get_weights()[0]
-    assert table.shape == (common.NUM_WORDS, 32)
-    assert "5,000 rows x 32 numbers" in out
+    assert table.shape == (encoding.num_words, 32)
+    assert f"{encoding.num_words:,} rows x 32 numbers" in out
     row = encoding.word_index["great"] + 3
     assert f"Row {row} is 'great'" in out
     assert f"[{table[row, 0]:+.3f}, {table[row, 1]:+.3f}" in out

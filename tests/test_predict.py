@@ -51,7 +51,9 @@ def test_predict_matches_model_predict_on_the_training_encoding(
 
     # The same texts, encoded the way the training data was, through model.predict.
     word_index = common.load_imdb(tiny_folder, cache_dir=tmp_path).word_index
-    x = common.data.pad([common.encode(t, word_index, common.NUM_WORDS) for t in TEXTS], 500)
+    settings = json.loads((trained / "encoding.json").read_text())  # 1,000 words, 64 tokens
+    x = common.data.pad([common.encode(t, word_index, settings["num_words"]) for t in TEXTS],
+                        settings["maxlen"])  # fmt: skip
     expected = keras.models.load_model(trained / "model.keras").predict(x, verbose=0)[:, 0]
     np.testing.assert_allclose(json_probabilities(result.stdout), expected, rtol=1e-5, atol=1e-6)
 

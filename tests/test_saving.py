@@ -39,7 +39,7 @@ def test_a_model_and_an_encoding_file_that_do_not_belong_together(run_here, trai
         (lambda e: e.update(num_words=-1), "num_words must be a whole number"),
         (lambda e: e.update(num_words=float("nan")), "num_words must be a whole number"),
         (lambda e: e.pop("maxlen"), "it has no maxlen"),
-        (lambda e: e.update(maxlen=100), "takes inputs of shape (None, 500)"),
+        (lambda e: e.update(maxlen=100), "takes inputs of shape (None, 64)"),
         (lambda e: e.update(num_words=9000), "does not accept the word ids"),
     ],
     ids=["rank-string", "rank-huge", "maxlen-0", "maxlen-string", "index-list", "index-null",
@@ -203,3 +203,14 @@ def test_a_model_folder_without_versions(run_here, tmp_path: Path) -> None:
     (tmp_path / "mlp").write_text("not a folder")
     result = run_here("predict.py", "--models-dir", tmp_path, "--model", "mlp", "good film")
     assert_one_sentence_error(result, "is not a folder of versions or a .keras file")
+
+
+def test_an_encoding_file_saved_before_labels_reads_as_imdbs(trained: Path, tmp_path: Path):
+    """A model saved before models had labels (no `labels`, no `origin`) still loads."""
+    model_file = copy_model(trained, tmp_path / "cnn" / "1")
+    path = model_file.with_name("encoding.json")
+    saved = json.loads(path.read_text())
+    del saved["labels"], saved["origin"]
+    path.write_text(json.dumps(saved))
+    _, encoding = common.load_model(tmp_path / "cnn")
+    assert encoding.labels == ["negative", "positive"] and encoding.origin is None
