@@ -49,8 +49,8 @@ def choose_weight(
     logits = [
         m.predict(x, batch_size=256, verbose=0) for m in (encoder, minilm.log_odds(bow_short))
     ]
-    accuracy = [np.mean(classes.predicted_from_logits(w * logits[0] + (1 - w) * logits[1]) == y)
-                for w in BLEND_WEIGHTS]  # fmt: skip
+    blends = [w * logits[0] + (1 - w) * logits[1] for w in BLEND_WEIGHTS]
+    accuracy = [np.mean(classes.predicted(blend, from_logits=True) == y) for blend in blends]
     print(f"Validation reviews cut to their first {WORDS} words, by the encoder's share:")
     for w, a in zip(BLEND_WEIGHTS, accuracy, strict=True):
         print(f"  {w:.1f}  {a:.2%}")

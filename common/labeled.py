@@ -93,8 +93,8 @@ class TableReader:
     def __init__(self, path: str | os.PathLike[str], columns: Columns, flag: str = "--data"):
         self.path, self.wanted, self.flag = Path(path), columns, flag
         self.kind = table_kind(path)
-        self.columns: tuple[str, str] | None = None  # (text, label) as used, for the report
-        self.keys: tuple[str | int, str | int] | None = None  # their names, or positions
+        self.keys: tuple[str | int, str | int] | None = None  # (text, label): names or positions
+        self._has_header = True
         self.recognised: set[str] = set()  # which of "text" and "label" were found by name
         self.skipped: list[int] = []
         self.rows = 0
@@ -177,14 +177,16 @@ class TableReader:
                 )
             yield start, record[self._text], record[self._label]
 
-    _has_header = True
+    @property
+    def columns(self) -> tuple[str, str]:
+        """The text and label columns used, for the report: a name, or "column 2"."""
+        return tuple(f"column {key}" if isinstance(key, int) else key for key in self.keys)
 
     def _header(self, record: list[str], line: int, wanted: tuple) -> list[str] | None:
         """Decide the columns from the first row; return it if it is a header, else None."""
         if all(isinstance(w, int) for w in wanted):  # positions: the file has no header
             self._has_header = False
             self._text, self._label = (self._position(w, len(record), line) for w in wanted)
-            self.columns = (f"column {self._text}", f"column {self._label}")
             self.keys = (self._text, self._label)
             return None
         names = [name.strip() for name in record]
@@ -194,7 +196,7 @@ class TableReader:
                 wanted, (TEXT_NAMES, LABEL_NAMES), ("text", "label"), strict=True
             )
         )
-        self.columns = self.keys = (names[self._text], names[self._label])
+        self.keys = (names[self._text], names[self._label])
         return names
 
     def _position(self, position: int, count: int, line: int) -> int:
@@ -253,7 +255,7 @@ class TableReader:
                 keys = [names[self._find(names, w, choices, kind)] for w, choices, kind in
                         zip(wanted, (TEXT_NAMES, LABEL_NAMES), ("text", "label"),
                             strict=True)]  # fmt: skip
-                self.columns = self.keys = (keys[0], keys[1])
+                self.keys = (keys[0], keys[1])
             text, label = (record.get(key) for key in keys)
             if text is not None and not isinstance(text, str):
                 raise self._error(

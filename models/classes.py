@@ -55,21 +55,14 @@ def logit_accuracy(num_classes: int) -> keras.metrics.Metric:
     return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
 
-def predicted(outputs: np.ndarray) -> np.ndarray:
-    """The class id a model's probabilities name: 1 from 0.5 up, with one output; else the
-    most probable."""
+def predicted(outputs: np.ndarray, from_logits: bool = False) -> np.ndarray:
+    """The class id a model's outputs name: with one output, 1 from probability 0.5 up (or
+    a logit above 0); with more, the largest."""
     outputs = np.asarray(outputs)
-    if outputs.shape[-1] == 1:
-        return (outputs[..., 0] >= 0.5).astype(np.int64)
-    return np.argmax(outputs, axis=-1)
-
-
-def predicted_from_logits(logits: np.ndarray) -> np.ndarray:
-    """`predicted` for logits: 1 above 0, with one output; else the largest."""
-    logits = np.asarray(logits)
-    if logits.shape[-1] == 1:
-        return (logits[..., 0] > 0).astype(np.int64)
-    return np.argmax(logits, axis=-1)
+    if outputs.shape[-1] > 1:
+        return np.argmax(outputs, axis=-1)
+    one = outputs[..., 0]
+    return (one > 0 if from_logits else one >= 0.5).astype(np.int64)
 
 
 def probabilities(outputs: np.ndarray) -> np.ndarray:
