@@ -41,61 +41,12 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 import common
-from models import classes
+import common.scoring
 
-BATCH_SIZE = 256  # texts per predict step: large batches are much faster than one at a time
-# --explain scores this many variants of the texts at a time: 8 MB of token ids; a
-# multiple of BATCH_SIZE, so that the batches are those of one call over all of them.
-EXPLAIN_ROWS = 16 * BATCH_SIZE
 SHOWN = 0.01  # --explain marks the words that moved the probability by at least this much
-
-
-def word_contributions(
-    model, encoding: common.TextEncoding, texts: list[str], columns: Sequence[int] | None = None
-) -> list[list]:
-    """For each text, each word's effect on P(positive): the probability of the text minus
-    the probability of the text with that word replaced by padding (0). With more than
-    two labels, on the probability of the label in `columns` (one per text).
-
-    Returns, per text, (word, contribution) pairs in the text's order; a word that was cut
-    off (a text longer than `maxlen` loses its beginning, as in training) gets None. The
-    variants are scored EXPLAIN_ROWS at a time, so memory stays flat however many texts.
-    """
-    columns = [0] * len(texts) if columns is None else columns
-    words = [common.tokenize(text) for text in texts]
-    result = [[[word, None] for word in text_words] for text_words in words]
-    whole = {}
-    rows, owners = [], []  # variants not scored yet, and which text and word each is
-
-    def score(count: int) -> None:
-        outputs = model.predict(np.stack(rows[:count]), batch_size=BATCH_SIZE, verbose=0)
-        for (t, i), output in zip(owners[:count], outputs, strict=True):
-            probability = output[columns[t]]
-            if i is None:
-                whole[t] = probability  # each text's own row comes before its variants
-            else:
-                result[t][i][1] = float(whole[t] - probability)
-        del rows[:count], owners[:count]
-
-    def add(row: np.ndarray, owner: tuple[int, int | None]) -> None:
-        rows.append(row)
-        owners.append(owner)
-        if len(rows) == EXPLAIN_ROWS:
-            score(EXPLAIN_ROWS)
-
-    for t, x in enumerate(encoding.encode_texts(texts)):
-        add(x, (t, None))
-        first = encoding.maxlen - len(words[t])  # where word 0 is, after the start token
-        for i in range(max(0, -first), len(words[t])):  # the words cut off stay None
-            variant = x.copy()
-            variant[first + i] = 0
-            add(variant, (t, i))
-    if rows:
-        score(len(rows))
-    return [[tuple(pair) for pair in text] for text in result]
+# Lines from a file or a pipe are scored this many at a time, or as many as have come.
+BATCH_SIZE = common.scoring.BATCH_SIZE
 
 
 def wants_colour(stream) -> bool:
@@ -204,65 +155,86 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise common.UserError(f"--html {args.html!r}: {err}.") from None
         common.prepare_output_dir(folder)  # fail now, not at the end
 
-    texts = common.texts.read_texts(args.texts, args.file)  # one sentence for what cannot be read
+    if args.texts:
+        given = [(f"text {i}", text) for i, text in enumerate(args.texts, start=1)]
+        common.texts.check_texts(given)  # one sentence for what cannot be scored
+        lines, batches = None, [given]
+    else:  # a file or standard input: scored as the lines come
+        stream, name = common.texts.open_input(args.file)
+        lines = batches = common.texts.Lines(stream, name, BATCH_SIZE)
     model, encoding = common.load_model(common.find_model(args.model, args.models_dir))
 
-    # The same encoder as the training data: words -> indices, then pad or cut to 500.
-    x = encoding.encode_texts([text for _, text in texts])
-    outputs = model.predict(x, batch_size=BATCH_SIZE, verbose=0)
     labels = encoding.labels
-    probabilities = classes.probabilities(outputs)  # (texts, labels)
-    chosen = classes.predicted(outputs)  # with two labels: positive from 0.5 up
-
     two = len(labels) == 2  # then the words are explained towards the positive label
     towards = f"that the text is {labels[1]}" if two else "of the label shown"
-    explained = None
-    if args.explain:
-        columns = None if two else chosen  # more labels: explain the one predicted
-        explained = word_contributions(model, encoding, [text for _, text in texts], columns)
-
-    width = shutil.get_terminal_size((100, 24)).columns
-    colour = wants_colour(sys.stdout)
-    label_width = max(8, *(len(common.cli.printable(label)) for label in labels))
-    records = []
-    for n, (_, text) in enumerate(texts):
-        label = labels[chosen[n]]
-        shown_probabilities = {
-            name: float(p) for name, p in zip(labels, probabilities[n], strict=True)
-        }
-        if two:  # the tutorial's figure: P(positive)
-            record = {"probability_positive": float(outputs[n, 0]), "label": label}
-        else:
-            record = {"label": label, "probability": float(probabilities[n, chosen[n]])}
-        record["probabilities"] = shown_probabilities
-        record["text"] = text
-        if explained is not None:
-            record["explains"] = labels[1] if two else label
-            record["words"] = explained[n]
-        records.append(record)
-        if args.format == "json":
-            print(json_line(record))
+    show = Printer(labels, args.format, colour=wants_colour(sys.stdout))
+    pages, scored = [], 0
+    for batch in batches:
+        batch = [(where, text) for where, text in batch if scorable(where, text, lines)]
+        texts = [text for _, text in batch]
+        if not texts:
             continue
-        first = record["probability_positive"] if two else record["probability"]
-        line = f"{first:.4f}  {common.cli.printable(label):<{label_width}}  "
-        if not two:  # every other label's probability too
-            line += "(" + ", ".join(f"{common.cli.printable(name)} {p:.4f}"
-                                    for name, p in shown_probabilities.items()
-                                    if name != label) + ")  "  # fmt: skip
-        if explained is not None:
-            print(line + common.cli.printable(text))
-            print(
-                textwrap.indent(textwrap.fill(annotated(explained[n], colour), width - 4), "    ")
-            )
+        if args.explain:
+            found = common.scoring.explained_records(model, encoding, texts)
         else:
-            print(line + shortened(common.cli.printable(text), max(width - len(line) - 2, 20)))
+            found = common.scoring.records(
+                common.scoring.score_texts(model, encoding, texts), labels, texts
+            )
+        for record in found:
+            show(record)
+        sys.stdout.flush()  # each batch as soon as it is scored: a stream shows it live
+        scored += len(found)
+        if args.html:
+            pages += found
+    if lines is not None:
+        lines.report_blank()
+        if not scored:
+            raise common.UserError(f"there is no text to score in {lines.name}.")
     if args.html:
         try:
             with common.files.atomic_path(args.html) as temporary:
-                temporary.write_text(html_page(records, towards), encoding="utf-8")
+                temporary.write_text(html_page(pages, towards), encoding="utf-8")
         except OSError as err:
             raise common.UserError(f"cannot write {args.html!r}: {err.strerror or err}.") from None
         print(f"Saved {common.cli.printable(args.html)}", file=sys.stderr)
+
+
+def scorable(where: str, text: str, lines: common.texts.Lines | None) -> bool:
+    """Whether a line of a file or a stream has words to score; one without (emoji, a
+    line of punctuation) is skipped with a sentence on standard error, not an error,
+    so that one such tweet does not end a stream."""
+    problem = common.texts.text_problem(text)
+    if problem and lines is not None:
+        print(f"{where} of {lines.name} {problem}: skipped.", file=sys.stderr)
+    return problem is None
+
+
+class Printer:
+    """Prints one record: aligned columns for a terminal, or one JSON object per line."""
+
+    def __init__(self, labels: Sequence[str], fmt: str, colour: bool) -> None:
+        self.labels, self.format, self.colour = labels, fmt, colour
+        self.width = shutil.get_terminal_size((100, 24)).columns
+        self.label_width = max(8, *(len(common.cli.printable(label)) for label in labels))
+
+    def __call__(self, record: dict) -> None:
+        if self.format == "json":
+            print(json_line(record))
+            return
+        label, text = record["label"], common.cli.printable(record["text"])
+        two = len(self.labels) == 2
+        first = record["probability_positive"] if two else record["probability"]
+        line = f"{first:.4f}  {common.cli.printable(label):<{self.label_width}}  "
+        if not two:  # every other label's probability too
+            line += "(" + ", ".join(f"{common.cli.printable(name)} {p:.4f}"
+                                    for name, p in record["probabilities"].items()
+                                    if name != label) + ")  "  # fmt: skip
+        if "words" in record:
+            print(line + text)
+            explained = annotated(record["words"], self.colour)
+            print(textwrap.indent(textwrap.fill(explained, self.width - 4), "    "))
+        else:
+            print(line + shortened(text, max(self.width - len(line) - 2, 20)))
 
 
 if __name__ == "__main__":

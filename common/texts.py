@@ -1,87 +1,164 @@
-"""Texts to score, from the arguments, a file or standard input: checked before any model loads."""
+"""Texts to score, from the arguments, a file or standard input, read as they come.
+
+A file or a pipe is read line by line and handed on in small batches, so that
+`tail -f tweets.txt | python predict.py` scores each line when it arrives and a file
+of a million lines takes no more memory than one of ten.
+"""
 
 from __future__ import annotations
 
+import os
+import queue
+import stat
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+import threading
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
 
 from common.cli import UserError
 from common.data import tokenize
 
-MAX_INPUT_BYTES = 2**30  # texts from a file or standard input: 1 GiB at most, read whole
+MAX_LINE_BYTES = 2**20  # one review per line: a line of more than 1 MiB is not one
 
 
-def read_texts(texts: Sequence[str], file: str | None) -> list[tuple[str, str]]:
-    """(where, text) pairs: `texts` if any, else the lines of `file`, else of standard input.
+def check_texts(texts: Sequence[tuple[str, str]]) -> None:
+    """Refuse what the model cannot read: no texts, an empty text, a text without words."""
+    if not texts:
+        raise UserError("there is no text to score: give texts as arguments, --file or stdin.")
+    for where, text in texts:
+        problem = text_problem(text)
+        if problem:
+            raise UserError(f"{where} {problem}.")
 
-    Blank lines are skipped and reported; no texts at all, or a text without a word the
-    models can read, is one UserError sentence.
+
+def text_problem(text: str) -> str | None:
+    """Why the model cannot score `text` (as the end of a sentence), or None if it can."""
+    if not text.strip():
+        return "is empty: there is nothing to score"
+    if not tokenize(text):
+        return (
+            f"has no words the model can read ({text.strip()[:40]!r}): "
+            "it reads only letters and digits of the Latin alphabet"
+        )
+    return None
+
+
+def open_input(file: str | None) -> tuple[BinaryIO, str]:
+    """The stream to read lines from, `file` or standard input, and its name for messages.
+
+    Checked before any model loads, so that a wrong path costs no start-up.
     """
-    lines = read_lines(texts, file)
-    check_texts(lines)
-    return lines
-
-
-def read_lines(texts: Sequence[str], file: str | None) -> list[tuple[str, str]]:
-    """(where, text) pairs from the arguments, `file` or standard input; blank lines skipped."""
-    if texts:
-        return [(f"text {i}", text) for i, text in enumerate(texts, start=1)]
-    if file is not None:
-        name = file
-        if Path(name).exists() and not Path(name).is_file():  # a FIFO or a device: endless
-            raise UserError(f"--file {name!r} is not a regular file.")
-        try:
-            with open(name, "rb") as f:
-                raw = f.read(MAX_INPUT_BYTES + 1)
-        except OSError as err:
-            raise UserError(f"cannot read --file {name!r}: {err.strerror}.") from None
-    else:
-        name = "standard input"
+    if file is None:
         if sys.stdin is None:  # started with stdin closed (<&-)
             raise UserError(
                 "standard input is closed: give texts as arguments, with --file, or on stdin."
             )
         if sys.stdin.isatty():
             print("Type or paste reviews, one per line; end with Ctrl-D.", file=sys.stderr)
-        raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    if len(raw) > MAX_INPUT_BYTES:
-        raise UserError(
-            f"{name} holds more than {MAX_INPUT_BYTES // 2**20:,} MiB of text: split it into "
-            "smaller files and score them one by one."
-        )
+        return sys.stdin.buffer, "standard input"
+    if os.path.exists(file) and not os.path.isfile(file):  # a FIFO or a device: endless
+        raise UserError(f"--file {file!r} is not a regular file.")
     try:
-        text = raw.decode("utf-8-sig")  # -sig: a byte-order mark is not text
-        # One review per line: split on line feeds only (a CRLF's CR goes too), never on the
-        # form feeds, U+2028 or lone CRs that str.splitlines also takes for line ends.
-        lines = [line.removesuffix("\r") for line in text.split("\n")]
-        if lines and lines[-1] == "":
-            lines.pop()  # the file's final newline ends the last line; it starts none
-    except UnicodeDecodeError as err:
-        raise UserError(
-            f"{name} is not UTF-8 text (byte {raw[err.start]:#04x} at offset {err.start}); "
-            "save it as UTF-8 and try again."
-        ) from None
-    blank = [number for number, line in enumerate(lines, start=1) if not line.strip()]
-    if blank:
-        shown = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
-        lines_word = "line" if len(blank) == 1 else "lines"
-        print(
-            f"Skipped {len(blank)} blank {lines_word} in {name} ({lines_word} {shown}).",
-            file=sys.stderr,
-        )
-    return [(f"line {n}", line) for n, line in enumerate(lines, start=1) if line.strip()]
+        return open(file, "rb"), file  # noqa: SIM115 (closed by the caller, at the end)
+    except OSError as err:
+        raise UserError(f"cannot read --file {file!r}: {err.strerror}.") from None
 
 
-def check_texts(texts: list[tuple[str, str]]) -> None:
-    """Refuse what the model cannot read: no texts, an empty text, a text without words."""
-    if not texts:
-        raise UserError("there is no text to score: give texts as arguments, --file or stdin.")
-    for where, text in texts:
-        if not text.strip():
-            raise UserError(f"{where} is empty: there is nothing to score.")
-        if not tokenize(text):
-            raise UserError(
-                f"{where} has no words the model can read ({text.strip()[:40]!r}): "
-                "it reads only letters and digits of the Latin alphabet."
+class Lines:
+    """The texts of a stream, one per line, in batches of at most `size` as they come.
+
+    A batch ends when it holds `size` lines, or when no more input is waiting: a pipe
+    or a terminal between lines. A regular file always has more waiting, so its
+    batches are always whole, and the same on every run. Blank lines are skipped and
+    counted; lines are split on line feeds only (a CRLF's CR goes too).
+    A line that is not UTF-8, or longer than MAX_LINE_BYTES, ends the reading with
+    one sentence naming it.
+    """
+
+    def __init__(self, stream: BinaryIO, name: str, size: int) -> None:
+        self.stream, self.name, self.size = stream, name, size
+        self.blank = 0  # how many blank lines were skipped
+        self.first_blank: list[int] = []  # the numbers of the first ten of them
+
+    def __iter__(self) -> Iterator[list[tuple[str, str]]]:
+        lines = self._lines()
+        try:
+            regular = stat.S_ISREG(os.fstat(self.stream.fileno()).st_mode)
+        except (OSError, ValueError, AttributeError):  # not a file descriptor (a test's stream)
+            regular = True
+        if regular:
+            while batch := [line for _, line in zip(range(self.size), lines, strict=False)]:
+                yield batch
+            return
+        yield from self._as_they_come(lines)
+
+    def _as_they_come(self, lines: Iterator[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+        """Batches of what has arrived: a thread reads ahead (at most four batches), so
+        that a line is handed on as soon as it is read, and many at once when many wait."""
+        waiting: queue.Queue = queue.Queue(maxsize=4 * self.size)
+        end = object()
+
+        def read() -> None:
+            try:
+                for line in lines:
+                    waiting.put(line)
+                waiting.put(end)
+            except UserError as err:
+                waiting.put(err)
+
+        # A daemon: Ctrl-C must not wait for a terminal to send one more line.
+        threading.Thread(target=read, daemon=True, name="read lines").start()
+        while True:
+            batch, item = [], waiting.get()
+            while item is not end and not isinstance(item, UserError):
+                batch.append(item)
+                if len(batch) == self.size:
+                    break
+                try:
+                    item = waiting.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                yield batch
+            if item is end:
+                return
+            if isinstance(item, UserError):
+                raise item
+
+    def _lines(self) -> Iterator[tuple[str, str]]:
+        offset = 0  # of the line's first byte, for the message about a byte that is not UTF-8
+        number = 0
+        while raw := self.stream.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+                raise UserError(
+                    f"line {number:,} of {self.name} is longer than {MAX_LINE_BYTES // 2**20} MiB: "
+                    "give one review per line."
+                )
+            try:
+                # -sig: a byte-order mark is not text
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                raise UserError(
+                    f"line {number:,} of {self.name} is not UTF-8 text (byte "
+                    f"{raw[err.start]:#04x} at offset {offset + err.start:,}); "
+                    "save it as UTF-8 and try again."
+                ) from None
+            offset += len(raw)
+            text = text.removesuffix("\n").removesuffix("\r")
+            if text.strip():
+                yield f"line {number}", text
+            else:
+                self.blank += 1
+                if len(self.first_blank) < 10:
+                    self.first_blank.append(number)
+
+    def report_blank(self) -> None:
+        """Say on standard error which blank lines were skipped, if any."""
+        if self.blank:
+            shown = ", ".join(map(str, self.first_blank)) + (", ..." if self.blank > 10 else "")
+            lines_word = "line" if self.blank == 1 else "lines"
+            print(
+                f"Skipped {self.blank:,} blank {lines_word} in {self.name} ({lines_word} {shown}).",
+                file=sys.stderr,
             )

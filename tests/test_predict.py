@@ -19,6 +19,7 @@ import pytest
 from conftest import ROOT, assert_one_sentence_error
 
 import common
+import common.scoring
 from models.bag_of_ngrams import build_bow
 
 TEXTS = ["great wonderful film", "awful boring plot, the worst", "The camera loved the actor!"]
@@ -147,7 +148,6 @@ def test_a_file_that_is_not_utf8(run_here, trained: Path, tmp_path: Path) -> Non
 def test_explanations_are_exact_for_a_linear_model() -> None:
     """For a logistic regression on words, replacing a word by padding removes exactly that
     word's term (ratio x weight) from the log-odds; a word said twice is still present."""
-    import predict
 
     rng = np.random.default_rng(0)
     encoding = common.TextEncoding(WORD_INDEX, num_words=common.NUM_WORDS, maxlen=500)
@@ -160,7 +160,7 @@ def test_explanations_are_exact_for_a_linear_model() -> None:
     model.get_layer("weights").set_weights([weights])
     text = "the film was good, not bad: good"
 
-    (explained,) = predict.word_contributions(model, encoding, [text])
+    (explained,) = common.scoring.word_contributions(model, encoding, [text])
     assert [word for word, _ in explained] == common.tokenize(text)
     p = float(model.predict(encoding.encode_texts([text]), verbose=0)[0, 0])
     logit = np.log(p / (1 - p))
@@ -203,13 +203,12 @@ def test_html_needs_explain(run_here, trained: Path, tmp_path: Path) -> None:
 
 
 def test_words_cut_off_by_maxlen_get_no_contribution() -> None:
-    import predict
 
     encoding = common.TextEncoding(WORD_INDEX, num_words=8, maxlen=4)
     model = keras.Sequential([keras.Input(shape=(4,), dtype="int32"), keras.layers.Embedding(8, 2),
                               keras.layers.GlobalAveragePooling1D(),
                               keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
-    (explained,) = predict.word_contributions(model, encoding, ["the a film good bad"])
+    (explained,) = common.scoring.word_contributions(model, encoding, ["the a film good bad"])
     # 4 tokens kept: the last 4 words; the start token and "the" were cut, as in training.
     assert [word for word, _ in explained] == ["the", "a", "film", "good", "bad"]
     assert explained[0][1] is None and all(value is not None for _, value in explained[1:])
@@ -327,25 +326,24 @@ def test_html_into_a_symbolic_link_loop(run_here, trained: Path, tmp_path: Path)
 
 def test_explanations_are_scored_in_bounded_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Memory stays flat in the number of texts; the figures are those of one big call."""
-    import predict
 
     encoding = common.TextEncoding(WORD_INDEX, num_words=common.NUM_WORDS, maxlen=20)
     layers = [keras.layers.Embedding(12, 1), keras.layers.Flatten(), keras.layers.Dense(1)]
     model = keras.Sequential([keras.Input((20,), dtype="int32"), *layers])
     texts = ["the film good", "bad bad film", "a " * 30 + "good", "the a film good bad"] * 5
     calls = []
-    predict_rows = model.predict
+    predict_rows = model.predict_on_batch
 
     def counting(x, **kwargs):
         calls.append(len(x))
         return predict_rows(x, **kwargs)
 
-    monkeypatch.setattr(model, "predict", counting)
-    whole = predict.word_contributions(model, encoding, texts)
+    monkeypatch.setattr(model, "predict_on_batch", counting)
+    whole = common.scoring.word_contributions(model, encoding, texts)
     assert len(calls) == 1  # 20 texts: fewer rows than EXPLAIN_ROWS
-    monkeypatch.setattr(predict, "EXPLAIN_ROWS", 8)
+    monkeypatch.setattr(common.scoring, "EXPLAIN_ROWS", 8)
     calls.clear()
-    chunked = predict.word_contributions(model, encoding, texts)
+    chunked = common.scoring.word_contributions(model, encoding, texts)
     assert [[word for word, _ in text] for text in chunked] == [[w for w, _ in t] for t in whole]
     for text, expected in zip(chunked, whole, strict=True):
         for (_, value), (_, wanted) in zip(text, expected, strict=True):
@@ -353,11 +351,20 @@ def test_explanations_are_scored_in_bounded_chunks(monkeypatch: pytest.MonkeyPat
     assert max(calls) <= 8 and len(calls) > 10
 
 
-def test_a_file_larger_than_the_bound_is_refused(
+def test_a_line_longer_than_the_bound_is_refused(
     run_here, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("common.texts.MAX_INPUT_BYTES", 64)  # the bound is 1 GiB; read no more
+    """Read line by line, a file is bounded per line: the bound is 1 MiB, here 64 bytes.
+    The batches scored before the line are printed, and stop there."""
+    import predict
+
+    monkeypatch.setattr("common.texts.MAX_LINE_BYTES", 64)
     reviews = tmp_path / "reviews.txt"
-    reviews.write_text("a good film\n" * 6, encoding="utf-8")  # 72 bytes
+    good = "a good film\n" * (predict.BATCH_SIZE + 1)
+    reviews.write_text(good + "a very long review " * 4 + "\n", encoding="utf-8")
     result = run_here("predict.py", "--model", trained, "--file", reviews)
-    assert_one_sentence_error(result, "holds more than 0 MiB of text: split it")
+    assert result.returncode == 2
+    assert f"error: line {predict.BATCH_SIZE + 2} of" in result.stderr
+    assert "is longer than" in result.stderr
+    printed = result.stdout.splitlines()
+    assert len(printed) == predict.BATCH_SIZE and all(TEXT_LINE.match(line) for line in printed)

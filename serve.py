@@ -1,0 +1,280 @@
+"""Serve a trained model over HTTP: TensorFlow Serving's REST API, and a page to try it on.
+
+    python serve.py --model cnn
+    # then open http://127.0.0.1:8501/ and type a review
+
+    curl -d '{"instances": ["not bad at all", "a waste of two hours"]}' \\
+        http://127.0.0.1:8501/v1/models/cnn:predict
+    {"predictions":[0.33972...,0.16103...]}
+
+The requests and answers are TensorFlow Serving's, so that a client written for it
+works unchanged here, and the model's export (saved_model.pb, in the same folder)
+can move to TensorFlow Serving later:
+
+    POST /v1/models/NAME:predict   {"instances": [texts]} -> {"predictions": [...]}, or
+                                   {"inputs": [texts]} -> {"outputs": [...]}: P(positive)
+                                   per text; with more than two labels, one per label
+    GET  /v1/models/NAME           the model's status, labels, input length and folder
+    POST /v1/models/NAME:explain   each word's contribution, as predict.py --explain
+                                   --format json gives it: {"explanations": [...]}
+    GET  /                         the page: type a review, see the label and the words
+
+Requests that arrive together are scored in one call of the model, as TensorFlow
+Serving's batching does (common/serving.py). A bad request gets its HTTP status and
+{"error": "one sentence"}; the server goes on. Ctrl-C or SIGTERM: it stops taking
+connections, finishes the requests in progress and exits. docs/serving.md has more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import json
+import re
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+import common
+import common.scoring
+from common.serving import Batcher, RequestError, read_body, texts_of
+
+MAX_BODY_BYTES = 4 * 2**20  # a request's body: 4 MiB holds a thousand long reviews
+MAX_INSTANCES = 1_000  # texts per :predict request
+MAX_EXPLAIN = 16  # texts per :explain request: each costs one model input per word
+BODY_TIMEOUT = 10.0  # seconds for a request's body to arrive whole
+MAX_CONNECTIONS = 1_000  # open at once; more are answered 503 at once
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+PAGE = Path(__file__).with_name("serve.html")
+# /v1/models/NAME, /v1/models/NAME:predict, /v1/models/NAME/versions/3:explain
+ENDPOINT = re.compile(r"(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?::(?P<verb>[^/]*))?")
+
+
+def make_app(
+    model,
+    encoding: common.TextEncoding,
+    files: common.ModelFiles,
+    *,
+    max_body: int = MAX_BODY_BYTES,
+    max_instances: int = MAX_INSTANCES,
+    body_timeout: float = BODY_TIMEOUT,
+) -> Starlette:
+    """The server's routes around one loaded model."""
+    labels = encoding.labels
+    version = files.folder.name if common.files.is_version_name(files.folder.name) else "1"
+    batcher = Batcher(lambda texts: common.scoring.score_texts(model, encoding, texts),
+                      max_texts=common.scoring.BATCH_SIZE)  # fmt: skip
+
+    def status() -> dict:
+        return {
+            "model_version_status": [  # TensorFlow Serving's answer, then what it lacks
+                {
+                    "version": version,
+                    "state": "AVAILABLE",
+                    "status": {"error_code": "OK", "error_message": ""},
+                }  # fmt: skip
+            ],
+            "name": files.name,
+            "labels": labels,
+            "output": "P(positive) per text" if len(labels) == 2 else "P(label) per label",
+            "positive_label": labels[1] if len(labels) == 2 else None,
+            "maxlen": encoding.maxlen,
+            "num_words": encoding.num_words,
+            "path": str(files.folder),
+            "batching": {"model_calls": batcher.calls, "texts": batcher.texts},
+        }
+
+    async def models(request: Request) -> Response:
+        match = ENDPOINT.fullmatch(request.path_params["rest"])
+        if not match or match["name"] != files.name or match["version"] not in (None, version):
+            raise RequestError(
+                404,
+                f"there is no such model here: this server serves /v1/models/{files.name} "
+                f"(version {version}).",
+            )
+        verb = match["verb"]
+        if verb not in (None, "predict", "explain"):
+            raise RequestError(404, f"there is no :{verb[:40]}; there are :predict and :explain.")
+        wanted = "GET" if verb is None else "POST"
+        if request.method not in (wanted, "HEAD" if wanted == "GET" else wanted):
+            allowed = "GET, HEAD" if wanted == "GET" else "POST"
+            raise RequestError(405, f"{request.url.path[:80]} takes {wanted}, not "
+                               f"{request.method[:20]}.", {"Allow": allowed})  # fmt: skip
+        if verb is None:
+            return JSONResponse(status())
+        body = await read_body(request.stream(), request.headers, max_body, body_timeout)
+        if verb == "predict":
+            texts, key = texts_of(body, max_instances)
+            outputs = await batcher.submit(texts)
+            return JSONResponse({key: (outputs[:, 0] if len(labels) == 2 else outputs).tolist()})
+        texts, _ = texts_of(body, MAX_EXPLAIN)
+        explained = await batcher.run_alone(
+            lambda: common.scoring.explained_records(model, encoding, texts)
+        )
+        return JSONResponse({"explanations": explained})
+
+    page = PAGE.read_text(encoding="utf-8").replace(
+        "{{MODEL}}",
+        json.dumps(files.name).replace("<", "\\u003c"),  # safe inside <script>
+    )
+
+    async def index(request: Request) -> Response:
+        # Nothing from elsewhere: the page must work offline, and no script it did not
+        # bring can run in it.
+        policy = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                  "connect-src 'self'; img-src data:")  # fmt: skip
+        return HTMLResponse(page, headers={"Content-Security-Policy": policy})
+
+    async def refused(request: Request, err: Exception) -> Response:
+        if isinstance(err, RequestError):
+            return JSONResponse({"error": err.message}, err.status, err.headers)
+        if isinstance(err, HTTPException) and err.status_code == 405:  # "/" takes GET only
+            message = f"{request.url.path[:80]} takes GET, not {request.method[:20]}."
+            return JSONResponse({"error": message}, 405, {"Allow": "GET, HEAD"})
+        if isinstance(err, HTTPException):  # a path that is not here
+            message = f"there is nothing at {request.url.path[:80]}; the endpoints are in GET /."
+            return JSONResponse({"error": message}, err.status_code)
+        # A fault of ours: uvicorn logs it; the client gets one sentence, and the server goes on.
+        return JSONResponse({"error": "the server failed on this request."}, 500)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        batcher.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            # Every method: `models` answers a wrong one with what the endpoint takes.
+            Route("/v1/models/{rest:path}", models, methods=METHODS),
+        ],
+        exception_handlers={RequestError: refused, HTTPException: refused, Exception: refused},
+        lifespan=lifespan,
+    )
+    app.state.batcher = batcher
+    return app
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, or one sentence on why it cannot be (port 0: any free)."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)  # from now on connections wait in line, until the server takes them
+    except (OSError, OverflowError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise common.UserError(f"cannot listen on {host}:{port}: {reason}.") from None
+    return sock
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach `host`."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    common.cli.add_model_flags(parser)
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default: 127.0.0.1, this machine only)",
+    )
+    parser.add_argument(
+        "--port",
+        type=common.cli.non_negative_int,
+        default=8501,
+        help="the port; TensorFlow Serving's REST port is 8501 (default: 8501; "
+        "0: any free port, printed)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=common.cli.positive_int,
+        default=MAX_BODY_BYTES,
+        metavar="N",
+        help=f"a larger request body is refused with 413 (default: {MAX_BODY_BYTES:,})",
+    )
+    parser.add_argument(
+        "--max-instances",
+        type=common.cli.positive_int,
+        default=MAX_INSTANCES,
+        metavar="N",
+        help=f"texts per request at most (default: {MAX_INSTANCES:,})",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=BODY_TIMEOUT,
+        metavar="SECONDS",
+        help="a body that has not arrived whole by then is refused with 408 "
+        f"(default: {BODY_TIMEOUT:g})",
+    )
+    args = parser.parse_args(argv)
+    if not 0 < args.body_timeout <= 3600:
+        parser.error("--body-timeout must be above 0 and at most 3600 seconds")
+    if args.port > 65535:
+        parser.error(f"--port must be at most 65535, got {args.port}")
+
+    sock = listen(args.host, args.port)  # before the model loads: a port in use costs nothing
+    files = common.find_model(args.model, args.models_dir)
+    model, encoding = common.load_model(files)
+    common.scoring.score_texts(model, encoding, ["warm up"] * 2)  # the first call traces the
+    common.scoring.score_texts(model, encoding, ["warm up"])  # model: not a client's wait
+    app = make_app(
+        model,
+        encoding,
+        files,
+        max_body=args.max_body_bytes,
+        max_instances=args.max_instances,
+        body_timeout=args.body_timeout,
+    )
+
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    if not is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}: anyone who can reach this machine can use "
+            "the model; there is no authentication.",
+            file=sys.stderr,
+        )
+    print(
+        f"Serving {files.name} ({files.folder}) at http://{shown}:{port}/ "
+        f"and http://{shown}:{port}/v1/models/{files.name}:predict; Ctrl-C stops.",
+        flush=True,
+    )
+
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_graceful_shutdown=3,  # requests in progress get 3 s to finish
+        h11_max_incomplete_event_size=64 * 1024,  # the request line and headers: 64 KiB
+    )
+    # uvicorn stops on Ctrl-C and SIGTERM, then raises the signal again for the handler
+    # it found; stopping so is how serve.py ends, so that handler does nothing (exit 0).
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, lambda signum, frame: None)
+    uvicorn.Server(config).run(sockets=[sock])
+    print("Stopped.", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    common.run(main)

@@ -1,0 +1,389 @@
+"""serve.py: TensorFlow Serving's requests against predict.py's figures, bad requests,
+many clients at once, a stalled client, shutdown, and the page in a real browser."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ONE_THREAD, ROOT
+
+import common
+from common.serving import Batcher
+
+TEXTS = ["great wonderful film", "awful boring plot, the worst", "The camera loved the actor!"]
+SERVING = re.compile(r"at http://[^ ]+:(\d+)/ ")
+
+
+class Server:
+    """serve.py in its own process, on a free port, with its standard error in a file."""
+
+    def __init__(self, model: Path, log: Path, *args: str) -> None:
+        self.log = log
+        env = {**os.environ, **ONE_THREAD}
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "serve.py"), "--model", str(model), "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=log.open("w"), stdin=subprocess.DEVNULL,
+            text=True, cwd=ROOT, env=env,
+        )  # fmt: skip
+        line = self.process.stdout.readline()  # printed once the model is loaded
+        found = SERVING.search(line)
+        assert found, f"serve.py did not start: {line!r}\n{log.read_text()[-3000:]}"
+        self.port = int(found[1])
+
+    def request(
+        self, method: str, path: str, body: bytes | str | dict | None = None, **headers: str
+    ) -> tuple[int, dict, dict]:
+        """(status, JSON answer, headers) of one request on a connection of its own."""
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read()), dict(response.getheaders())
+        finally:
+            connection.close()
+
+    def predict(self, texts: list[str], name: str = "cnn") -> list:
+        status, answer, _ = self.request("POST", f"/v1/models/{name}:predict", {"instances": texts})
+        assert status == 200, answer
+        return answer["predictions"]
+
+    def memory_kib(self) -> int:
+        """The server's resident memory now."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+) kB", status)[1])
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=10)
+        finally:
+            self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(trained: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One server for the module, with small limits so that the tests can reach them."""
+    log = tmp_path_factory.mktemp("serve") / "stderr.txt"
+    running = Server(trained, log, "--max-body-bytes", "65536", "--max-instances", "50",
+                     "--body-timeout", "1")  # fmt: skip
+    yield running
+    assert running.stop() == 0, log.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def predicted(run_script, trained: Path) -> list[dict]:
+    """predict.py --explain --format json on TEXTS: the figures the server must give."""
+    result = run_script("predict.py", "--model", trained, "--explain", "--format", "json", *TEXTS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_predictions_match_predict_py(server: Server, predicted: list[dict]) -> None:
+    expected = [record["probability_positive"] for record in predicted]
+    np.testing.assert_allclose(server.predict(TEXTS), expected, rtol=0, atol=1e-6)
+    # The columnar form, the input named, and a version in the path: the same figures.
+    status, answer, _ = server.request(
+        "POST", "/v1/models/cnn/versions/1:predict", {"inputs": {"texts": TEXTS}}
+    )
+    assert status == 200
+    np.testing.assert_allclose(answer["outputs"], expected, rtol=0, atol=1e-6)
+    rows = {"signature_name": "serving_default", "instances": [{"texts": t} for t in TEXTS]}
+    status, answer, _ = server.request("POST", "/v1/models/cnn:predict", rows)
+    np.testing.assert_allclose(answer["predictions"], expected, rtol=0, atol=1e-6)
+
+
+def test_explanations_match_predict_py(server: Server, predicted: list[dict]) -> None:
+    status, answer, _ = server.request("POST", "/v1/models/cnn:explain", {"instances": TEXTS})
+    assert status == 200, answer
+    for got, wanted in zip(answer["explanations"], predicted, strict=True):
+        assert (got["label"], got["explains"], got["text"]) == (
+            wanted["label"], wanted["explains"], wanted["text"]
+        )  # fmt: skip
+        assert [w for w, _ in got["words"]] == [w for w, _ in wanted["words"]]
+        np.testing.assert_allclose([v for _, v in got["words"]], [v for _, v in wanted["words"]],
+                                   rtol=0, atol=1e-6)  # fmt: skip
+
+
+def test_status_and_metadata(server: Server, trained: Path) -> None:
+    status, answer, _ = server.request("GET", "/v1/models/cnn")
+    assert status == 200
+    assert answer["model_version_status"][0]["state"] == "AVAILABLE"
+    encoding = json.loads((trained / "encoding.json").read_text())
+    assert answer["labels"] == ["negative", "positive"] and answer["maxlen"] == encoding["maxlen"]
+    assert Path(answer["path"]).resolve() == trained.resolve()
+
+
+BAD_REQUESTS = [  # method, path, body, status, a piece of the one sentence
+    ("POST", "/v1/models/cnn:predict", "{not json", 400, "not JSON"),
+    ("POST", "/v1/models/cnn:predict", "[1, 2]", 400, "must be a JSON object"),
+    ("POST", "/v1/models/cnn:predict", "{}", 400, 'no "instances"'),
+    ("POST", "/v1/models/cnn:predict", '{"instances": []}', 400, "is empty"),
+    ("POST", "/v1/models/cnn:predict", '{"instances": "a film"}', 400, "must be a list"),
+    ("POST", "/v1/models/cnn:predict", '{"instances": ["good", 7]}', 400, "[1] is a number"),
+    ("POST", "/v1/models/cnn:predict", '{"instances": [["good"]]}', 400, "[0] is a list"),
+    ("POST", "/v1/models/cnn:predict", '{"instances": [null]}', 400, "[0] is null"),
+    ("POST", "/v1/models/cnn:predict", '{"instances": ["?!"]}', 400, "no words the model"),
+    ("POST", "/v1/models/cnn:predict", '{"instances": ["a"], "inputs": ["b"]}', 400, "not both"),
+    ("POST", "/v1/models/cnn:predict", '{"instances": ["a"], "signature_name": "x"}', 400,
+     "no signature"),
+    ("POST", "/v1/models/cnn:predict", "[" * 60_000, 400, "nested too deep"),
+    ("POST", "/v1/models/cnn:predict", json.dumps({"instances": ["good"] * 51}), 400,
+     "at most 50"),
+    ("POST", "/v1/models/cnn:explain", json.dumps({"instances": ["good"] * 17}), 400,
+     "at most 16"),
+    ("POST", "/v1/models/cnn:predict", b'{"instances": ["\xff"]}', 400, "not UTF-8"),
+    ("POST", "/v1/models/cnn:predict", "x" * 70_000, 413, "over the limit of 65,536"),
+    ("POST", "/v1/models/bert:predict", '{"instances": ["good"]}', 404, "no such model"),
+    ("POST", "/v1/models/cnn/versions/9:predict", '{"instances": ["good"]}', 404,
+     "no such model"),
+    ("POST", "/v1/models/cnn:classify", '{"instances": ["good"]}', 404, "there is no :classify"),
+    ("GET", "/v1/models/cnn:predict", None, 405, "takes POST"),
+    ("PUT", "/v1/models/cnn", "{}", 405, "takes GET"),
+    ("POST", "/", "{}", 405, "takes GET"),
+    ("GET", "/favicon.ico", None, 404, "nothing at /favicon.ico"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "expected"), BAD_REQUESTS,
+                         ids=[f"{r[3]}-{r[4]}" for r in BAD_REQUESTS])  # fmt: skip
+def test_bad_requests_get_their_status_and_one_sentence(
+    server: Server, method: str, path: str, body, status: int, expected: str
+) -> None:
+    got, answer, headers = server.request(method, path, body)
+    assert got == status and list(answer) == ["error"], answer
+    assert expected in answer["error"] and answer["error"].endswith("."), answer
+    if status == 405:
+        assert headers["allow"] in ("POST", "GET, HEAD")
+    assert server.predict(["good film"]) == server.predict(["good film"])  # and it goes on
+
+
+def raw_connection(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=10)
+
+
+def read_answer(sock: socket.socket) -> str:
+    """One HTTP response, read off a raw socket: its headers and its body of Content-Length."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(65536) or b"\r\n\r\n"
+    head, body = answer.split(b"\r\n\r\n", 1)
+    length = int(re.search(rb"content-length: (\d+)", head, re.IGNORECASE)[1])
+    while len(body) < length:
+        body += sock.recv(65536)
+    return (head + b"\r\n\r\n" + body).decode()
+
+
+def test_a_body_larger_than_declared_or_without_length_is_cut_off(server: Server) -> None:
+    """A chunked body has no length to refuse it by: it is counted as it arrives."""
+    with raw_connection(server.port) as sock:
+        sock.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: x\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")  # fmt: skip
+        for _ in range(100):  # 100 chunks of 1 KiB: more than the 64 KiB allowed
+            sock.sendall(b"400\r\n" + b"x" * 1024 + b"\r\n")
+        answer = read_answer(sock)
+    assert answer.startswith("HTTP/1.1 413") and "over the limit" in answer
+
+
+def test_a_stalled_client_times_out_while_others_are_served(server: Server) -> None:
+    with raw_connection(server.port) as stalled:
+        stalled.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: x\r\n"
+                        b"Content-Length: 1000\r\n\r\n" + b'{"instances": ["go')  # fmt: skip
+        started = time.monotonic()
+        for _ in range(5):  # served meanwhile, each at once
+            server.predict(TEXTS)
+        assert time.monotonic() - started < 1.0  # the stalled one has 1 s (--body-timeout 1)
+        answer = read_answer(stalled)  # it is told, then its connection closes
+        assert time.monotonic() - started < 5
+    assert answer.startswith("HTTP/1.1 408") and "did not arrive within 1 seconds" in answer
+
+
+def test_connections_dropped_and_bad_requests_leave_memory_flat(server: Server) -> None:
+    def abuse() -> None:
+        for i in range(300):
+            sock = raw_connection(server.port)
+            if i % 3 == 1:  # half a request line
+                sock.sendall(b"POST /v1/models/cnn:pre")
+            elif i % 3 == 2:  # headers, then gone before the body
+                sock.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nContent-Length: 50\r\n"
+                             b"\r\n{")  # fmt: skip
+            sock.close()
+        for body in ("{", '{"instances": [1]}', "x" * 70_000):
+            for _ in range(30):
+                server.request("POST", "/v1/models/cnn:predict", body)
+
+    abuse()  # once, so that whatever is allocated once is
+    before = server.memory_kib()
+    abuse()
+    abuse()
+    assert server.memory_kib() - before < 20 * 1024  # KiB: flat, not 2 x 600 connections' worth
+    np.testing.assert_allclose(server.predict(TEXTS), server.predict(TEXTS), atol=1e-6)
+
+
+def test_many_clients_at_once_get_the_answers_of_one_at_a_time(server: Server) -> None:
+    texts = [f"{a} {b} film" for a in ("good", "bad", "dull", "great") for b in ("plot", "cast")]
+    alone = [server.predict([text])[0] for text in texts]
+    with ThreadPoolExecutor(32) as clients:
+        together = list(clients.map(lambda i: server.predict([texts[i % len(texts)]])[0],
+                                    range(256)))  # fmt: skip
+    np.testing.assert_allclose(together, [alone[i % len(texts)] for i in range(256)], atol=1e-6)
+    _, status, _ = server.request("GET", "/v1/models/cnn")
+    assert status["batching"]["model_calls"] < status["batching"]["texts"]  # batches formed
+
+
+def test_requests_that_wait_together_are_scored_in_one_call() -> None:
+    """The Batcher alone: while the model scores one batch, the requests that come in
+    wait, and the next call takes them all, up to its limit."""
+    calls, gate = [], threading.Event()
+
+    def score(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        gate.wait(5)  # the first call holds the model while the others arrive
+        return np.array([[len(t)] for t in texts], dtype=np.float32)
+
+    async def clients() -> list:
+        batcher = Batcher(score, max_texts=4)
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await asyncio.sleep(0.05)  # the first call is under way
+        others = [asyncio.ensure_future(batcher.submit(["b" * n] * 2)) for n in range(1, 4)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        answers = await asyncio.gather(first, *others)
+        batcher.close()
+        return answers
+
+    answers = asyncio.run(clients())
+    assert calls == [["a"], ["b", "b", "bb", "bb"], ["bbb", "bbb"]]  # 4 at most; in order
+    assert [a[:, 0].tolist() for a in answers] == [[1], [1, 1], [2, 2], [3, 3]]
+
+
+def test_shutdown_finishes_the_requests_in_flight(trained: Path, tmp_path: Path) -> None:
+    """SIGTERM: no new connections, the request in progress is answered, exit 0 within 5 s.
+    On all interfaces, which serve.py warns of."""
+    log = tmp_path / "stderr.txt"
+    server = Server(trained, log, "--host", "0.0.0.0")
+    assert "warning: listening on 0.0.0.0" in log.read_text()
+    body = json.dumps({"instances": TEXTS}).encode()
+    with raw_connection(server.port) as in_flight:
+        in_flight.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])  # fmt: skip
+        time.sleep(0.3)  # the request has begun
+        server.process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        time.sleep(0.5)
+        with pytest.raises(OSError):  # the listening socket is closed
+            raw_connection(server.port).close()
+        in_flight.sendall(body[10:])
+        answer = read_answer(in_flight)
+    assert answer.startswith("HTTP/1.1 200") and '"predictions"' in answer
+    assert server.process.wait(timeout=10) == 0, log.read_text()[-3000:]
+    assert time.monotonic() - stopped < 5
+
+
+def test_a_port_in_use_is_one_sentence() -> None:
+    import serve
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(common.UserError, match=r"cannot listen on 127\.0\.0\.1:\d+: "):
+            serve.listen("127.0.0.1", taken.getsockname()[1])
+    assert serve.is_loopback("127.0.0.1") and serve.is_loopback("::1")
+    assert not serve.is_loopback("0.0.0.0") and not serve.is_loopback("example.org")
+
+
+def test_predict_streams_each_line_before_the_next_arrives(trained: Path) -> None:
+    """`tail -f tweets.txt | python predict.py`: each line is scored when it comes."""
+    env = {**os.environ, **ONE_THREAD}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "predict.py"), "--model", str(trained), "--format", "json"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        for text in TEXTS:
+            process.stdin.write(text + "\n")
+            process.stdin.flush()
+            # The answer comes while the pipe stays open: the next line is not written yet.
+            assert json.loads(process.stdout.readline())["text"] == text
+        process.stdin.close()
+        assert process.stdout.read() == "" and process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run does)")
+def test_the_page_in_a_real_browser(server: Server, predicted, tmp_path: Path) -> None:
+    """Type two reviews into the page in headless Chromium: the label each shows is the
+    API's, its words are shaded, and nothing but this server was asked for anything."""
+    from playwright.sync_api import sync_playwright
+
+    screenshot = Path(os.environ.get("SERVE_SCREENSHOT", tmp_path / "serve.png"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],  # fmt: skip
+        )
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 700})
+            asked = []
+            page.on("request", lambda request: asked.append(request.url))
+            page.goto(f"http://127.0.0.1:{server.port}/")
+            for text in ("not bad at all", "a waste of two hours"):
+                page.fill("#text", "")
+                page.type("#text", text, delay=20)  # as a person types: one answer at the end
+                page.wait_for_function(
+                    "t => document.querySelector('#result').hidden === false && "
+                    "[...document.querySelectorAll('#words span')].map(s => s.textContent)"
+                    ".join(' ') === t", arg=text, timeout=15_000,
+                )  # fmt: skip
+                (p,) = server.predict([text])
+                assert page.text_content("#label") == ("positive" if p >= 0.5 else "negative")
+                shades = page.eval_on_selector_all(
+                    "#words span", "spans => spans.map(s => getComputedStyle(s).backgroundColor)"
+                )
+                assert len(shades) == len(text.split()) and any(
+                    not s.endswith(", 0)") for s in shades
+                ), shades  # some word is shaded
+            page.click("text=I loved every minute of it")
+            page.wait_for_function(
+                "() => document.querySelector('#words').textContent.includes('loved')"
+            )
+            page.fill("#text", "")
+            page.type("#text", "a waste of two hours", delay=20)
+            page.wait_for_function(
+                "() => document.querySelector('#words').textContent.includes('waste')"
+            )
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 10_000
+    port = f"http://127.0.0.1:{server.port}/"
+    assert asked and all(url.startswith(port) for url in asked), asked
