@@ -7,9 +7,14 @@ a file (one text per line), or on standard input:
     python predict.py "I loved every minute of it" "A waste of two hours."
     python predict.py --file reviews.txt --model mlp
     echo "Not bad at all" | python predict.py --format json
+    tail -f tweets.txt | python predict.py    # each line scored as it arrives
 
-Each line of output is the probability that the text is positive (what
-`model.predict` returns: the sigmoid output, between 0 and 1), the label it implies
+A file or standard input is read line by line and scored in small batches as the
+lines come, each printed as soon as it is scored, in input order (docs/serving.md);
+memory stays flat however long the input.
+
+Each line of output is the probability that the text is positive (the model's
+sigmoid output, between 0 and 1), the label it implies
 (positive from 0.5 up), and the text. A model trained on your own data with more than
 two labels (docs/your-own-data.md) gives the most probable label, its probability,
 and every other label's in brackets. The IMDB models learned from reviews of hundreds

@@ -169,7 +169,9 @@ def listen(host: str, port: int) -> socket.socket:
     """A socket bound to host:port, or one sentence on why it cannot be (port 0: any free)."""
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP by name: asyncio then sets TCP_NODELAY on each connection (it checks
+        # the protocol), without which an answer waits 40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(2048)  # from now on connections wait in line, until the server takes them

@@ -6,7 +6,9 @@ here is what a script does around its lesson: load and encode the IMDB reviews
 in one sentence (cli.py), time its phases (timing.py) and save and report a training
 run (training.py, report.py), save and load a model with its encoding (saving.py) and
 its export (export.py), read the texts to score (texts.py), write files whole or not
-at all (files.py).
+at all (files.py). Imported by name where they are used, since they load Keras or a
+web server: score texts with a model (scoring.py), and read and batch the requests
+of serve.py (serving.py).
 """
 
 from common import cli, data, export, files, labeled, report, saving, texts, timing, training
