@@ -235,6 +235,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"--port must be at most 65535, got {args.port}")
 
     sock = listen(args.host, args.port)  # before the model loads: a port in use costs nothing
+    if not is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}: anyone who can reach this machine can use "
+            "the model; there is no authentication.",
+            file=sys.stderr,
+        )
     files = common.find_model(args.model, args.models_dir)
     model, encoding = common.load_model(files)
     common.scoring.score_texts(model, encoding, ["warm up"] * 2)  # the first call traces the
@@ -250,12 +256,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    if not is_loopback(args.host):
-        print(
-            f"warning: listening on {args.host}: anyone who can reach this machine can use "
-            "the model; there is no authentication.",
-            file=sys.stderr,
-        )
     print(
         f"Serving {files.name} ({files.folder}) at http://{shown}:{port}/ "
         f"and http://{shown}:{port}/v1/models/{files.name}:predict; Ctrl-C stops.",

@@ -203,8 +203,9 @@ def stream(args: argparse.Namespace, reviews: list[str]) -> None:
             with path.open("w", encoding="utf-8") as f:
                 for i in range(count):
                     f.write(reviews[i % len(reviews)] + "\n")
-            command = [sys.executable, str(ROOT / "predict.py"), "--model", args.model, "--models-dir",
-                       args.models_dir, "--file", str(path), "--format", "json"]  # fmt: skip
+            command = [sys.executable, str(ROOT / "predict.py"), "--model", args.model,
+                       "--models-dir", args.models_dir, "--file", str(path),
+                       "--format", "json"]  # fmt: skip
             # Peak memory from a process of its own, which runs predict.py and reports it.
             script = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
                       "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "

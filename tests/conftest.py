@@ -431,6 +431,7 @@ def check_trained_model(
 # (pyproject.toml: --no-loadscope-reorder, so not by number of tests). Each of the two
 # processes runs whole modules; this order gives each process about half.
 MODULE_ORDER = [
+    "test_serve",
     "test_model_versions",
     "test_own_data",
     "test_predict",

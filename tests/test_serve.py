@@ -4,10 +4,13 @@ many clients at once, a stalled client, shutdown, and the page in a real browser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
+import io
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -70,7 +73,8 @@ class Server:
         return int(re.search(r"VmRSS:\s+(\d+) kB", status)[1])
 
     def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout=10)
         finally:
@@ -84,15 +88,19 @@ def server(trained: Path, tmp_path_factory: pytest.TempPathFactory):
     running = Server(trained, log, "--max-body-bytes", "65536", "--max-instances", "50",
                      "--body-timeout", "1")  # fmt: skip
     yield running
-    assert running.stop() == 0, log.read_text()[-3000:]
+    assert running.stop() == 0, log.read_text()[-3000:]  # stopped by the last test, or now
 
 
 @pytest.fixture(scope="module")
-def predicted(run_script, trained: Path) -> list[dict]:
-    """predict.py --explain --format json on TEXTS: the figures the server must give."""
-    result = run_script("predict.py", "--model", trained, "--explain", "--format", "json", *TEXTS)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return [json.loads(line) for line in result.stdout.splitlines()]
+def predicted(trained: Path) -> list[dict]:
+    """predict.py --explain --format json on TEXTS: the figures the server must give. In
+    this process: a fresh one would spend seconds starting TensorFlow."""
+    import predict
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        predict.main(["--model", str(trained), "--explain", "--format", "json", *TEXTS])
+    return [json.loads(line) for line in printed.getvalue().splitlines()]
 
 
 def test_predictions_match_predict_py(server: Server, predicted: list[dict]) -> None:
@@ -273,29 +281,6 @@ def test_requests_that_wait_together_are_scored_in_one_call() -> None:
     assert [a[:, 0].tolist() for a in answers] == [[1], [1, 1], [2, 2], [3, 3]]
 
 
-def test_shutdown_finishes_the_requests_in_flight(trained: Path, tmp_path: Path) -> None:
-    """SIGTERM: no new connections, the request in progress is answered, exit 0 within 5 s.
-    On all interfaces, which serve.py warns of."""
-    log = tmp_path / "stderr.txt"
-    server = Server(trained, log, "--host", "0.0.0.0")
-    assert "warning: listening on 0.0.0.0" in log.read_text()
-    body = json.dumps({"instances": TEXTS}).encode()
-    with raw_connection(server.port) as in_flight:
-        in_flight.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: x\r\n"
-                          b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])  # fmt: skip
-        time.sleep(0.3)  # the request has begun
-        server.process.send_signal(signal.SIGTERM)
-        stopped = time.monotonic()
-        time.sleep(0.5)
-        with pytest.raises(OSError):  # the listening socket is closed
-            raw_connection(server.port).close()
-        in_flight.sendall(body[10:])
-        answer = read_answer(in_flight)
-    assert answer.startswith("HTTP/1.1 200") and '"predictions"' in answer
-    assert server.process.wait(timeout=10) == 0, log.read_text()[-3000:]
-    assert time.monotonic() - stopped < 5
-
-
 def test_a_port_in_use_is_one_sentence() -> None:
     import serve
 
@@ -308,24 +293,47 @@ def test_a_port_in_use_is_one_sentence() -> None:
     assert not serve.is_loopback("0.0.0.0") and not serve.is_loopback("example.org")
 
 
-def test_predict_streams_each_line_before_the_next_arrives(trained: Path) -> None:
-    """`tail -f tweets.txt | python predict.py`: each line is scored when it comes."""
-    env = {**os.environ, **ONE_THREAD}
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "predict.py"), "--model", str(trained), "--format", "json"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
+def test_listening_beyond_this_machine_is_warned_of(run_here, tmp_path: Path) -> None:
+    """Before the model loads (here: there is none), so the warning comes first."""
+    result = run_here("serve.py", "--host", "0.0.0.0", "--port", "0", "--model", tmp_path / "none")
+    assert result.returncode == 2
+    assert result.stderr.startswith("warning: listening on 0.0.0.0: anyone who can reach")
+
+
+def test_predict_streams_each_line_before_the_next_arrives(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tail -f tweets.txt | python predict.py`: each line is scored when it comes. In this
+    process, with standard input and output real pipes, predict.py in a thread."""
+    import predict
+
+    into, out = os.pipe(), os.pipe()
+    stdin, stdout = open(into[0], encoding="utf-8"), open(out[1], "w", encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    failed = []
+
+    def run() -> None:
+        try:
+            predict.main(["--model", str(trained), "--format", "json"])
+        except BaseException as err:  # noqa: BLE001 (reported by the test below)
+            failed.append(err)
+        finally:
+            stdout.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    with open(into[1], "w", encoding="utf-8") as writer, open(out[0], encoding="utf-8") as reader:
         for text in TEXTS:
-            process.stdin.write(text + "\n")
-            process.stdin.flush()
+            writer.write(text + "\n")
+            writer.flush()
             # The answer comes while the pipe stays open: the next line is not written yet.
-            assert json.loads(process.stdout.readline())["text"] == text
-        process.stdin.close()
-        assert process.stdout.read() == "" and process.wait(timeout=30) == 0
-    finally:
-        process.kill()
+            assert select.select([reader], [], [], 30)[0], "no answer within 30 s"
+            assert json.loads(reader.readline())["text"] == text
+        writer.close()
+        thread.join(30)
+        assert reader.read() == "" and not failed
+    stdin.close()
 
 
 CHROMIUM = shutil.which("chromium")
@@ -387,3 +395,24 @@ def test_the_page_in_a_real_browser(server: Server, predicted, tmp_path: Path) -
     assert screenshot.stat().st_size > 10_000
     port = f"http://127.0.0.1:{server.port}/"
     assert asked and all(url.startswith(port) for url in asked), asked
+
+
+def test_shutdown_finishes_the_requests_in_flight(server: Server) -> None:
+    """SIGTERM: no new connections, the request in progress is answered, exit 0 within 5 s.
+    The module's server, so the module's last test."""
+    body = json.dumps({"instances": TEXTS}).encode()
+    with raw_connection(server.port) as in_flight:
+        in_flight.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])  # fmt: skip
+        time.sleep(0.3)  # the request has begun
+        server.process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        time.sleep(0.5)
+        with pytest.raises(OSError):  # the listening socket is closed
+            raw_connection(server.port).close()
+        in_flight.sendall(body[10:])
+        answer = read_answer(in_flight)
+    assert answer.startswith("HTTP/1.1 200") and '"predictions"' in answer
+    assert server.process.wait(timeout=10) == 0, server.log.read_text()[-3000:]
+    assert time.monotonic() - stopped < 5
+    assert "Stopped." in server.log.read_text()
