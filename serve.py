@@ -82,7 +82,7 @@ def make_app(
                     "version": version,
                     "state": "AVAILABLE",
                     "status": {"error_code": "OK", "error_message": ""},
-                }  # fmt: skip
+                }
             ],
             "name": files.name,
             "labels": labels,
@@ -161,7 +161,6 @@ def make_app(
         exception_handlers={RequestError: refused, HTTPException: refused, Exception: refused},
         lifespan=lifespan,
     )
-    app.state.batcher = batcher
     return app
 
 
