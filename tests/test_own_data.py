@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -319,3 +320,43 @@ def test_compare_models_reads_a_three_label_model(run_here, three_model: Path) -
     result = run_here("compare_models.py", "--output-dir", three_model)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "cnn" in result.stdout
+
+
+def test_serve_gives_every_label(run_here, three_model: Path) -> None:
+    """serve.py on three labels, in a thread of this process: per text, one probability per
+    label, in the order its status lists them, the same as predict.py's."""
+    import urllib.request
+
+    import uvicorn
+
+    import serve
+
+    files = common.find_model("cnn", three_model)
+    model, encoding = common.load_model(files)
+    sock = serve.listen("127.0.0.1", 0)
+    # log_config=None: uvicorn's own would bind its logs to pytest's captured stderr.
+    server = uvicorn.Server(uvicorn.Config(serve.make_app(model, encoding, files),
+                                           log_config=None))  # fmt: skip
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/models/cnn"
+
+    def ask(verb: str = "", body: dict | None = None) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        with urllib.request.urlopen(urllib.request.Request(url + verb, data), timeout=30) as r:
+            return json.load(r)
+
+    try:
+        texts = ["great superb loved it", "awful boring worst", "the film was on tuesday"]
+        labels = ask()["labels"]
+        predictions = ask(":predict", {"instances": texts})["predictions"]
+        explained = ask(":explain", {"instances": texts})["explanations"]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    result = run_here("predict.py", "--models-dir", three_model, "--format", "json", *texts)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(labels) == 3 and all(len(p) == 3 for p in predictions)
+    expected = [[record["probabilities"][label] for label in labels] for record in records]
+    np.testing.assert_allclose(predictions, expected, rtol=0, atol=1e-6)
+    assert [e["explains"] for e in explained] == [r["label"] for r in records]
