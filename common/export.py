@@ -71,6 +71,10 @@ class _TextModel:
                  if r + encoding.index_from < encoding.num_words}  # fmt: skip
         words = sorted(ranks, key=ranks.get)
         ids = [ranks[w] + encoding.index_from for w in words]
+        # Traced once, and called by `serve` as it is: tracing the tokenizer's ops is most of
+        # an export's time, and without this `serve` would trace them all again.
+        strings = [tf.TensorSpec(shape=(None,), dtype=tf.string, name="texts")]
+        self.traced_encode = tf.function(self.encode, input_signature=strings, autograph=False)
         self.table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
                 tf.constant(words, tf.string), tf.constant(ids, tf.int32)
@@ -93,7 +97,7 @@ class _TextModel:
 
     def serve(self, texts: tf.Tensor) -> tf.Tensor:
         """Strings (batch,) -> P(positive) (batch,); with more labels, (batch, labels)."""
-        outputs = self.model(self.encode(texts), training=False)
+        outputs = self.model(self.traced_encode(texts), training=False)
         return outputs[:, 0] if len(self.encoding.labels) == 2 else outputs
 
     def labels(self) -> tf.Tensor:
@@ -118,6 +122,6 @@ def export_text_model(
     strings = [tf.TensorSpec(shape=(None,), dtype=tf.string, name="texts")]
     # The first endpoint is also TensorFlow Serving's default signature, serving_default.
     archive.add_endpoint("serve", text_model.serve, input_signature=strings)
-    archive.add_endpoint("encode", text_model.encode, input_signature=strings)
+    archive.add_endpoint("encode", text_model.traced_encode)
     archive.add_endpoint("labels", text_model.labels, input_signature=[])
     archive.write_out(str(folder), verbose=False)

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from conftest import PNG_MAGIC, assert_one_sentence_error, files_in, write_metrics
 
 EXPECTED_TABLE = """\
@@ -47,6 +48,7 @@ def test_compare_models_says_so_when_there_is_nothing_to_compare(run_here, tmp_p
     assert files_in(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_compare_models_can_train_models_first(run_here, tmp_path: Path, tiny_folder: Path) -> None:
     models = ("bow_words",)  # the quickest; every other model has an end-to-end test
     result = run_here(

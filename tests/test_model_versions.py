@@ -140,6 +140,7 @@ def small_disk(tmp_path: Path):
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_at_several_sizes_keeps_a_whole_version(
     first_version: Path, first_sha256: str, small_disk, capsys
 ) -> None:
@@ -240,6 +241,7 @@ def test_two_runs_at_once_each_save_a_whole_version(
     assert not [p for p in base.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow
 def test_a_reader_polling_while_versions_are_replaced_always_sees_a_whole_one(
     first_version: Path, tmp_path: Path
 ) -> None:

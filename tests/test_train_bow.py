@@ -9,6 +9,7 @@ import pytest
 from conftest import check_trained_model, printed_accuracy
 
 
+@pytest.mark.slow
 def test_bow_short_end_to_end_on_three_labels(run_here, tmp_path: Path, three_labels: Path):
     """bow_short holds the bow model and more; on three labels, as the slower runs are
     trained once where they cover most (two labels: test_bag_of_ngrams.py, and below on

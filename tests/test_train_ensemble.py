@@ -8,6 +8,7 @@ import pytest
 from conftest import check_trained_model, printed_accuracy
 
 
+@pytest.mark.slow
 def test_ensemble_end_to_end_on_three_labels(run_here, tmp_path: Path, three_labels: Path):
     """On three labels: each output averages the two parts' probability of one label (two
     labels: below, on the real reviews)."""

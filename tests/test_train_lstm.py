@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import check_trained_model
 
 import train_lstm
 
 
+@pytest.mark.slow
 def test_lstm_end_to_end_on_three_labels(run_here, tmp_path: Path, three_labels: Path) -> None:
     check_trained_model(
         run_here,

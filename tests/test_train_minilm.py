@@ -17,6 +17,7 @@ keras_hub = pytest.importorskip("keras_hub")
 tokenizers = pytest.importorskip("tokenizers")
 
 
+@pytest.mark.slow
 def test_train_minilm_end_to_end(
     run_here, tmp_path: Path, three_labels: Path, tiny_encoder: Path
 ) -> None:

@@ -91,6 +91,7 @@ def test_a_dry_run_never_replaces_real_results(run_here, tmp_path, tiny_folder) 
     assert (tmp_path / "dry_run" / "mlp" / "1" / "metrics.json").exists()
 
 
+@pytest.mark.slow
 def test_a_full_disk_at_save_time_keeps_the_old_version(trained, tmp_path, tiny_folder) -> None:
     old = copy_model(trained, tmp_path / "out" / "cnn" / "1").parent
     before = {p.name: p.read_bytes() for p in old.iterdir()}
