@@ -175,8 +175,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     show = Printer(labels, args.format, colour=wants_colour(sys.stdout))
     pages, scored = [], 0
     for batch in batches:
-        batch = [(where, text) for where, text in batch if scorable(where, text, lines)]
-        texts = [text for _, text in batch]
+        texts = [text for where, text in batch if scorable(where, text, lines)]
         if not texts:
             continue
         if args.explain:

@@ -59,7 +59,7 @@ def open_input(file: str | None) -> tuple[BinaryIO, str]:
     if os.path.exists(file) and not os.path.isfile(file):  # a FIFO or a device: endless
         raise UserError(f"--file {file!r} is not a regular file.")
     try:
-        return open(file, "rb"), file  # noqa: SIM115 (closed by the caller, at the end)
+        return open(file, "rb"), file  # noqa: SIM115 (read to the end, closed at exit)
     except OSError as err:
         raise UserError(f"cannot read --file {file!r}: {err.strerror}.") from None
 
