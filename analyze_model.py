@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import common
+import common.scoring
 from models import classes
 
 SHOW_WORDS = 80  # how much of each misclassified review to print
@@ -119,7 +120,7 @@ def analyze(
     def accuracy_and_outputs(words: int | None) -> tuple[float, np.ndarray]:
         # Keep the start token and the first N words: what a short text looks like.
         cut = data.x_test if words is None else [s[: 1 + words] for s in data.x_test]
-        outputs = model.predict(encoding.prepare(cut), batch_size=256, verbose=0)
+        outputs = common.scoring.predict_outputs(model, encoding.prepare(cut))
         return float(np.mean(classes.predicted(outputs) == y_test)), outputs
 
     accuracy, outputs = accuracy_and_outputs(None)

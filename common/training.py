@@ -41,11 +41,11 @@ from common.report import (
     save_training_report,
 )  # fmt: skip
 from common.saving import MODEL_FILE, save_model
+from common.scoring import predict_outputs
 from common.timing import EpochTimer, PhaseClock
 from models.classes import predicted
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
-PREDICT_BATCH_SIZE = 256  # for the per-label figures: larger batches are faster
 
 
 class TrainingCallback(EpochTimer):
@@ -150,7 +150,7 @@ class Training:
         """
         model, runs = self.model, self.runs
         # Each label's figures on the test set, from the model that is saved.
-        outputs = model.predict(data.x_test, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+        outputs = predict_outputs(model, data.x_test)  # for the per-label figures
         per_label = class_figures(data.y_test, predicted(outputs), data.labels)
         print(f"\nOn the test set{', the first seed' if len(runs) > 1 else ''}, per label:")
         print(class_table(per_label))
