@@ -120,6 +120,20 @@ class Dataset:
             test_files=self.test_files and self.test_files[:n],
         )  # fmt: skip
 
+    def clipped(self, num_words: int | None) -> Dataset:
+        """The same reviews with the `num_words` most frequent words kept, the rest OOV."""
+
+        def clip(x: np.ndarray) -> np.ndarray:
+            if x.dtype != object:  # padded: one array
+                return clip_vocabulary(x, num_words)
+            clipped = np.empty(len(x), dtype=object)
+            clipped[:] = [clip_vocabulary(np.asarray(s), num_words) for s in x]
+            return clipped
+
+        return dataclasses.replace(
+            self, x_train=clip(self.x_train), x_test=clip(self.x_test), num_words=num_words
+        )
+
     def padded(self, maxlen: int) -> Dataset:
         """The same reviews, each padded or cut to `maxlen` tokens (see `pad`)."""
         return dataclasses.replace(

@@ -89,6 +89,19 @@ def test_num_words_turns_rarer_words_into_the_oov_token(small: Path, tmp_path: P
     assert all(seq.max() < 6 for seq in imdb.x_test)
 
 
+def test_every_word_clipped_then_padded_is_what_the_loader_gives(
+    small: Path, tmp_path: Path
+) -> None:
+    """A benchmark loads every word once and derives the models' arrays from it."""
+    whole = load(small, tmp_path)
+    derived = whole.clipped(6).padded(5)
+    direct = load(small, tmp_path, num_words=6, maxlen=5)
+    assert derived.num_words == 6 and derived.maxlen == 5
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        assert np.array_equal(getattr(derived, name), getattr(direct, name)), name
+    assert max(seq.max() for seq in whole.x_train) >= 6  # the whole data was not clipped
+
+
 def test_padding_and_truncation_happen_at_the_front(small: Path, tmp_path: Path) -> None:
     imdb = load(small, tmp_path, maxlen=5)
     assert imdb.x_train.shape == (3, 5) and imdb.x_train.dtype == np.int32

@@ -92,6 +92,15 @@ def test_json_lines_gzipped_and_plain_csv_give_the_same_arrays(tmp_path: Path, t
         assert data.word_index == from_csv.word_index
 
 
+def test_every_word_clipped_then_padded_is_what_the_loader_gives(three: Path) -> None:
+    whole = common.load_data(three, None, None, Options())
+    derived = whole.clipped(20).padded(16)
+    direct = common.load_data(three, 20, 16, Options())
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(derived, name), getattr(direct, name))
+    assert max(seq.max() for seq in whole.x_train) >= 20  # the whole data was not clipped
+
+
 def test_class_folders_with_and_without_a_test_part(tmp_path: Path) -> None:
     for part, rows in (("train", labeled_texts(8)), ("test", labeled_texts(3, seed=1))):
         for i, (text, label) in enumerate(rows):
