@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
 from models.bag_of_ngrams import pair_keys, pair_vocabulary  # noqa: E402
+
+if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
+    from sklearn.linear_model import LogisticRegression
 
 C = 4.0  # as train_bow.py
 VALIDATION_SPLIT = 0.1  # as the training scripts' default
@@ -114,7 +119,14 @@ def text_baselines(whole: common.Dataset) -> list[dict]:
     return results
 
 
-def figures(features: str, model, seconds: float, fit, validation: tuple, test: tuple) -> dict:
+def figures(
+    features: str,
+    model: LogisticRegression,
+    seconds: float,
+    fit: spmatrix,
+    validation: tuple[spmatrix, np.ndarray],
+    test: tuple[spmatrix, common.Dataset],
+) -> dict:
     """One row of the table: a fitted regression's validation accuracy, then its test
     accuracy and macro F1 (the test rows predicted once), seconds and feature columns."""
     test_features, data = test
