@@ -113,13 +113,12 @@ def export_text_model(
 ) -> None:
     """Write `model` with its tokenizer and vocabulary as a SavedModel into `folder` (the
     version being written: common.files.write_version makes it appear whole)."""
-    import tensorflow as tf
     from keras.export import ExportArchive
 
     text_model = _TextModel(model, encoding)
     archive = ExportArchive()  # the model's weights are tracked as the endpoints use them;
     archive.track(text_model.table)  # a lookup table is not a variable: track it by hand
-    strings = [tf.TensorSpec(shape=(None,), dtype=tf.string, name="texts")]
+    strings = text_model.traced_encode.input_signature  # a batch of texts, named "texts"
     # The first endpoint is also TensorFlow Serving's default signature, serving_default.
     archive.add_endpoint("serve", text_model.serve, input_signature=strings)
     archive.add_endpoint("encode", text_model.traced_encode)
