@@ -37,6 +37,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
@@ -48,6 +49,9 @@ from starlette.routing import Route
 import common
 import common.scoring
 from common.serving import Batcher, RequestError, read_body, texts_of
+
+if TYPE_CHECKING:
+    import keras
 
 MAX_BODY_BYTES = 4 * 2**20  # a request's body: 4 MiB holds a thousand long reviews
 MAX_INSTANCES = 1_000  # texts per :predict request
@@ -61,7 +65,7 @@ ENDPOINT = re.compile(r"(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?::(?
 
 
 def make_app(
-    model,
+    model: keras.Model,
     encoding: common.TextEncoding,
     files: common.ModelFiles,
     *,
