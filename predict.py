@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     labels = encoding.labels
     two = len(labels) == 2  # then the words are explained towards the positive label
     towards = f"that the text is {labels[1]}" if two else "of the label shown"
-    show = Printer(labels, args.format, colour=wants_colour(sys.stdout))
+    show = Printer(labels, args.format, colour=wants_colour(sys.stdout), cut=sys.stdout.isatty())
     pages, scored = [], 0
     for batch in batches:
         texts = [text for where, text in batch if scorable(where, text, lines)]
@@ -214,10 +214,11 @@ def scorable(where: str, text: str, lines: common.texts.Lines | None) -> bool:
 
 
 class Printer:
-    """Prints one record: aligned columns for a terminal, or one JSON object per line."""
+    """Prints one record: aligned columns, or one JSON object per line. `cut`: texts are
+    shortened to the terminal's width (never in a file or a pipe, which keep them whole)."""
 
-    def __init__(self, labels: Sequence[str], fmt: str, colour: bool) -> None:
-        self.labels, self.format, self.colour = labels, fmt, colour
+    def __init__(self, labels: Sequence[str], fmt: str, colour: bool, cut: bool = False) -> None:
+        self.labels, self.format, self.colour, self.cut = labels, fmt, colour, cut
         self.width = shutil.get_terminal_size((100, 24)).columns
         self.label_width = max(8, *(len(common.cli.printable(label)) for label in labels))
 
@@ -237,8 +238,10 @@ class Printer:
             print(line + text)
             explained = annotated(record["words"], self.colour)
             print(textwrap.indent(textwrap.fill(explained, self.width - 4), "    "))
-        else:
+        elif self.cut:
             print(line + shortened(text, max(self.width - len(line) - 2, 20)))
+        else:
+            print(line + text)
 
 
 if __name__ == "__main__":

@@ -81,16 +81,26 @@ class Lines:
         self.first_blank: list[int] = []  # the numbers of the first ten of them
 
     def __iter__(self) -> Iterator[list[tuple[str, str]]]:
-        lines = self._lines()
         try:
             regular = stat.S_ISREG(os.fstat(self.stream.fileno()).st_mode)
         except (OSError, ValueError, AttributeError):  # not a file descriptor (a test's stream)
             regular = True
-        if regular:
-            while batch := [line for _, line in zip(range(self.size), lines, strict=False)]:
-                yield batch
+        if not regular:
+            yield from self._as_they_come(self._lines(_Unbuffered(self.stream.fileno())))
             return
-        yield from self._as_they_come(lines)
+        batch: list[tuple[str, str]] = []
+        try:
+            for line in self._lines(self.stream):
+                batch.append(line)
+                if len(batch) == self.size:
+                    yield batch
+                    batch = []
+        except UserError:
+            if batch:  # the lines before the bad one are scored, as on a stream
+                yield batch
+            raise
+        if batch:
+            yield batch
 
     def _as_they_come(self, lines: Iterator[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
         """Batches of what has arrived: a thread reads ahead (at most four batches), so
@@ -125,10 +135,10 @@ class Lines:
             if isinstance(item, UserError):
                 raise item
 
-    def _lines(self) -> Iterator[tuple[str, str]]:
+    def _lines(self, stream: BinaryIO | _Unbuffered) -> Iterator[tuple[str, str]]:
         offset = 0  # of the line's first byte, for the message about a byte that is not UTF-8
         number = 0
-        while raw := self.stream.readline(MAX_LINE_BYTES + 1):
+        while raw := stream.readline(MAX_LINE_BYTES + 1):
             number += 1
             if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
                 raise UserError(
@@ -162,3 +172,30 @@ class Lines:
                 f"Skipped {self.blank:,} blank {lines_word} in {self.name} ({lines_word} {shown}).",
                 file=sys.stderr,
             )
+
+
+class _Unbuffered:
+    """`readline` straight from a file descriptor, for the thread that reads a pipe ahead.
+
+    A buffered stream (sys.stdin.buffer) holds a lock while it waits for a line, and
+    Python aborts at exit if a thread still holds it: a stream stopped by a signal
+    must end cleanly whatever its reader is doing, so this one holds nothing.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.pending, self.ended = fd, bytearray(), False
+
+    def readline(self, limit: int) -> bytes:
+        """The next line with its line feed, at most `limit` bytes; b"" at the end."""
+        searched = 0
+        while True:
+            end = self.pending.find(b"\n", searched, limit)
+            if end >= 0 or len(self.pending) >= limit or self.ended:
+                size = end + 1 if end >= 0 else min(limit, len(self.pending))
+                line = bytes(self.pending[:size])
+                del self.pending[:size]
+                return line
+            searched = len(self.pending)
+            chunk = os.read(self.fd, 1 << 16)
+            self.ended = not chunk
+            self.pending += chunk

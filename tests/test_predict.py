@@ -106,7 +106,7 @@ def test_text_output_and_reading_a_file(run_here, trained: Path, tmp_path: Path)
     assert len(lines) == 3
     assert all(TEXT_LINE.match(line) for line in lines), lines
     assert TEXT_LINE.match(lines[0]).group(3) == TEXTS[0]
-    assert len(lines[2]) <= 100 and lines[2].endswith("...")  # shortened to a terminal line
+    assert lines[2].endswith("long review " * 200)  # whole: the output is not a terminal
     assert "Skipped 2 blank lines in" in result.stderr and "(lines 2, 4)" in result.stderr
 
 
@@ -367,4 +367,39 @@ def test_a_line_longer_than_the_bound_is_refused(
     assert f"error: line {predict.BATCH_SIZE + 2} of" in result.stderr
     assert "is longer than" in result.stderr
     printed = result.stdout.splitlines()
-    assert len(printed) == predict.BATCH_SIZE and all(TEXT_LINE.match(line) for line in printed)
+    assert len(printed) == predict.BATCH_SIZE + 1  # every line before it
+    assert all(TEXT_LINE.match(line) for line in printed)
+
+
+@pytest.mark.parametrize("bad", [3, 300])
+def test_every_line_before_a_bad_one_is_scored(
+    run_here, trained: Path, tmp_path: Path, bad: int
+) -> None:
+    """A line that is not UTF-8 ends the run after the lines before it, wherever it falls
+    in a batch: the first, or the second after a whole one."""
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_bytes(b"a good film\n" * (bad - 1) + "Tr\xe8s bon\n".encode("latin-1"))
+    result = run_here("predict.py", "--model", trained, "--file", reviews)
+    assert_one_sentence_error(result, f"line {bad} of")
+    assert len(result.stdout.splitlines()) == bad - 1
+
+
+def test_a_stream_stopped_by_sigterm_exits_cleanly(trained: Path) -> None:
+    """`(echo good; sleep 60) | predict.py`, then SIGTERM once the first line is answered,
+    while its reader waits for the next: "interrupted", exit 130, no abort."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "predict.py"), "--model", str(trained)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        process.stdin.write(b"a good film\n")
+        process.stdin.flush()
+        assert TEXT_LINE.match(process.stdout.readline().decode().rstrip("\n"))
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+        stderr = process.stderr.read().decode()
+    finally:
+        process.kill()
+        process.stdin.close()
+    assert code == 130, stderr[-2000:]
+    assert "Fatal Python error" not in stderr and stderr.rstrip().endswith("interrupted")
