@@ -37,9 +37,7 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import os
-import re
 import shutil
 import sys
 import textwrap
@@ -58,16 +56,6 @@ def wants_colour(stream) -> bool:
     """Colour for a terminal that shows it: not for a file or pipe, TERM=dumb or NO_COLOR."""
     shows = os.environ.get("TERM") != "dumb" and not os.environ.get("NO_COLOR")
     return stream.isatty() and shows
-
-
-def json_line(record: dict) -> str:
-    """One JSON object on one line, the text as it is, but every control character escaped:
-    JSON escapes those below U+0020 itself; DEL and U+0080 to U+009F (terminal controls
-    too) are escaped here."""
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(record, ensure_ascii=False))
-
-
-_C1 = re.compile("[\x7f-\x9f]")
 
 
 def shortened(text: str, width: int) -> str:
@@ -224,7 +212,7 @@ class Printer:
 
     def __call__(self, record: dict) -> None:
         if self.format == "json":
-            print(json_line(record))
+            print(common.cli.json_text(record))
             return
         label, text = record["label"], common.cli.printable(record["text"])
         two = len(self.labels) == 2

@@ -14,44 +14,62 @@ can move to TensorFlow Serving later:
     POST /v1/models/NAME:predict   {"instances": [texts]} -> {"predictions": [...]}, or
                                    {"inputs": [texts]} -> {"outputs": [...]}: P(positive)
                                    per text; with more than two labels, one per label
-    GET  /v1/models/NAME           the model's status, labels, input length and folder
+    GET  /v1/models/NAME           the model's status, labels and input length
     POST /v1/models/NAME:explain   each word's contribution, as predict.py --explain
                                    --format json gives it: {"explanations": [...]}
     GET  /                         the page: type a review, see the label and the words
 
-Requests that arrive together are scored in one call of the model, as TensorFlow
-Serving's batching does (common/serving.py). A bad request gets its HTTP status and
-{"error": "one sentence"}; the server goes on. Ctrl-C or SIGTERM: it stops taking
-connections, finishes the requests in progress and exits. docs/serving.md has more.
+NAME is the model's folder name (cnn), or --model-name. Requests that arrive together
+are scored in one call of the model, as TensorFlow Serving's batching does
+(common/serving.py). The version served is held for as long as it is served: training
+runs meanwhile add newer versions but never remove it; restart serve.py to serve the
+newest. A bad request gets its HTTP status and {"error": "one sentence"}; the server
+goes on. Only this server's own page may call it from a browser, under a name it
+knows (localhost, an address; --allow-host adds more). Ctrl-C or SIGTERM: it stops
+taking connections, finishes the requests in progress (3 s at most) and exits.
+docs/serving.md has more.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import ipaddress
 import json
+import os
 import re
 import signal
 import socket
 import sys
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import keras
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 import common
 import common.scoring
-from common.serving import Batcher, RequestError, read_body, texts_of
-
-if TYPE_CHECKING:
-    import keras
+from common.serving import (
+    JSON,
+    LOG,
+    Batcher,
+    ClientGone,
+    Protocol,
+    RequestError,
+    allowed_hosts,
+    check_json,
+    check_origin,
+    error,
+    read_body,
+    texts_of,
+)
 
 MAX_BODY_BYTES = 4 * 2**20  # a request's body: 4 MiB holds a thousand long reviews
 MAX_INSTANCES = 1_000  # texts per :predict request
@@ -60,8 +78,10 @@ BODY_TIMEOUT = 10.0  # seconds for a request's body to arrive whole
 MAX_CONNECTIONS = 1_000  # open at once; more are answered 503 at once
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 PAGE = Path(__file__).with_name("serve.html")
-# /v1/models/NAME, /v1/models/NAME:predict, /v1/models/NAME/versions/3:explain
-ENDPOINT = re.compile(r"(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?::(?P<verb>[^/]*))?")
+# What follows the model's name: "", ":predict", "/versions/3", "/versions/3:explain". The
+# name is matched as the server knows it, so that it may hold a colon itself (t10:00).
+AFTER_NAME = re.compile(r"(?:/versions/(?P<version>[^/:]+))?(?::(?P<verb>[^/]*))?")
+MAX_NAME = 200  # characters in a model's name
 
 
 def make_app(
@@ -69,12 +89,17 @@ def make_app(
     encoding: common.TextEncoding,
     files: common.ModelFiles,
     *,
+    name: str | None = None,
+    hosts: set[str] | None = None,
     max_body: int = MAX_BODY_BYTES,
     max_instances: int = MAX_INSTANCES,
     body_timeout: float = BODY_TIMEOUT,
 ) -> Starlette:
-    """The server's routes around one loaded model."""
+    """The server's routes around one loaded model, served as `name` (default: its folder's)
+    to requests whose Host is one of `hosts` (default: those of a loopback address)."""
     labels = encoding.labels
+    name = name or files.name
+    hosts = allowed_hosts("127.0.0.1") if hosts is None else hosts
     version = files.folder.name if common.files.is_version_name(files.folder.name) else "1"
     batcher = Batcher(lambda texts: common.scoring.score_texts(model, encoding, texts),
                       max_texts=common.scoring.BATCH_SIZE)  # fmt: skip
@@ -88,22 +113,23 @@ def make_app(
                     "status": {"error_code": "OK", "error_message": ""},
                 }
             ],
-            "name": files.name,
+            "name": name,
             "labels": labels,
             "output": "P(positive) per text" if len(labels) == 2 else "P(label) per label",
             "positive_label": labels[1] if len(labels) == 2 else None,
             "maxlen": encoding.maxlen,
             "num_words": encoding.num_words,
-            "path": str(files.folder),
             "batching": {"model_calls": batcher.calls, "texts": batcher.texts},
         }
 
     async def models(request: Request) -> Response:
-        match = ENDPOINT.fullmatch(request.path_params["rest"])
-        if not match or match["name"] != files.name or match["version"] not in (None, version):
+        check_origin(request.headers, hosts)
+        rest = request.path_params["rest"]
+        match = AFTER_NAME.fullmatch(rest[len(name) :]) if rest.startswith(name) else None
+        if not match or match["version"] not in (None, version):
             raise RequestError(
                 404,
-                f"there is no such model here: this server serves /v1/models/{files.name} "
+                f"there is no such model here: this server serves /v1/models/{shown_name} "
                 f"(version {version}).",
             )
         verb = match["verb"]
@@ -115,24 +141,27 @@ def make_app(
             raise RequestError(405, f"{request.url.path[:80]} takes {wanted}, not "
                                f"{request.method[:20]}.", {"Allow": allowed})  # fmt: skip
         if verb is None:
-            return JSONResponse(status())
+            return JSON(status())
+        check_json(request.headers)
         body = await read_body(request.stream(), request.headers, max_body, body_timeout)
         if verb == "predict":
             texts, key = texts_of(body, max_instances)
             outputs = await batcher.submit(texts)
-            return JSONResponse({key: (outputs[:, 0] if len(labels) == 2 else outputs).tolist()})
+            return JSON({key: (outputs[:, 0] if len(labels) == 2 else outputs).tolist()})
         texts, _ = texts_of(body, MAX_EXPLAIN)
         explained = await batcher.run_alone(
             lambda: common.scoring.explained_records(model, encoding, texts)
         )
-        return JSONResponse({"explanations": explained})
+        return JSON({"explanations": explained})
 
+    shown_name = common.cli.printable(name)
     page = PAGE.read_text(encoding="utf-8").replace(
         "{{MODEL}}",
-        json.dumps(files.name).replace("<", "\\u003c"),  # safe inside <script>
+        json.dumps(name).replace("<", "\\u003c"),  # safe inside <script>
     )
 
     async def index(request: Request) -> Response:
+        check_origin(request.headers, hosts)
         # Nothing from elsewhere: the page must work offline, and no script it did not
         # bring can run in it.
         policy = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -140,16 +169,20 @@ def make_app(
         return HTMLResponse(page, headers={"Content-Security-Policy": policy})
 
     async def refused(request: Request, err: Exception) -> Response:
+        if isinstance(err, ClientGone):  # nobody to answer: one line in the log
+            client = f"{request.client.host}:{request.client.port}" if request.client else "?"
+            LOG.warning("A client (%s) went away before its request's body arrived.", client)
         if isinstance(err, RequestError):
-            return JSONResponse({"error": err.message}, err.status, err.headers)
+            return error(err.status, err.message, err.headers)
+        path = common.cli.printable(request.url.path[:80])
         if isinstance(err, HTTPException) and err.status_code == 405:  # "/" takes GET only
-            message = f"{request.url.path[:80]} takes GET, not {request.method[:20]}."
-            return JSONResponse({"error": message}, 405, {"Allow": "GET, HEAD"})
+            return error(405, f"{path} takes GET, not {request.method[:20]}.",
+                         {"Allow": "GET, HEAD"})  # fmt: skip
         if isinstance(err, HTTPException):  # a path that is not here
-            message = f"there is nothing at {request.url.path[:80]}; the endpoints are in GET /."
-            return JSONResponse({"error": message}, err.status_code)
+            where = f"/v1/models/{shown_name} (:predict, :explain), its page at /"
+            return error(err.status_code, f"there is nothing at {path}; the model is at {where}.")
         # A fault of ours: uvicorn logs it; the client gets one sentence, and the server goes on.
-        return JSONResponse({"error": "the server failed on this request."}, 500)
+        return error(500, "the server failed on this request.")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -165,7 +198,34 @@ def make_app(
         exception_handlers={RequestError: refused, HTTPException: refused, Exception: refused},
         lifespan=lifespan,
     )
+    app.state.batcher = batcher
+    app.add_middleware(AnswerWhenStopping)
     return app
+
+
+class AnswerWhenStopping:
+    """A request still running when shutdown's grace is over is cancelled by uvicorn:
+    its client gets 503 and one sentence, not a 500, and the log no traceback."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001 (an ASGI application)
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 (ASGI's own)
+        started = False
+
+        async def sending(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if scope["type"] != "http" or started:
+                raise
+            stopping = error(503, "the server stopped before this request was done: send it "
+                             "again once it is back.", {"Connection": "close"})  # fmt: skip
+            await stopping(scope, receive, send)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -210,6 +270,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         "0: any free port, printed)",
     )
     parser.add_argument(
+        "--model-name",
+        metavar="NAME",
+        help="the name in the URL, /v1/models/NAME (TensorFlow Serving's --model_name; "
+        "default: the model's folder name, e.g. cnn)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests that name this server NAME in their Host header (a "
+        "proxy's name, this machine's name on a network; '*': any); localhost and IP "
+        "addresses always are. Repeat for more",
+    )
+    parser.add_argument(
         "--max-body-bytes",
         type=common.cli.positive_int,
         default=MAX_BODY_BYTES,
@@ -224,6 +299,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         help=f"texts per request at most (default: {MAX_INSTANCES:,})",
     )
     parser.add_argument(
+        "--max-connections",
+        type=common.cli.positive_int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections open at once; a request on one more is answered 503 "
+        f"(default: {MAX_CONNECTIONS:,})",
+    )
+    parser.add_argument(
         "--body-timeout",
         type=float,
         default=BODY_TIMEOUT,
@@ -236,49 +319,72 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--body-timeout must be above 0 and at most 3600 seconds")
     if args.port > 65535:
         parser.error(f"--port must be at most 65535, got {args.port}")
+    if args.model_name is not None and name_problem(args.model_name):
+        parser.error(f"--model-name {name_problem(args.model_name)}")
 
     sock = listen(args.host, args.port)  # before the model loads: a port in use costs nothing
-    if not is_loopback(args.host):
+    host, port = sock.getsockname()[:2]
+    if not is_loopback(host):  # the address bound: 127.1 and localhost are loopback
         print(
             f"warning: listening on {args.host}: anyone who can reach this machine can use "
             "the model; there is no authentication.",
             file=sys.stderr,
         )
     files = common.find_model(args.model, args.models_dir)
-    model, encoding = common.load_model(files)
-    common.scoring.score_texts(model, encoding, ["warm up"] * 2)  # the first call traces the
-    common.scoring.score_texts(model, encoding, ["warm up"])  # model: not a client's wait
-    app = make_app(
-        model,
-        encoding,
-        files,
-        max_body=args.max_body_bytes,
-        max_instances=args.max_instances,
-        body_timeout=args.body_timeout,
-    )
+    name = args.model_name or files.name
+    if name_problem(name):
+        raise common.UserError(
+            f"the model's folder name {common.cli.printable(name)!r} {name_problem(name)}: "
+            "serve it under another with --model-name NAME."
+        )
+    # Held for as long as it is served: training runs meanwhile never remove it.
+    with common.saving.held_model(files) as (model, encoding, files):
+        common.scoring.score_texts(model, encoding, ["warm up"] * 2)  # the first call traces
+        common.scoring.score_texts(model, encoding, ["warm up"])  # the model: no client waits
+        app = make_app(
+            model,
+            encoding,
+            files,
+            name=name,
+            hosts=allowed_hosts(args.host, args.allow_host),
+            max_body=args.max_body_bytes,
+            max_instances=args.max_instances,
+            body_timeout=args.body_timeout,
+        )
+        root = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+        path = urllib.parse.quote(f"/v1/models/{name}", safe="/:@!$&'()*+,;=")
+        print(
+            f"Serving {common.cli.printable(name)} ({common.cli.printable(str(files.folder))}) "
+            f"at {root}/ and {root}{path}:predict; Ctrl-C stops.",
+            flush=True,
+        )
+        config = uvicorn.Config(
+            app,
+            http=Protocol,  # uvicorn's h11 connection, its own refusals in JSON too
+            log_level="warning",
+            access_log=False,
+            limit_concurrency=args.max_connections,
+            timeout_graceful_shutdown=3,  # requests in progress get 3 s to finish
+            h11_max_incomplete_event_size=64 * 1024,  # the request line and headers: 64 KiB
+        )
+        # uvicorn stops on Ctrl-C and SIGTERM, then raises the signal again for the handler
+        # it found; stopping so is how serve.py ends, so that handler does nothing (exit 0).
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, lambda signum, frame: None)
+        uvicorn.Server(config).run(sockets=[sock])
+        print("Stopped.", file=sys.stderr, flush=True)
+        if app.state.batcher.busy:  # an explanation cut short: its thread would hold the exit
+            sys.stdout.flush()
+            os._exit(0)
 
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(
-        f"Serving {files.name} ({files.folder}) at http://{shown}:{port}/ "
-        f"and http://{shown}:{port}/v1/models/{files.name}:predict; Ctrl-C stops.",
-        flush=True,
-    )
 
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        limit_concurrency=MAX_CONNECTIONS,
-        timeout_graceful_shutdown=3,  # requests in progress get 3 s to finish
-        h11_max_incomplete_event_size=64 * 1024,  # the request line and headers: 64 KiB
-    )
-    # uvicorn stops on Ctrl-C and SIGTERM, then raises the signal again for the handler
-    # it found; stopping so is how serve.py ends, so that handler does nothing (exit 0).
-    for stop in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop, lambda signum, frame: None)
-    uvicorn.Server(config).run(sockets=[sock])
-    print("Stopped.", file=sys.stderr)
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a model in a URL (as the end of a sentence), or None."""
+    if not name or len(name) > MAX_NAME:
+        return f"must be 1 to {MAX_NAME} characters long"
+    if "/" in name or not name.isprintable():
+        return "may not hold a slash or a control character"
+    return None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -52,6 +53,20 @@ def printable(text: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and line feed; DEL; C1
+
+
+def json_text(value: object, compact: bool = False) -> str:
+    """`value` as JSON on one line (`compact`: without spaces), its text as it is but for
+    what must not go out raw:
+    JSON escapes the controls below U+0020 itself; DEL and U+0080 to U+009F (terminal
+    controls too) are escaped here, and so is a lone surrogate (from a request's
+    "\\ud800" or a command line's undecodable byte), which UTF-8 cannot carry."""
+    separators = (",", ":") if compact else (", ", ": ")
+    text = json.dumps(value, ensure_ascii=False, separators=separators)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 def short_reason(err: BaseException, limit: int = 160) -> str:

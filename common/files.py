@@ -13,15 +13,24 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# .cnn.keras.tmp1234-k3j4h5.keras: hidden, the final name, the writing process's id.
-_TEMPORARY = re.compile(r"^\..+\.tmp(\d+)-[^.]+(\.[^.]+)?$")
+# A temporary file or folder of this project: hidden, the final name, ".tmp-", a random
+# part and the suffix (.cnn.keras.tmp-k3j4h5.keras). Its writer holds a lock on it for as
+# long as it lives, which the kernel releases when the writer dies, however it dies and
+# in whatever container: an unlocked temporary is a dead run's. (".tmp1234-": the process
+# id of the writer, as earlier versions of this project named them.)
+_TEMPORARY = re.compile(r"^\..+\.tmp\d*-[^.]+(\.[^.]+)?$")
+# The name a temporary has for the moment between its creation and its lock.
+_CREATING = re.compile(r"^\..+\.new-[^.]+(\.[^.]+)?$")
+CREATING_SECONDS = 60  # an unlocked one this old was created by a run that died at once
 
 
 @contextmanager
@@ -30,21 +39,37 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     A rename within one folder is atomic: readers see the old file or the new one,
     never half of one. The temporary name keeps the suffix (.keras, .npz, .png) so
-    that libraries which check it accept it, and carries this process's id, so that
-    `remove_stale_temporaries` can tell a killed run's leftovers from a live run's.
+    that libraries which check it accept it, and the file is locked while it is
+    written, so that `remove_stale_temporaries` can tell a killed run's leftovers
+    from a live run's.
     """
     path = Path(path)
-    fd, name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.tmp{os.getpid()}-", suffix=path.suffix
-    )
-    os.close(fd)
-    temporary = Path(name)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.new-", suffix=path.suffix)
+    try:
+        temporary = _locked_as_temporary(fd, Path(name))
+    except BaseException:
+        os.close(fd)
+        os.unlink(name)
+        raise
     try:
         yield temporary
         os.chmod(temporary, _default_file_mode())  # mkstemp creates files private (0600)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+        os.close(fd)  # the lock goes with it
+
+
+def _locked_as_temporary(fd: int, created: Path) -> Path:
+    """Lock `created` (opened as `fd`) for as long as `fd` is open, then give it the name of
+    a live temporary: a cleaner never sees that name unlocked while its writer lives."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # a file system without locks: it stays named as being created
+        return created
+    temporary = created.with_name(created.name.replace(".new-", ".tmp-", 1))
+    os.rename(created, temporary)
+    return temporary
 
 
 def write_version(base: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
@@ -53,15 +78,18 @@ def write_version(base: str | os.PathLike[str], write: Callable[[Path], None]) -
 
     Readers see only numbered folders, so they see this version whole or not at all.
     Two writers at once each get their own number. If `write` fails, its folder is
-    removed; if the process is killed, its folder keeps a name that marks it as a killed
-    run's (`.version.tmp<pid>-...`), and the next writer removes it. The newest
-    `KEEP_VERSIONS` versions are kept.
+    removed; if the process is killed, the kernel releases its lock on the folder, and
+    the next writer removes it. The newest `KEEP_VERSIONS` versions are kept, and any
+    older one that a reader holds or that is read-only.
     """
     base = Path(base)
     base.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(base)
-    partial = Path(tempfile.mkdtemp(dir=base, prefix=f".version.tmp{os.getpid()}-"))
+    created = Path(tempfile.mkdtemp(dir=base, prefix=".version.new-"))
+    fd = os.open(created, os.O_RDONLY | os.O_DIRECTORY)
+    partial = created
     try:
+        partial = _locked_as_temporary(fd, created)
         os.chmod(partial, default_folder_mode())  # mkdtemp makes it private (0700)
         write(partial)
         _fsync_tree(partial)
@@ -69,6 +97,8 @@ def write_version(base: str | os.PathLike[str], write: Callable[[Path], None]) -
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        os.close(fd)
     try:
         _prune_versions(base, KEEP_VERSIONS)
     except OSError:  # the new version is saved; an old one left behind does no harm
@@ -76,7 +106,7 @@ def write_version(base: str | os.PathLike[str], write: Callable[[Path], None]) -
     return version
 
 
-KEEP_VERSIONS = 3  # older versions are removed, unless a reader holds them
+KEEP_VERSIONS = 3  # older versions are removed, unless a reader holds them or they are read-only
 
 
 def versions(base: str | os.PathLike[str]) -> list[int]:
@@ -139,7 +169,8 @@ def _publish(partial: Path, base: Path) -> Path:
 
 
 def _prune_versions(base: Path, keep: int) -> None:
-    """Remove all but the newest `keep` versions, skipping any a reader holds."""
+    """Remove all but the newest `keep` versions, skipping any a reader holds (serve.py holds
+    the one it serves) and any that cannot be removed whole (made read-only, say)."""
     for number in versions(base)[:-keep]:
         folder = base / str(number)
         try:
@@ -148,13 +179,26 @@ def _prune_versions(base: Path, keep: int) -> None:
             continue  # another writer removed it
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            doomed = base / f".{number}.tmp{os.getpid()}-old"  # a killed removal is cleaned too
-            os.rename(folder, doomed)  # gone from readers' view at once
+            if not _removable(folder):
+                continue  # kept whole and in view, rather than half removed
+            # Out of readers' view at once; held until it is gone, so that no cleaner
+            # takes it for a dead run's meanwhile, and removed by the next save if this
+            # one dies half way.
+            doomed = base / f".{number}.tmp-{secrets.token_hex(4)}"
+            os.rename(folder, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
         except OSError:
             continue  # a reader holds it, or another writer is removing it
         finally:
             os.close(fd)
-        shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _removable(folder: Path) -> bool:
+    """Whether this process may delete everything under `folder`: every folder in it writable."""
+    for parent, _, _ in os.walk(folder):
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return False
+    return True
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -204,36 +248,42 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files (and folders) of processes that are gone (SIGKILL, power cut)."""
+    """Delete the temporary files and folders of runs that are gone (SIGKILL, a power cut,
+    another container's run that died): those that no live process holds a lock on."""
     removed = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        match = _TEMPORARY.match(entry.name)
-        if match and not _process_alive(int(match.group(1))):
-            try:
-                if entry.is_dir(follow_symlinks=False):  # an unfinished SavedModel export
-                    shutil.rmtree(entry.path)
-                else:
-                    os.unlink(entry.path)
-                removed.append(Path(entry.path))
-            except OSError:
-                pass
+        if _TEMPORARY.match(entry.name):
+            pass
+        elif not _CREATING.match(entry.name) or not _older_than(entry, CREATING_SECONDS):
+            continue
+        try:
+            is_folder = entry.is_dir(follow_symlinks=False)
+            fd = os.open(entry.path, os.O_RDONLY | (os.O_DIRECTORY if is_folder else 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # refused: its writer is alive
+            if is_folder:  # an unfinished version, or an old one half removed
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
     return removed
 
 
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+def _older_than(entry: os.DirEntry, seconds: float) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime > seconds
+    except OSError:
         return False
-    except OSError:  # it exists, but belongs to someone else
-        return True
-    return True
 
 
 def default_folder_mode() -> int:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -193,13 +194,26 @@ def load_model(
     The version is held while it is read, so that a training run replacing it cannot
     remove it meanwhile; one that was removed just before is replaced by the newest.
     """
+    with held_model(model, models_dir) as (loaded, encoding, _):
+        return loaded, encoding
+
+
+@contextmanager
+def held_model(
+    model: ModelFiles | str | os.PathLike[str],
+    models_dir: str | os.PathLike[str] = DEFAULT_OUTPUT_DIR,
+) -> Iterator[tuple[keras.Model, TextEncoding, ModelFiles]]:
+    """`load_model`'s model and encoding, and the files they came from, with the version held
+    until the block ends: training runs meanwhile add versions but never remove this one
+    (serve.py holds the version it serves, for as long as it serves it)."""
     files = model if isinstance(model, ModelFiles) else find_model(os.fspath(model), models_dir)
-    with reading_version(files.folder) as present:
-        if present:
-            return _load_model(files)
-    if files.base is None:
-        return _load_model(files)  # the error of what is missing
-    return load_model(find_model(str(files.base), files.base.parent))
+    while True:
+        with reading_version(files.folder) as present:
+            if present or files.base is None:  # else: removed just before; take the newest
+                loaded, encoding = _load_model(files)
+                yield loaded, encoding, files
+                return
+        files = find_model(str(files.base), files.base.parent)
 
 
 def _load_model(files: ModelFiles) -> tuple[keras.Model, TextEncoding]:

@@ -1,22 +1,39 @@
 """What serve.py needs around the model: reading requests safely and scoring them together.
 
-`read_body` bounds a request's body in bytes and in time; `texts_of` turns a
+`check_origin` keeps out what a page from elsewhere sends (DNS rebinding, cross-origin
+posts); `read_body` bounds a request's body in bytes and in time; `texts_of` turns a
 TensorFlow Serving request ({"instances": [...]} or {"inputs": [...]}) into texts, or
 says in one sentence what is wrong with it; `Batcher` scores the texts of requests
-that arrive together in one call of the model, as TensorFlow Serving's batching does.
+that arrive together in one call of the model, as TensorFlow Serving's batching does;
+`Protocol` is uvicorn's HTTP connection, answering its own refusals in JSON too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
+import logging
+import socket
+import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import h11
 import numpy as np
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from common.cli import json_text
 from common.texts import text_problem
+
+LOG = logging.getLogger("uvicorn.error")  # where uvicorn says what goes wrong
+# A body over the limit is still read, and thrown away, up to this much more: a client
+# that sends all of its body before it reads (Python's urllib and requests do) then
+# reads the 413 and its sentence, not a connection reset.
+DISCARD_BYTES = 64 * 2**20
 
 
 class RequestError(Exception):
@@ -27,27 +44,130 @@ class RequestError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-async def read_body(receive: object, headers: dict[str, str], limit: int, timeout: float) -> bytes:
+class JSON(JSONResponse):
+    """Starlette's JSON answer, with a lone surrogate in a text (a request may hold one,
+    "\\ud800") sent escaped, as it came, instead of failing to encode."""
+
+    def render(self, content: object) -> bytes:
+        return json_text(content, compact=True).encode("utf-8")
+
+
+def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSON:
+    """The answer to a refused request: its status and {"error": "one sentence."}."""
+    return JSON({"error": message}, status, dict(headers or {}))
+
+
+def allowed_hosts(bound: str, extra: Collection[str] = ()) -> set[str]:
+    """The names a request's Host may give: localhost, the address listened on if it is a
+    name, this machine's own name when listening beyond it, and `extra` (--allow-host).
+    Any IP address is accepted besides: no DNS answer can make a page from elsewhere
+    send one. "*" accepts every name."""
+    names = {"localhost", *(name.lower().rstrip(".") for name in extra)}
+    if not _is_ip(bound):
+        names.add(bound.lower().rstrip("."))
+    if bound in ("0.0.0.0", "::", ""):
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    return names
+
+
+def check_origin(headers: Mapping[str, str], hosts: set[str]) -> None:
+    """Refuse (403) a request whose Host is a name this server is not known by (a page
+    that rebound its own name to this address), or that a page of another origin sent."""
+    host = headers.get("host")
+    if host is not None:
+        name = _host_name(host)
+        if name is None or not (_is_ip(name) or name in hosts or "*" in hosts):
+            shown = host[:80].encode("ascii", "replace").decode()
+            raise RequestError(
+                403,
+                f"this server does not answer to the name {shown!r}: use localhost or its "
+                "address, or start it with --allow-host NAME.",
+            )
+    origin = headers.get("origin")
+    if origin is not None and origin.lower() != f"http://{host or ''}".lower():
+        shown = origin[:80].encode("ascii", "replace").decode()
+        raise RequestError(
+            403,
+            f"requests from the page of another origin ({shown}) are refused: only this "
+            "server's own page may call it from a browser.",
+        )
+
+
+def check_json(headers: Mapping[str, str]) -> None:
+    """Refuse (415) a body that says it is not JSON. No Content-Type, and the form type
+    that `curl -d` sends as TensorFlow Serving's own examples use it, are taken as JSON;
+    the types a page of another origin may send without asking (text/plain, forms of
+    files) are not."""
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("", "application/json", "application/x-www-form-urlencoded"):
+        shown = kind[:60].encode("ascii", "replace").decode()
+        raise RequestError(
+            415, f"the body must be JSON (Content-Type: application/json), not {shown}."
+        )
+
+
+def _host_name(host: str) -> str | None:
+    """The name in a Host header, without its port ("[::1]:8501" -> "::1"); None if bad."""
+    if host.startswith("["):  # an IPv6 address: [::1], [::1]:8501
+        name, bracket, port = host[1:].partition("]")
+        if not bracket or not _is_ip(name) or (port and not port[1:].isdigit()):
+            return None
+        return name
+    name, colon, port = host.partition(":")
+    if colon and not port.isdigit():
+        return None
+    return name.lower().rstrip(".") or None
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+async def read_body(receive: object, headers: Mapping[str, str], limit: int,
+                    timeout: float) -> bytes:  # fmt: skip
     """The request's body, at most `limit` bytes, all of it within `timeout` seconds.
 
     `receive` is a Starlette request's `stream()`. A body declared or found larger is
-    refused (413) as soon as that is known, without reading the rest; a client that
+    refused (413); what is left of it is read and thrown away first, up to
+    DISCARD_BYTES, so that a client still sending reads the answer. A client that
     stops sending halfway is refused (408) and its connection closed, so it holds
-    nothing but a socket meanwhile.
+    nothing but a socket meanwhile; one that goes away is `ClientGone`.
     """
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, f"the body is over the limit of {limit:,} bytes.")
-    body = bytearray()
+    over = declared.isdigit() and int(declared) > limit
+    refused = RequestError(413, f"the body is over the limit of {limit:,} bytes.")
+    if over and int(declared) > limit + DISCARD_BYTES:
+        raise refused  # not worth reading: the connection is closed
+    body, read = bytearray(), 0
     try:
         async with asyncio.timeout(timeout):
             async for chunk in receive:
-                body += chunk
-                if len(body) > limit:
-                    raise RequestError(413, f"the body is over the limit of {limit:,} bytes.")
+                read += len(chunk)
+                if read > limit + DISCARD_BYTES:
+                    raise refused
+                if read > limit:
+                    over, body = True, bytearray()
+                elif not over:
+                    body += chunk
     except TimeoutError:
-        raise RequestError(408, f"the body did not arrive within {timeout:g} seconds.") from None
+        raise (
+            refused
+            if over
+            else RequestError(408, f"the body did not arrive within {timeout:g} seconds.")
+        ) from None
+    except ClientDisconnect:
+        raise ClientGone(499, "the client went away before its body arrived.") from None
+    if over:
+        raise refused
     return bytes(body)
+
+
+class ClientGone(RequestError):
+    """The client closed its connection before its request was whole: no one to answer."""
 
 
 def texts_of(body: bytes, limit: int) -> tuple[list[str], str]:
@@ -127,6 +247,7 @@ class Batcher:
         self._waiting: deque[tuple[list[str], asyncio.Future]] = deque()
         self._arrived = asyncio.Event()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self._running, self._lock = 0, threading.Lock()  # calls submitted and not yet done
         self._task: asyncio.Task | None = None
 
     async def submit(self, texts: Sequence[str]) -> np.ndarray:
@@ -140,7 +261,7 @@ class Batcher:
 
     async def run_alone(self, work: Callable[[], object]) -> object:
         """Run `work` (an explanation) in the model's thread, between two batches."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, work)
+        return await self._in_model_thread(work)
 
     async def _run(self) -> None:
         while True:
@@ -157,9 +278,7 @@ class Batcher:
                 continue  # every client waiting for these has gone
             texts = [text for job_texts, _ in jobs for text in job_texts]
             try:
-                outputs = await asyncio.get_running_loop().run_in_executor(
-                    self._thread, self.score, texts
-                )
+                outputs = await self._in_model_thread(self.score, texts)
             except Exception as err:  # the model failed: every request of the batch hears of it
                 for _, future in jobs:
                     if not future.done():
@@ -173,8 +292,59 @@ class Batcher:
                     future.set_result(outputs[start : start + len(job_texts)])
                 start += len(job_texts)
 
+    async def _in_model_thread(self, work: Callable, *args: object) -> object:
+        with self._lock:
+            self._running += 1
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._counted,
+                                                                work, *args)  # fmt: skip
+
+    def _counted(self, work: Callable, *args: object) -> object:
+        try:
+            return work(*args)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    @property
+    def busy(self) -> bool:
+        """Whether the model's thread is still at work (an explanation SIGTERM cut short)."""
+        return self._running > 0
+
     def close(self) -> None:
-        """Stop taking batches; the call in progress, if any, ends first."""
+        """Stop taking batches, without waiting for a call in progress: nobody waits for it."""
         if self._task is not None:
             self._task.cancel()
-        self._thread.shutdown(wait=True)
+        self._thread.shutdown(wait=False, cancel_futures=True)
+
+
+class Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 connection, whose own refusals are JSON too, as the server's are:
+    a request that is not HTTP (400), and a request on a connection beyond
+    `limit_concurrency` open at once (503), which uvicorn would answer in plain text."""
+
+    def __init__(self, config, server_state, app_state, _loop=None) -> None:  # noqa: ANN001
+        super().__init__(config, server_state, app_state, _loop)
+        self.max_connections, self.limit_concurrency = self.limit_concurrency, None
+        self.app, self._app = self._limited, self.app
+
+    async def _limited(self, scope, receive, send) -> None:  # noqa: ANN001 (ASGI's own)
+        if self.max_connections is not None and len(self.connections) > self.max_connections:
+            LOG.warning("More than %d connections at once: answered 503.", self.max_connections)
+            busy = error(503, f"the server holds {self.max_connections:,} connections "
+                         "already: try again in a moment.", {"Connection": "close"})  # fmt: skip
+            await busy(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+    def send_400_response(self, msg: str) -> None:
+        body = json_text({"error": "the request is not valid HTTP/1.1, or its request line "
+                          "and headers are too long."}, compact=True).encode()  # fmt: skip
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close"),
+                   (b"content-length", str(len(body)).encode())]  # fmt: skip
+        try:
+            for event in (h11.Response(status_code=400, headers=headers), h11.Data(data=body),
+                          h11.EndOfMessage()):  # fmt: skip
+                self.transport.write(self.conn.send(event))
+        except h11.LocalProtocolError:  # a response had begun: there is nothing to add
+            pass
+        self.transport.close()

@@ -44,13 +44,82 @@ def test_an_error_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
 
 
 def test_only_the_temporary_files_of_dead_processes_are_removed(tmp_path: Path) -> None:
-    dead = tmp_path / ".cnn.keras.tmp999999999-k3j4.keras"  # no process has this id
-    alive = tmp_path / f".cnn.keras.tmp{os.getpid()}-a1b2.keras"  # this one is writing it
+    dead = tmp_path / ".cnn.keras.tmp-k3j4.keras"  # no process holds it: a killed run's
+    old = tmp_path / ".cnn.keras.tmp999999999-k3j4.keras"  # named as earlier versions did
     other = tmp_path / ".notes.txt"  # not a temporary file of this project
-    for path in (dead, alive, other):
+    for path in (dead, old, other):
         path.write_bytes(b"...")
-    assert common.files.remove_stale_temporaries(tmp_path) == [dead]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])
+    with common.files.atomic_path(tmp_path / "mlp.keras") as alive:  # this one is writing it
+        alive.write_bytes(b"...")
+        assert sorted(common.files.remove_stale_temporaries(tmp_path)) == sorted([dead, old])
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["mlp.keras", other.name])
+
+
+# A writer in another process (another container, as far as its id goes): it holds its
+# temporary folder as write_version does, under a name with a process id that means
+# nothing here, until its standard input closes.
+OTHER_WRITER = """
+import fcntl, os, sys
+folder = sys.argv[1]
+os.mkdir(folder)
+fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_save_in_progress_elsewhere_is_kept_whatever_its_process_id(tmp_path: Path) -> None:
+    """A process id means nothing across containers (PID namespaces): a writer whose id is
+    not alive here keeps its folder for as long as it lives, and it goes once it has died."""
+    import subprocess
+    import sys
+
+    base = tmp_path / "cnn"
+    base.mkdir()
+    other = base / ".version.tmp999999999-x1y2"  # no process here has this id
+    writer = subprocess.Popen([sys.executable, "-c", OTHER_WRITER, str(other)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert writer.stdout.readline() == "holding\n"
+        common.files.write_version(base, write_text("ours"))  # cleans the folder first
+        assert other.is_dir()
+    finally:
+        writer.kill()
+        writer.wait()
+    common.files.write_version(base, write_text("ours again"))
+    assert not other.exists()
+    assert common.files.versions(base) == [1, 2]
+
+
+def test_a_save_in_another_pid_namespace_is_kept(tmp_path: Path) -> None:
+    """The same with a real PID namespace (`unshare --pid`), where the writer is process 1."""
+    import shutil
+    import subprocess
+    import sys
+
+    unshare = shutil.which("unshare")
+    if not unshare or subprocess.run([unshare, "--pid", "--fork", "true"],
+                                     capture_output=True).returncode:  # fmt: skip
+        pytest.skip("unshare --pid is not allowed here")
+    base = tmp_path / "cnn"
+    base.mkdir()
+    other = base / ".version.tmp1-a1b2"  # process 1: alive here too, but not the writer
+    writer = subprocess.Popen(
+        [unshare, "--pid", "--fork", sys.executable, "-c",
+         OTHER_WRITER.replace("folder = sys.argv[1]", f"folder = {str(other)!r}")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert writer.stdout.readline() == "holding\n"
+        common.files.write_version(base, write_text("ours"))
+        assert other.is_dir()
+    finally:
+        writer.stdin.close()
+        writer.wait()
+    common.files.write_version(base, write_text("ours again"))
+    assert not other.exists()
 
 
 def test_loading_the_data_cleans_the_cache_folder(tmp_path: Path) -> None:
@@ -59,14 +128,14 @@ def test_loading_the_data_cleans_the_cache_folder(tmp_path: Path) -> None:
     folder = write_dataset(tmp_path / "data", learnable_reviews(per_folder=2))
     cache = tmp_path / "cache"
     cache.mkdir()
-    leftover = cache / ".imdb_local_0123.npz.tmp999999999-x1y2.npz"  # a killed run's
+    leftover = cache / ".imdb_local_0123.npz.tmp-x1y2.npz"  # a killed run's
     leftover.write_bytes(b"half a cache")
     common.load_imdb(folder, cache_dir=cache)
     assert not leftover.exists()
 
 
 def test_a_killed_runs_temporary_files_are_cleaned_up(run_here, tmp_path: Path) -> None:
-    dead = tmp_path / ".mlp.keras.tmp999999999-abc123.keras"  # no process has this id
+    dead = tmp_path / ".mlp.keras.tmp-abc123.keras"  # no process holds it
     dead.write_bytes(b"half a model")
     # The output folder is cleaned when it is checked, before the data is even looked at.
     result = run_here("train_mlp.py", "--data", tmp_path / "nowhere", "--output-dir", tmp_path)
@@ -166,3 +235,37 @@ def test_an_old_version_that_cannot_be_deleted_does_not_stop_a_save(tmp_path: Pa
         stuck = hidden[0] / "model.txt"
     finally:
         subprocess.run(["chattr", "-i", str(stuck)])
+
+
+def test_a_read_only_version_is_kept_in_view(tmp_path: Path) -> None:
+    """`chmod -R a-w outputs/bow/1` as a user who is not root, then three more saves: the
+    version stays whole under its number (it cannot be removed whole), and nothing hides."""
+    import stat
+
+    base = tmp_path / "bow"
+    common.files.write_version(base, write_text("the one I keep"))
+    common.files.write_version(base, write_text("run 2"))
+    for path in (base / "1" / "model.txt", base / "1"):
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    if os.getuid() == 0:  # root may delete anything: the saves run as nobody
+        for path in (*tmp_path.parents, tmp_path, base, base / "2"):
+            if path.stat().st_uid == 0 and path != Path("/"):
+                path.chmod(path.stat().st_mode | 0o005)  # nobody may look in
+        for path in (base, base / "2", base / "2" / "model.txt"):
+            path.chmod(0o777)
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's figures come back in its exit code)
+        try:
+            if os.getuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            for n in range(3):
+                common.files.write_version(base, write_text(f"run {n + 3}"))
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(child, 0)
+    (base / "1").chmod(0o755)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sorted(p.name for p in base.iterdir()) == ["1", "3", "4", "5"]
+    assert (base / "1" / "model.txt").read_text() == "the one I keep"

@@ -43,7 +43,7 @@ class Server:
             stdout=subprocess.PIPE, stderr=log.open("w"), stdin=subprocess.DEVNULL,
             text=True, cwd=ROOT, env=env,
         )  # fmt: skip
-        line = self.process.stdout.readline()  # printed once the model is loaded
+        line = self.banner = self.process.stdout.readline()  # printed once the model is loaded
         found = SERVING.search(line)
         assert found, f"serve.py did not start: {line!r}\n{log.read_text()[-3000:]}"
         self.port = int(found[1])
@@ -135,7 +135,9 @@ def test_status_and_metadata(server: Server, trained: Path) -> None:
     assert answer["model_version_status"][0]["state"] == "AVAILABLE"
     encoding = json.loads((trained / "encoding.json").read_text())
     assert answer["labels"] == ["negative", "positive"] and answer["maxlen"] == encoding["maxlen"]
-    assert Path(answer["path"]).resolve() == trained.resolve()
+    # Nothing that tells a client where the model lies on this machine.
+    assert not [v for v in answer.values() if isinstance(v, str) and str(trained.parent) in v]
+    assert "path" not in answer
 
 
 BAD_REQUESTS = [  # method, path, body, status, a piece of the one sentence
@@ -182,6 +184,105 @@ def test_bad_requests_get_their_status_and_one_sentence(
     assert server.predict(["good film"]) == server.predict(["good film"])  # and it goes on
 
 
+def test_a_lone_surrogate_is_explained_as_it_is_predicted(server: Server) -> None:
+    """JSON may carry half a surrogate pair ("\\ud800"): both verbs answer, and the text
+    comes back escaped as it came."""
+    body = '{"instances": ["good film \\ud800"]}'
+    status, answer, _ = server.request("POST", "/v1/models/cnn:predict", body)
+    assert status == 200, answer
+    status, answer, _ = server.request("POST", "/v1/models/cnn:explain", body)
+    assert status == 200, answer
+    assert answer["explanations"][0]["text"] == "good film \ud800"
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_a_python_client_sending_too_much_reads_the_413(server: Server) -> None:
+    """urllib sends its whole body before it reads: the rest is read and thrown away, so
+    that it reads the answer instead of a connection reset."""
+    import urllib.error
+    import urllib.request
+
+    for length in (8 * 2**20, None):  # declared, and chunked (no length)
+        body = b"x" * 8 * 2**20
+        data = body if length else iter([body[i : i + 2**16] for i in range(0, len(body), 2**16)])
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/v1/models/cnn:predict",
+            data=data,
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 413
+        assert "over the limit of 65,536 bytes" in json.loads(refused.value.read())["error"]
+    assert server.predict(["good film"])
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Host": "evil.example"}, 403),  # a page that rebound its own name to 127.0.0.1
+        ({"Host": "evil.example:8501"}, 403),
+        ({"Host": "localhost"}, 200),
+        ({"Host": "127.0.0.1:8501"}, 200),
+        ({"Host": "[::1]:8501"}, 200),
+        ({"Host": "localhost", "Origin": "http://evil.example"}, 403),
+        ({"Host": "localhost", "Origin": "null"}, 403),  # a sandboxed or file:// page
+        ({"Host": "localhost:8501", "Origin": "http://localhost:8501"}, 200),  # its own page
+        ({"Content-Type": "text/plain"}, 415),  # what a page elsewhere may post unasked
+        ({"Content-Type": "multipart/form-data; boundary=x"}, 415),
+        ({"Content-Type": "application/json; charset=utf-8"}, 200),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 200),  # curl -d
+    ],
+)
+def test_only_its_own_names_and_its_own_page_are_answered(
+    server: Server, headers: dict, status: int
+) -> None:
+    for method, path in (("POST", "/v1/models/cnn:predict"), ("GET", "/v1/models/cnn")):
+        if method == "GET" and "Content-Type" in headers:
+            continue
+        got, answer, _ = server.request(method, path, {"instances": ["good"]}
+                                        if method == "POST" else None, **headers)  # fmt: skip
+        assert got == status, answer
+        if status != 200:
+            assert list(answer) == ["error"] and answer["error"].endswith("."), answer
+    if "Origin" not in headers and "Content-Type" not in headers:  # the page: the same rule
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.request("GET", "/", headers=headers)
+        assert connection.getresponse().status == status
+        connection.close()
+
+
+def test_uvicorns_own_refusals_are_json_too(server: Server) -> None:
+    """What uvicorn refuses before the server sees it: a request that is not HTTP, and
+    headers past their 64 KiB (sent in two parts, so that the first is waited on)."""
+    long_header = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"x" * 80_000
+    for parts in ([b"NOT HTTP AT ALL\r\n\r\n"], [long_header[:40_000], long_header[40_000:]]):
+        with raw_connection(server.port) as sock:
+            for part in parts:
+                sock.sendall(part)
+                time.sleep(0.1)
+            answer = read_answer(sock)
+        head, body = answer.split("\r\n\r\n", 1)
+        assert head.startswith("HTTP/1.1 400") and "application/json" in head, head
+        assert json.loads(body)["error"].endswith(".")
+    assert server.predict(["good film"])
+
+
+def test_a_client_that_goes_away_mid_body_is_one_line_in_the_log(server: Server) -> None:
+    before = server.log.read_text().count("\n")
+    with raw_connection(server.port) as sock:
+        sock.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Length: 500\r\n\r\n{\"inst")  # fmt: skip
+        time.sleep(0.2)
+    for _ in range(50):  # the server notices at once
+        time.sleep(0.1)
+        added = server.log.read_text().splitlines()[before:]
+        if added:
+            break
+    assert len(added) == 1 and "went away" in added[0], added
+    assert server.predict(["good film"])
+
+
 def raw_connection(port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=10)
 
@@ -201,7 +302,7 @@ def read_answer(sock: socket.socket) -> str:
 def test_a_body_larger_than_declared_or_without_length_is_cut_off(server: Server) -> None:
     """A chunked body has no length to refuse it by: it is counted as it arrives."""
     with raw_connection(server.port) as sock:
-        sock.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: x\r\n"
+        sock.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")  # fmt: skip
         for _ in range(100):  # 100 chunks of 1 KiB: more than the 64 KiB allowed
             sock.sendall(b"400\r\n" + b"x" * 1024 + b"\r\n")
@@ -211,7 +312,7 @@ def test_a_body_larger_than_declared_or_without_length_is_cut_off(server: Server
 
 def test_a_stalled_client_times_out_while_others_are_served(server: Server) -> None:
     with raw_connection(server.port) as stalled:
-        stalled.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: x\r\n"
+        stalled.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                         b"Content-Length: 1000\r\n\r\n" + b'{"instances": ["go')  # fmt: skip
         started = time.monotonic()
         for _ in range(5):  # served meanwhile, each at once
@@ -291,6 +392,25 @@ def test_a_port_in_use_is_one_sentence() -> None:
             serve.listen("127.0.0.1", taken.getsockname()[1])
     assert serve.is_loopback("127.0.0.1") and serve.is_loopback("::1")
     assert not serve.is_loopback("0.0.0.0") and not serve.is_loopback("example.org")
+
+
+@pytest.mark.parametrize("host", ["127.1", "localhost", "::1"])
+def test_every_spelling_of_loopback_is_not_warned_of(run_here, tmp_path: Path, host: str) -> None:
+    """The address bound is what is checked, however it was written."""
+    result = run_here("serve.py", "--host", host, "--port", "0", "--model", tmp_path / "none")
+    assert result.returncode == 2 and "warning" not in result.stderr, result.stderr
+
+
+def test_a_model_name_that_cannot_be_in_a_url_is_one_sentence(run_here, tmp_path: Path) -> None:
+    for name, expected in (
+        ("a/b", "may not hold a slash"),
+        ("", "1 to 200 characters"),
+        ("x" * 201, "1 to 200 characters"),
+        ("tab\there", "control"),
+    ):
+        result = run_here("serve.py", "--port", "0", "--model-name", name, "--model", tmp_path)
+        assert result.returncode == 2 and "--model-name" in result.stderr, result.stderr
+        assert expected in result.stderr
 
 
 def test_listening_beyond_this_machine_is_warned_of(run_here, tmp_path: Path) -> None:
@@ -402,7 +522,7 @@ def test_shutdown_finishes_the_requests_in_flight(server: Server) -> None:
     The module's server, so the module's last test."""
     body = json.dumps({"instances": TEXTS}).encode()
     with raw_connection(server.port) as in_flight:
-        in_flight.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: x\r\n"
+        in_flight.sendall(b"POST /v1/models/cnn:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])  # fmt: skip
         time.sleep(0.3)  # the request has begun
         server.process.send_signal(signal.SIGTERM)
@@ -416,3 +536,93 @@ def test_shutdown_finishes_the_requests_in_flight(server: Server) -> None:
     assert server.process.wait(timeout=10) == 0, server.log.read_text()[-3000:]
     assert time.monotonic() - stopped < 5
     assert "Stopped." in server.log.read_text()
+
+
+@pytest.fixture(scope="module")
+def named(trained: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A second server: a model folder named with a colon, its own version 1 (a copy),
+    and at most 3 connections at once."""
+    base = tmp_path_factory.mktemp("named") / "t10:00"
+    shutil.copytree(trained, base / "1")
+    log = base.parent / "stderr.txt"
+    running = Server(base, log, "--max-connections", "3")
+    running.base = base
+    yield running
+    running.stop()
+
+
+def test_a_name_with_a_colon_is_served_at_the_url_it_prints(named: Server) -> None:
+    printed = re.search(r"and http://[^/]+(/\S+:predict);", named.banner)[1]
+    assert printed == "/v1/models/t10:00:predict"
+    status, answer, _ = named.request("POST", printed, {"instances": ["good film"]})
+    assert status == 200 and len(answer["predictions"]) == 1, answer
+    for path in ("/v1/models/t10:00", "/v1/models/t10:00/versions/1", "/v1/models/t10%3A00"):
+        status, answer, _ = named.request("GET", path)
+        assert status == 200 and answer["name"] == "t10:00", (path, answer)
+    status, answer, _ = named.request("POST", "/v1/models/t10:00/versions/1:explain",
+                                      {"instances": ["good film"]})  # fmt: skip
+    assert status == 200, answer
+
+
+def test_the_version_served_is_kept_while_training_runs_add_more(named: Server) -> None:
+    """Three trainings into the folder while it is served: none removes version 1, which
+    the status still names; a fourth removes the oldest version not served."""
+    for n in range(3):
+        common.files.write_version(named.base, lambda f, n=n: (f / "model.txt").write_text(str(n)))
+    assert common.files.versions(named.base) == [1, 2, 3, 4]
+    assert (named.base / "1" / "model.keras").is_file()
+    _, answer, _ = named.request("GET", "/v1/models/t10:00")
+    assert answer["model_version_status"][0]["version"] == "1"
+    common.files.write_version(named.base, lambda f: (f / "model.txt").write_text("4"))
+    assert common.files.versions(named.base) == [1, 3, 4, 5]
+    assert named.predict(["good film"], name="t10:00")
+
+
+def test_connections_beyond_the_limit_get_a_json_503(named: Server) -> None:
+    idle = [raw_connection(named.port) for _ in range(3)]
+    try:
+        time.sleep(0.2)  # each is taken
+        status, answer, headers = named.request("GET", "/v1/models/t10:00")
+        assert status == 503 and "3 connections" in answer["error"], answer
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(0.2)
+    assert named.predict(["good film"], name="t10:00")
+
+
+def test_sigterm_during_a_long_request_answers_503_and_exits_at_once(named: Server) -> None:
+    """A body still coming in 3 s after SIGTERM (the grace for requests in progress): its
+    client is told in one sentence, the log holds no traceback, and the server exits."""
+    with raw_connection(named.port) as slow:
+        slow.sendall(b"POST /v1/models/t10:00:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Length: 100\r\n\r\n{")  # fmt: skip
+        time.sleep(0.3)
+        named.process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        answer = read_answer(slow)
+    assert answer.startswith("HTTP/1.1 503") and "stopped before this request" in answer
+    assert named.process.wait(timeout=10) == 0
+    assert time.monotonic() - stopped < 4.5
+    log = named.log.read_text()
+    assert "Traceback" not in log and "CancelledError" not in log, log[-3000:]
+
+
+def test_closing_does_not_wait_for_a_call_in_progress() -> None:
+    """An explanation still running at shutdown: closing returns at once, and says the
+    model's thread is busy (serve.py then exits without waiting for it)."""
+    gate = threading.Event()
+
+    async def run() -> bool:
+        batcher = Batcher(lambda texts: np.zeros((len(texts), 1)), max_texts=4)
+        asyncio.ensure_future(batcher.run_alone(lambda: gate.wait(10)))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        batcher.close()
+        assert time.monotonic() - started < 1
+        return batcher.busy
+
+    try:
+        assert asyncio.run(run())
+    finally:
+        gate.set()
