@@ -33,7 +33,6 @@ docs/serving.md has more.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import ipaddress
 import json
@@ -90,7 +89,7 @@ def make_app(
     files: common.ModelFiles,
     *,
     name: str | None = None,
-    hosts: set[str] | None = None,
+    hosts: frozenset[str] | None = None,
     max_body: int = MAX_BODY_BYTES,
     max_instances: int = MAX_INSTANCES,
     body_timeout: float = BODY_TIMEOUT,
@@ -199,33 +198,7 @@ def make_app(
         lifespan=lifespan,
     )
     app.state.batcher = batcher
-    app.add_middleware(AnswerWhenStopping)
     return app
-
-
-class AnswerWhenStopping:
-    """A request still running when shutdown's grace is over is cancelled by uvicorn:
-    its client gets 503 and one sentence, not a 500, and the log no traceback."""
-
-    def __init__(self, app) -> None:  # noqa: ANN001 (an ASGI application)
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 (ASGI's own)
-        started = False
-
-        async def sending(message: dict) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        except asyncio.CancelledError:
-            if scope["type"] != "http" or started:
-                raise
-            stopping = error(503, "the server stopped before this request was done: send it "
-                             "again once it is back.", {"Connection": "close"})  # fmt: skip
-            await stopping(scope, receive, send)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -360,12 +333,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         config = uvicorn.Config(
             app,
-            http=Protocol,  # uvicorn's h11 connection, its own refusals in JSON too
+            http=Protocol,  # uvicorn's httptools connection, its head bounded, refusals in JSON
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # no X-Forwarded-For to trust: one layer less per request
             limit_concurrency=args.max_connections,
             timeout_graceful_shutdown=3,  # requests in progress get 3 s to finish
-            h11_max_incomplete_event_size=64 * 1024,  # the request line and headers: 64 KiB
         )
         # uvicorn stops on Ctrl-C and SIGTERM, then raises the signal again for the handler
         # it found; stopping so is how serve.py ends, so that handler does nothing (exit 0).

@@ -9,9 +9,10 @@ than --max-requests in all:
 * 1 and 8 clients sending 100 texts per request.
 
 It prints requests/s, texts/s, the median and 99th percentile of the latency (from
-sending a request to having read its answer), the server's peak memory (resident,
-since it started) and how many texts the server scored per model call on average
-(its micro-batches). The texts are short reviews made up from a list of words: no
+sending a request to having read its answer), how many texts the server scored per
+model call on average (its micro-batches), the CPU time the server spent per request
+(all its threads: the event loop, the model's thread and TensorFlow's) and its peak
+memory (resident, since it started). The texts are short reviews made up from a list of words: no
 download. The clients run in this process, one thread each, on the same cores.
 
 Then it measures predict.py reading a file as a stream: for each size in --lines, it
@@ -53,6 +54,12 @@ SEED = 7
 def made_up_reviews(count: int, rng: np.random.Generator) -> list[str]:
     """Short reviews of 5 to 30 words from WORDS."""
     return [" ".join(rng.choice(WORDS, size=rng.integers(5, 31))) for _ in range(count)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time the process has used so far, in all its threads (user and system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_memory_mib(pid: int) -> float:
@@ -171,18 +178,21 @@ def main() -> None:
         print(f"serve.py --model {args.model}, on {os.cpu_count()} cores; each load "
               f"{args.seconds:g} s or {args.max_requests:,} requests at most\n")  # fmt: skip
         header = (f"{'clients':>7}  {'texts/req':>9}  {'requests/s':>10}  {'texts/s':>8}  "
-                  f"{'p50 ms':>7}  {'p99 ms':>7}  {'texts/call':>10}  {'peak MiB':>8}")  # fmt: skip
+                  f"{'p50 ms':>7}  {'p99 ms':>7}  {'texts/call':>10}  {'CPU ms/req':>10}  "
+                  f"{'peak MiB':>8}")  # fmt: skip
         print(header)
         print("-" * len(header))
         for clients, per_request in LOADS:
             calls, texts = batching(port, name)
+            cpu = cpu_seconds(server.pid)
             figures = drive(port, name, clients, per_request, args.seconds, args.max_requests,
                             reviews)  # fmt: skip
+            cpu_ms = (cpu_seconds(server.pid) - cpu) * 1000 / figures["requests"]
             after_calls, after_texts = batching(port, name)
             per_call = (after_texts - texts) / max(after_calls - calls, 1)
             print(f"{clients:>7}  {per_request:>9}  {figures['requests/s']:>10.1f}  "
                   f"{figures['texts/s']:>8.0f}  {figures['p50 ms']:>7.1f}  "
-                  f"{figures['p99 ms']:>7.1f}  {per_call:>10.1f}  "
+                  f"{figures['p99 ms']:>7.1f}  {per_call:>10.1f}  {cpu_ms:>10.2f}  "
                   f"{peak_memory_mib(server.pid):>8.0f}", flush=True)  # fmt: skip
     finally:
         server.send_signal(signal.SIGTERM)

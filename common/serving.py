@@ -11,6 +11,7 @@ that arrive together in one call of the model, as TensorFlow Serving's batching 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import json
 import logging
@@ -20,11 +21,10 @@ from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-import h11
 import numpy as np
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from common.cli import json_text
 from common.texts import text_problem
@@ -34,6 +34,7 @@ LOG = logging.getLogger("uvicorn.error")  # where uvicorn says what goes wrong
 # that sends all of its body before it reads (Python's urllib and requests do) then
 # reads the 413 and its sentence, not a connection reset.
 DISCARD_BYTES = 64 * 2**20
+MAX_HEAD_BYTES = 64 * 2**10  # a request's line and headers; a longer one is refused (400)
 
 
 class RequestError(Exception):
@@ -57,7 +58,7 @@ def error(status: int, message: str, headers: Mapping[str, str] | None = None) -
     return JSON({"error": message}, status, dict(headers or {}))
 
 
-def allowed_hosts(bound: str, extra: Collection[str] = ()) -> set[str]:
+def allowed_hosts(bound: str, extra: Collection[str] = ()) -> frozenset[str]:
     """The names a request's Host may give: localhost, the address listened on if it is a
     name, this machine's own name when listening beyond it, and `extra` (--allow-host).
     Any IP address is accepted besides: no DNS answer can make a page from elsewhere
@@ -67,22 +68,20 @@ def allowed_hosts(bound: str, extra: Collection[str] = ()) -> set[str]:
         names.add(bound.lower().rstrip("."))
     if bound in ("0.0.0.0", "::", ""):
         names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
-    return names
+    return frozenset(names)
 
 
-def check_origin(headers: Mapping[str, str], hosts: set[str]) -> None:
+def check_origin(headers: Mapping[str, str], hosts: frozenset[str]) -> None:
     """Refuse (403) a request whose Host is a name this server is not known by (a page
     that rebound its own name to this address), or that a page of another origin sent."""
     host = headers.get("host")
-    if host is not None:
-        name = _host_name(host)
-        if name is None or not (_is_ip(name) or name in hosts or "*" in hosts):
-            shown = host[:80].encode("ascii", "replace").decode()
-            raise RequestError(
-                403,
-                f"this server does not answer to the name {shown!r}: use localhost or its "
-                "address, or start it with --allow-host NAME.",
-            )
+    if host is not None and not _known(host, hosts):
+        shown = host[:80].encode("ascii", "replace").decode()
+        raise RequestError(
+            403,
+            f"this server does not answer to the name {shown!r}: use localhost or its "
+            "address, or start it with --allow-host NAME.",
+        )
     origin = headers.get("origin")
     if origin is not None and origin.lower() != f"http://{host or ''}".lower():
         shown = origin[:80].encode("ascii", "replace").decode()
@@ -91,6 +90,12 @@ def check_origin(headers: Mapping[str, str], hosts: set[str]) -> None:
             f"requests from the page of another origin ({shown}) are refused: only this "
             "server's own page may call it from a browser.",
         )
+
+
+@functools.lru_cache(maxsize=1024)  # every request names the server: decided once a name
+def _known(host: str, hosts: frozenset[str]) -> bool:
+    name = _host_name(host)
+    return name is not None and (_is_ip(name) or name in hosts or "*" in hosts)
 
 
 def check_json(headers: Mapping[str, str]) -> None:
@@ -317,34 +322,88 @@ class Batcher:
         self._thread.shutdown(wait=False, cancel_futures=True)
 
 
-class Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 connection, whose own refusals are JSON too, as the server's are:
-    a request that is not HTTP (400), and a request on a connection beyond
-    `limit_concurrency` open at once (503), which uvicorn would answer in plain text."""
+class Protocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 connection on httptools (a C parser: a fraction of the Python
+    work per request of h11's), with the bound on a request's head that it lacks, and
+    whose own refusals are JSON, as the server's are: a request that is not HTTP, or
+    whose request line and headers pass MAX_HEAD_BYTES (400); a request on a connection
+    beyond `limit_concurrency` open at once (503), which uvicorn answers in plain text;
+    and a request still running when shutdown's grace is over, which uvicorn cancels
+    (503 and one sentence, where it would log a traceback and answer 500)."""
 
     def __init__(self, config, server_state, app_state, _loop=None) -> None:  # noqa: ANN001
         super().__init__(config, server_state, app_state, _loop)
         self.max_connections, self.limit_concurrency = self.limit_concurrency, None
-        self.app, self._app = self._limited, self.app
+        self.app, self._app = self._guarded, self.app
+        self._in_head, self._head_bytes = True, 0  # reading a request's line and headers
+        self._crossed = False  # whether the data being read ended a head or a request
+        self._head_size = 0  # of the head being parsed
 
-    async def _limited(self, scope, receive, send) -> None:  # noqa: ANN001 (ASGI's own)
+    def data_received(self, data: bytes) -> None:
+        self._crossed = False
+        super().data_received(data)
+        # All of it head, and the head still incomplete (a read that ends a head or a
+        # request and begins the next is not counted: the parser holds one read of it).
+        if self._in_head and not self._crossed and not self.transport.is_closing():
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self.send_400_response("too long")
+
+    def on_url(self, url: bytes) -> None:
+        self._head_size += len(url)
+        self._check_head()
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
+        self._check_head()
+        super().on_header(name, value)
+
+    def _check_head(self) -> None:
+        """A head that arrived in one read is measured as the parser reads it: one over
+        the bound is refused (uvicorn answers the parser's error with a 400)."""
+        if self._head_size > MAX_HEAD_BYTES:
+            raise ValueError("the request's line and headers are too long")
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._crossed = False, True
+        super().on_headers_complete()
+
+    def on_message_begin(self) -> None:
+        self._head_size = 0
+        super().on_message_begin()
+
+    def on_message_complete(self) -> None:
+        self._in_head, self._head_bytes, self._crossed = True, 0, True  # the next head, if any
+        super().on_message_complete()
+
+    async def _guarded(self, scope, receive, send) -> None:  # noqa: ANN001 (ASGI's own)
         if self.max_connections is not None and len(self.connections) > self.max_connections:
             LOG.warning("More than %d connections at once: answered 503.", self.max_connections)
             busy = error(503, f"the server holds {self.max_connections:,} connections "
                          "already: try again in a moment.", {"Connection": "close"})  # fmt: skip
             await busy(scope, receive, send)
             return
-        await self._app(scope, receive, send)
+        started = False
+
+        async def sending(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            stopping = error(503, "the server stopped before this request was done: send it "
+                             "again once it is back.", {"Connection": "close"})  # fmt: skip
+            await stopping(scope, receive, send)
 
     def send_400_response(self, msg: str) -> None:
-        body = json_text({"error": "the request is not valid HTTP/1.1, or its request line "
-                          "and headers are too long."}, compact=True).encode()  # fmt: skip
-        headers = [(b"content-type", b"application/json"), (b"connection", b"close"),
-                   (b"content-length", str(len(body)).encode())]  # fmt: skip
-        try:
-            for event in (h11.Response(status_code=400, headers=headers), h11.Data(data=body),
-                          h11.EndOfMessage()):  # fmt: skip
-                self.transport.write(self.conn.send(event))
-        except h11.LocalProtocolError:  # a response had begun: there is nothing to add
-            pass
+        sentence = "the request is not HTTP/1.1, or its line and headers pass 64 KiB."
+        body = json_text({"error": sentence}, compact=True).encode()
+        self.transport.write(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
+                             b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(body)
+                             + body)  # fmt: skip
         self.transport.close()
