@@ -91,8 +91,10 @@ def trained_options(
         columns.text, columns.label = origin.get("text_column"), origin.get("label_column")
     if options.test_data is None and origin.get("test_data"):
         options.test_data = origin["test_data"]
-    if origin.get("test_split") is not None:
+    if origin.get("test_split") is not None and options.test_split is None:
         options.test_split = origin["test_split"]
+    if options.escape_char is None and isinstance(origin.get("escape_char"), str):
+        options.escape_char = origin["escape_char"]
     if options.positive_label is None and len(encoding.labels) == 2 and origin:
         options.positive_label = encoding.labels[1]
     return options

@@ -173,11 +173,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.train:
         common.prepare_output_dir(output_dir)
         data = ["--data", args.data] if args.data else []
-        for flag in ("text_column", "label_column", "test_data", "positive_label"):
+        for flag in ("text_column", "label_column", "test_data", "test_split",
+                     "positive_label", "escape_char"):  # fmt: skip
             if getattr(args, flag) is not None:  # your own data, read the same way for each
                 data += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
-        if args.data and not common.data.is_imdb(Path(args.data)):
-            data += ["--test-split", str(args.test_split)]
         for name in args.models:
             command = common.MODELS[name]
             print(f"\n=== {name}: python {' '.join(command)}", flush=True)

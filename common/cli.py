@@ -103,6 +103,9 @@ def run(main: Callable[[Sequence[str] | None], object]) -> None:
         # Whoever read our output has gone: say nothing more, and let no flush fail.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(141) from None  # 128 + SIGPIPE, as a shell reports it
+    except Exception:  # a fault of ours: its traceback, and no empty folder left behind
+        _remove_empty_created_folders()
+        raise
 
 
 _terminating = False  # set by SIGTERM, for `terminating()`
@@ -233,10 +236,14 @@ def data_parser(
          "recognised by name: label, sentiment, class, ...)"),
         ("--test-data", "PATH", str, None, "a separate test file or folder of the same form "
          "(default: hold out --test-split of each label)"),
-        ("--test-split", "FRACTION", _fraction, 0.2, "without --test-data, the share of each "
-         "label held out to test on, drawn with a fixed seed (default: 0.2)"),
+        ("--test-split", "FRACTION", _fraction, None, "without a test part (--test-data, or "
+         "a test/ folder), the share of each label held out to test on, drawn with a fixed "
+         "seed (default: 0.2)"),
         ("--positive-label", "LABEL", str, None, "with two labels, the one whose probability "
          "the models give (default: the one called positive, pos, 1, ..., else the second)"),
+        ("--escape-char", "CHAR", _one_char, None, "a CSV or TSV whose quotes inside quoted "
+         "fields are escaped with CHAR, not doubled: '\\' for Kaggle's labeledTrainData.tsv "
+         '(\\")'),
     ]:  # fmt: skip
         own.add_argument(flag, metavar=metavar, type=kind, default=default, help=help)
     if writes:
@@ -247,6 +254,13 @@ def data_parser(
             help=f"{output_help} (default: {DEFAULT_OUTPUT_DIR}/)",
         )
     return parser
+
+
+def _one_char(text: str) -> str:
+    """An argparse type: one character that is not a quote, a comma, a tab or a line end."""
+    if len(text) != 1 or text in '",\t\r\n':
+        raise argparse.ArgumentTypeError(f"expected one character such as \\, got {text!r}")
+    return text
 
 
 def _column(text: str) -> str | int:
@@ -265,6 +279,7 @@ def data_options(args: argparse.Namespace) -> labeled.Options:
         test_data=args.test_data,
         test_split=args.test_split,
         positive_label=args.positive_label,
+        escape_char=args.escape_char,
     )
 
 

@@ -247,6 +247,7 @@ def load_data(
         given = [flag for flag, value in (
             ("--text-column", options.columns.text), ("--label-column", options.columns.label),
             ("--test-data", options.test_data), ("--positive-label", options.positive_label),
+            ("--test-split", options.test_split), ("--escape-char", options.escape_char),
         ) if value is not None]  # fmt: skip
         if given:
             raise UserError(
@@ -390,8 +391,9 @@ def _read_folder(folder: Path) -> dict[str, str]:
         files = []
         for split in SPLITS:
             for label in LABELS:
-                for entry in os.scandir(folder / split / label):
-                    if entry.name.endswith(".txt") and entry.is_file():
+                for entry in os.scandir(folder / split / label):  # hidden files are no reviews
+                    if entry.name.endswith(".txt") and not entry.name.startswith(".") \
+                            and entry.is_file():  # fmt: skip
                         files.append((f"{split}/{label}/{entry.name}", Path(entry.path)))
         return {name: file.read_text(encoding="utf-8", errors="replace") for name, file in files}
     except OSError as err:

@@ -38,6 +38,7 @@ import numpy as np
 
 from common.cli import UserError, printable, short_reason
 from common.data import INDEX_FROM, OOV, START, Dataset, clip_vocabulary, tokenize
+from common.files import file_sha256
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}  # the delimiter; None: JSON Lines
 TEXT_NAMES = ("text", "review", "sentence", "tweet", "content", "body", "comment", "document")
@@ -47,6 +48,7 @@ MAX_LINE_BYTES = 16 * 2**20  # a longer line (or quoted field) is refused: not a
 MAX_TEXT_FILE_BYTES = 16 * 2**20  # one file of a class folder
 TEXT_FILE_SUFFIX = ".txt"
 MAX_LABELS = 10_000  # a softmax over more is not sentiment analysis any more
+TEST_SPLIT = 0.2  # without a test part, the share of each label held out to test on
 
 
 @dataclasses.dataclass
@@ -79,8 +81,9 @@ class Options:
 
     columns: Columns = dataclasses.field(default_factory=Columns)
     test_data: str | None = None  # a file or folder of the same form; None: a hold-out
-    test_split: float = 0.2  # the share of each class held out, without test_data
+    test_split: float | None = None  # the share of each class held out (None: TEST_SPLIT)
     positive_label: str | None = None  # with two labels: which is class 1
+    escape_char: str | None = None  # a CSV or TSV whose quotes are escaped with it (\\")
 
 
 class TableReader:
@@ -90,8 +93,9 @@ class TableReader:
     without text or label.
     """
 
-    def __init__(self, path: str | os.PathLike[str], columns: Columns, flag: str = "--data"):
-        self.path, self.wanted, self.flag = Path(path), columns, flag
+    def __init__(self, path: str | os.PathLike[str], columns: Columns, flag: str = "--data",
+                 escape_char: str | None = None):  # fmt: skip
+        self.path, self.wanted, self.flag, self.escape_char = Path(path), columns, flag, escape_char
         self.kind = table_kind(path)
         self.keys: tuple[str | int, str | int] | None = None  # (text, label): names or positions
         self._has_header = True
@@ -143,7 +147,9 @@ class TableReader:
 
     def _csv_rows(self) -> Iterator[tuple[int, str | None, str | None]]:
         csv.field_size_limit(MAX_LINE_BYTES)
-        reader = csv.reader(self.lines(), delimiter=TABLE_SUFFIXES[self.kind], strict=True)
+        lines = self._remembered(self.lines())
+        reader = csv.reader(lines, delimiter=TABLE_SUFFIXES[self.kind], strict=True,
+                            escapechar=self.escape_char)  # fmt: skip
         wanted = (self.wanted.text, self.wanted.label)
         header = None
         while True:
@@ -158,8 +164,12 @@ class TableReader:
                     raise self._error(
                         start, "opens a quote that is never closed (or a field is too long)."
                     ) from None
+                hint = ""
+                if self.escape_char is None and '\\"' in self._last_line:
+                    hint = (" Its quotes look escaped with a backslash (\\\"), as in Kaggle's "
+                            "labeledTrainData.tsv: add --escape-char '\\'.")  # fmt: skip
                 raise self._error(
-                    start, f"is not valid {self.kind[1:].upper()}: {reason}."
+                    start, f"is not valid {self.kind[1:].upper()}: {reason}.{hint}"
                 ) from None
             if not record:  # a blank line
                 continue
@@ -176,6 +186,13 @@ class TableReader:
                     "a stray delimiter, or a text with a delimiter that is not quoted?",
                 )
             yield start, record[self._text], record[self._label]
+
+    def _remembered(self, lines: Iterator[str]) -> Iterator[str]:
+        """`lines`, each kept as `_last_line` while the csv module reads it."""
+        self._last_line = ""
+        for line in lines:
+            self._last_line = line
+            yield line
 
     @property
     def columns(self) -> tuple[str, str]:
@@ -246,6 +263,8 @@ class TableReader:
                 record = json.loads(line)
             except ValueError as err:
                 raise self._error(number, f"is not valid JSON ({short_reason(err)}).") from None
+            except RecursionError:  # thousands of [ or {: no text to learn from
+                raise self._error(number, "is JSON nested too deeply to read.") from None
             if not isinstance(record, dict):
                 raise self._error(
                     number, f"is a JSON {type(record).__name__}, not an object of named fields."
@@ -294,9 +313,10 @@ class FolderReader:
     def __iter__(self) -> Iterator[Row]:
         for label in self.labels:
             try:
-                names = sorted(
+                names = sorted(  # hidden files (macOS's ._name.txt) are not texts
                     entry.name for entry in os.scandir(self.folder / label)
-                    if entry.name.endswith(TEXT_FILE_SUFFIX) and entry.is_file()
+                    if entry.name.endswith(TEXT_FILE_SUFFIX) and not entry.name.startswith(".")
+                    and entry.is_file()
                 )  # fmt: skip
             except OSError as err:
                 raise UserError(f"cannot read {err.filename}: {err.strerror}.") from None
@@ -341,7 +361,8 @@ def split_folders(folder: Path) -> tuple[Path, Path | None]:
     return folder, None
 
 
-def reader(path: Path, columns: Columns, flag: str = "--data") -> TableReader | FolderReader:
+def reader(path: Path, columns: Columns, flag: str = "--data",
+           escape_char: str | None = None) -> TableReader | FolderReader:  # fmt: skip
     """The reader for a table file or a folder of class folders (not the IMDB layout)."""
     if not path.exists():
         raise UserError(f"{flag} {str(path)!r}: no such file or folder.")
@@ -354,7 +375,7 @@ def reader(path: Path, columns: Columns, flag: str = "--data") -> TableReader | 
             f"{flag} {str(path)!r} is not a file this project reads: a .csv, .tsv or .jsonl "
             "file (also .gz), a folder, or the IMDB archive (.tar.gz)."
         )
-    return TableReader(path, columns, flag)
+    return TableReader(path, columns, flag, escape_char)
 
 
 def label_order(labels: set[str], positive: str | None) -> list[str]:
@@ -434,17 +455,25 @@ def load_labeled(
     train_path, test_path = split_folders(path) if path.is_dir() else (path, None)
     if options.test_data:  # a test part of its own, whatever is under --data
         test_path = Path(options.test_data)
-    train_reader = reader(train_path, options.columns)
+        _check_apart(train_path, test_path)
+    _check_flags_apply(path, options, test_path)
+    escape = options.escape_char
+    train_reader = reader(train_path, options.columns, escape_char=escape)
     vocabulary: dict[str, int] = {}
     train = _Encoded(vocabulary).read(iter(train_reader))
     test, test_reader = None, None
     if test_path is not None:
         flag = "--test-data" if options.test_data else "--data"
-        test_reader = reader(test_path, options.columns, flag)
+        test_reader = reader(test_path, options.columns, flag, escape)
         test = _Encoded(vocabulary).read(iter(test_reader))
     _report_reading(path, train_reader, test_reader)
 
     labels = label_order(set(train.labels), options.positive_label)
+    if options.positive_label is not None and len(labels) != 2:
+        raise UserError(
+            f"--positive-label is for data of two labels; this data has {len(labels):,}, "
+            "each with its own probability."
+        )
     if len(labels) < 2:
         raise UserError(
             f"--data {str(path)!r} has one label only ({labels[0]!r}): a classifier needs "
@@ -452,10 +481,11 @@ def load_labeled(
         )
     class_of = {label: i for i, label in enumerate(labels)}
     y_all = np.array([class_of[label] for label in train.labels], np.int64)
+    test_split = TEST_SPLIT if options.test_split is None else options.test_split
     if test is None:
-        fit_rows, test_rows = stratified_split(y_all, options.test_split, labels)
+        fit_rows, test_rows = stratified_split(y_all, test_split, labels)
         test, y_test, test_where = train, y_all[test_rows], [train.where[i] for i in test_rows]
-        split = f"a stratified hold-out of {options.test_split:.0%} of each label"
+        split = f"a stratified hold-out of {test_split:.0%} of each label"
         split += f" (seed {SPLIT_SEED})"
     else:
         unseen = sorted(set(test.labels) - set(labels))
@@ -514,11 +544,50 @@ def load_labeled(
             "text_column": getattr(train_reader, "keys", (None, None))[0],
             "label_column": getattr(train_reader, "keys", (None, None))[1],
             "test_data": str(test_path) if options.test_data else None,
-            "test_split": None if test_path else options.test_split,
+            "test_split": None if test_path else test_split,
             "split_seed": SPLIT_SEED,
+            "escape_char": options.escape_char,
         },
     )  # fmt: skip
     return dataset
+
+
+def _check_apart(train: Path, test: Path) -> None:
+    """Refuse a test file that is the training file, by path or by content: its accuracy
+    would say how well the model remembers, not how well it does on texts it never saw."""
+    try:
+        same = test.exists() and (os.path.samefile(train, test) or (
+            train.is_file() and test.is_file() and train.stat().st_size == test.stat().st_size
+            and file_sha256(train) == file_sha256(test)))  # fmt: skip
+    except OSError:
+        return  # reading it says what is wrong, in one sentence
+    if same:
+        raise UserError(
+            f"--test-data {str(test)!r} holds the very texts of --data: a model tested on what "
+            "it learned from scores what it remembers. Give a test file of other texts, or "
+            "leave --test-data out to hold out a share of --data."
+        )
+
+
+def _check_flags_apply(path: Path, options: Options, test_path: Path | None) -> None:
+    """Refuse a flag that this data would ignore, rather than ignore it without a word."""
+    folders = path.is_dir()
+    if test_path is not None and options.test_split is not None:
+        part = "--test-data" if options.test_data else "its test/ folder"
+        raise UserError(
+            f"--test-split holds out a share of data that has no test part; this data has "
+            f"one ({part}): leave --test-split out."
+        )
+    for flag, value in (("--text-column", options.columns.text),
+                        ("--label-column", options.columns.label),
+                        ("--escape-char", options.escape_char)):  # fmt: skip
+        if value is not None and folders:
+            raise UserError(
+                f"{flag} is for a CSV, TSV or JSON Lines file; a folder of class folders has "
+                "one text per file and its labels in the folders' names."
+            )
+    if options.escape_char is not None and table_kind(path) == ".jsonl":
+        raise UserError("--escape-char is for a CSV or TSV file; JSON has escapes of its own.")
 
 
 def stratified_split(

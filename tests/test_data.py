@@ -380,3 +380,14 @@ def test_a_corrupt_archive(run_here, tmp_path: Path, tiny_archive: Path) -> None
     result = run_here("train_mlp.py", "--data", corrupt, "--output-dir", out)
     assert_one_sentence_error(result, "is damaged or incomplete")
     assert files_in(out) == []
+
+
+def test_hidden_files_in_the_review_folders_are_not_reviews(tmp_path: Path) -> None:
+    """An aclImdb/ folder copied from a Mac holds ._0_8.txt beside 0_8.txt."""
+    from conftest import learnable_reviews, write_dataset
+
+    folder = write_dataset(tmp_path / "data", learnable_reviews(per_folder=2))
+    plain = common.load_imdb(folder, cache_dir=tmp_path / "cache")
+    (folder / "train" / "pos" / "._0_8.txt").write_bytes(b"\x00\x05\x16\x07 Mac OS X")
+    hidden = common.load_imdb(folder, cache_dir=tmp_path / "cache")
+    assert len(hidden.x_train) == len(plain.x_train) == 4

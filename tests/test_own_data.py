@@ -101,6 +101,33 @@ def test_every_word_clipped_then_padded_is_what_the_loader_gives(three: Path) ->
     assert max(seq.max() for seq in whole.x_train) >= 20  # the whole data was not clipped
 
 
+def test_quotes_escaped_with_a_backslash_are_read_with_escape_char(tmp_path: Path) -> None:
+    """Kaggle's labeledTrainData.tsv writes a quote inside a quoted review as \\"."""
+    path = tmp_path / "labeledTrainData.tsv"
+    rows = [(f'"{i}_9"', 1, f'"A \\"superb\\" film, {i}"') for i in range(5)]
+    rows += [(f'"{i}_1"', 0, f'"awful {i}"') for i in range(5, 10)]
+    path.write_text("id\tsentiment\treview\n" + "".join("\t".join(map(str, r)) + "\n"
+                                                        for r in rows), "utf-8")  # fmt: skip
+    data = load(path, escape_char="\\", test_split=0.4)
+    texts = common.decode_many(data.x_train, data.word_index) + common.decode_many(
+        data.x_test, data.word_index
+    )
+    assert sum(text.startswith("a superb film") for text in texts) == 5, texts
+    assert data.labels == ["0", "1"] and len(data.y_train) + len(data.y_test) == 10
+    assert data.origin["escape_char"] == "\\"
+
+
+def test_hidden_files_are_not_texts(tmp_path: Path) -> None:
+    """A class folder copied from a Mac holds ._name.txt beside each name.txt."""
+    for label in ("negative", "positive"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for i in range(3):
+            (tmp_path / "data" / label / f"{i}.txt").write_text(f"a {label} text {i}")
+            (tmp_path / "data" / label / f"._{i}.txt").write_bytes(b"\x00\x05\x16\x07 Mac")
+    data = load(tmp_path / "data", test_split=0.34)
+    assert len(data.y_train) + len(data.y_test) == 6
+
+
 def test_class_folders_with_and_without_a_test_part(tmp_path: Path) -> None:
     for part, rows in (("train", labeled_texts(8)), ("test", labeled_texts(3, seed=1))):
         for i, (text, label) in enumerate(rows):
@@ -168,6 +195,18 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
     (tmp / "reviews.parquet").write_bytes(b"PAR1")
     many = write_csv(tmp / "many.csv", [(f"text {i}", f"great film {i}") for i in range(10_001)])
     (tmp / "header.csv").write_text("text,label\n")
+    nested = tmp / "nested.jsonl"
+    nested.write_text('{"text": "great", "label": "positive"}\n' + "[" * 100_000 + "\n")
+    copy = tmp / "copy.csv"
+    copy.write_bytes(good.read_bytes())
+    other = write_csv(tmp / "other.csv", labeled_texts(3, seed=1))
+    kaggle = tmp / "labeledTrainData.tsv"  # as Kaggle's IMDB file quotes inside quotes
+    kaggle.write_text('id\tsentiment\treview\n"1_9"\t1\t"A \\"superb\\" film"\n'
+                      '"2_1"\t0\t"awful"\n', "utf-8")  # fmt: skip
+    folders = tmp / "folders"
+    for label in ("negative", "positive"):
+        (folders / label).mkdir(parents=True)
+        (folders / label / "1.txt").write_text(f"a {label} text")
     return {
         "an empty file": (tmp / "empty.csv", [], "holds no rows"),
         "only a header": (tmp / "header.csv", [], "holds no rows"),
@@ -188,6 +227,18 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
         "an unknown file kind": (tmp / "reviews.parquet", [], "is not a file this project reads"),
         "the texts as labels": (many, ["--text-column", "label", "--label-column", "text"],
                                 "has 10,001 different labels, more than 10,000"),
+        "JSON nested thousands deep": (nested, [], "line 2, is JSON nested too deeply"),
+        "the training file as the test file": (good, ["--test-data", good],
+                                               "holds the very texts of --data"),
+        "a copy of it as the test file": (good, ["--test-data", copy], "the very texts"),
+        "a test split beside a test file": (good, ["--test-data", other, "--test-split", "0.3"],
+                                            "--test-split holds out a share of data that has"),
+        "a positive label among three": (good, ["--positive-label", "positive"],
+                                         "--positive-label is for data of two labels"),
+        "quotes escaped with a backslash": (kaggle, [], "add --escape-char"),
+        "a column of class folders": (folders, ["--text-column", "text"],
+                                      "--text-column is for a CSV"),
+        "an escape in JSON Lines": (not_object, ["--escape-char", "\\"], "JSON has escapes"),
     }  # fmt: skip
 
 
@@ -196,13 +247,17 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
     "a label too rare to split", "a ragged row", "an unclosed quote", "not UTF-8",
     "an empty text column", "unseen test labels", "a positive label that is not one",
     "a JSON row that is not an object", "an unknown file kind", "the texts as labels",
+    "JSON nested thousands deep", "the training file as the test file",
+    "a copy of it as the test file", "a test split beside a test file",
+    "a positive label among three", "quotes escaped with a backslash",
+    "a column of class folders", "an escape in JSON Lines",
 ])  # fmt: skip
 def test_bad_data_is_one_sentence(run_here, tmp_path: Path, case: str) -> None:
     path, flags, expected = _bad_files(tmp_path)[case]
     out = tmp_path / "out"
-    result = run_here("train_cnn.py", "--data", path, "--output-dir", out, *flags)
+    result = run_here("train_cnn.py", "--data", path, "--output-dir", out, "--dry-run", *flags)
     assert_one_sentence_error(result, expected)
-    assert files_in(out) == []
+    assert files_in(out) == []  # not even an empty out/dry_run/cnn/
 
 
 @pytest.mark.parametrize("flags, expected", [
@@ -210,6 +265,9 @@ def test_bad_data_is_one_sentence(run_here, tmp_path: Path, case: str) -> None:
     (["--num-words", "3"], "--num-words: must be from 4"),
     (["--test-split", "1"], "--test-split: must be at least 0 and below 1"),
     (["--text-column", "text"], "--text-column is for your own data"),
+    (["--test-split", "0.3"], "--test-split is for your own data"),
+    (["--escape-char", "\\"], "--escape-char is for your own data"),
+    (["--escape-char", "ab"], "--escape-char: expected one character"),
 ])  # fmt: skip
 def test_bad_flags_are_refused(run_here, tmp_path: Path, tiny_folder: Path, flags, expected):
     result = run_here("train_mlp.py", "--data", tiny_folder, "--output-dir", tmp_path, *flags)
