@@ -61,6 +61,9 @@ def read_metrics(folder: Path) -> list[dict]:
             epoch_seconds = [float(s) for run in runs for s in run["seconds_per_epoch"]]
             row = {
                 "model": common.cli.printable(str(metrics["model"])),
+                "data": common.cli.printable(
+                    str(metrics.get("learned_from") or legacy_data_name(metrics.get("data_source")))
+                ),
                 "parameters": int(metrics["parameters"]),
                 "epochs": int(metrics["epochs"]),
                 "seeds": len(runs),
@@ -77,7 +80,16 @@ def read_metrics(folder: Path) -> list[dict]:
             print(f"Skipping {shown}: it holds a figure that is not a number.", file=sys.stderr)
             continue
         rows.append(row)
-    return sorted(rows, key=lambda row: (-row["accuracy"], row["model"]))
+    imdb = common.saving.IMDB_NAME
+    return sorted(rows, key=lambda row: (row["data"] != imdb, row["data"], -row["accuracy"],
+                                         row["model"]))  # fmt: skip
+
+
+def legacy_data_name(source: object) -> str:
+    """What a metrics file written before `learned_from` was learned from, by its data
+    source: your own file's name, else IMDB."""
+    path = Path(str(source).split(" (test: ")[0])
+    return path.name if common.labeled.table_kind(path) else common.saving.IMDB_NAME
 
 
 def _fraction(value: object) -> float:
@@ -87,32 +99,69 @@ def _fraction(value: object) -> float:
     return float(value)
 
 
-def format_table(rows: list[dict]) -> str:
-    """The comparison as aligned text."""
-    lines = [
-        f"{'model':<16}{'parameters':>12}{'epochs':>8}{'seeds':>7}{'test accuracy':>19}"
-        f"{'fit s/seed':>12}{'s/epoch':>9}"
-    ]
-    lines.append("-" * len(lines[0]))
+def by_data(rows: list[dict]) -> dict[str, list[dict]]:
+    """The rows grouped by the data their models learned from, IMDB first: accuracies on
+    different data sets are not comparable."""
+    groups: dict[str, list[dict]] = {}
     for row in rows:
-        accuracy = f"{row['accuracy']:.2f}%"
-        if row["seeds"] > 1:
-            accuracy += f" ± {row['std']:.2f}%"
-        lines.append(
-            f"{row['model']:<16}{row['parameters']:>12,}{row['epochs']:>8}{row['seeds']:>7}"
-            f"{accuracy:>19}{row['fit_seconds']:>12.1f}{row['epoch_seconds']:>9.1f}"
-        )
-    lines.append("")
-    lines.append("Reported in the articles:")
-    lines += [f"  {name:<44}{accuracy:.2f}%" for name, accuracy in REPORTED]
-    return "\n".join(lines)
+        groups.setdefault(row["data"], []).append(row)
+    return groups
+
+
+def format_table(rows: list[dict]) -> str:
+    """The comparison as aligned text, one table per data set."""
+    header = (f"{'model':<16}{'parameters':>12}{'epochs':>8}{'seeds':>7}{'test accuracy':>19}"
+              f"{'fit s/seed':>12}{'s/epoch':>9}")  # fmt: skip
+    lines = []
+    for data, group in by_data(rows).items():
+        imdb = data == common.saving.IMDB_NAME
+        lines += [f"Learned from {'the IMDB reviews' if imdb else data}:", header]
+        lines.append("-" * len(header))
+        for row in group:
+            accuracy = f"{row['accuracy']:.2f}%"
+            if row["seeds"] > 1:
+                accuracy += f" ± {row['std']:.2f}%"
+            lines.append(
+                f"{row['model']:<16}{row['parameters']:>12,}{row['epochs']:>8}{row['seeds']:>7}"
+                f"{accuracy:>19}{row['fit_seconds']:>12.1f}{row['epoch_seconds']:>9.1f}"
+            )
+        if imdb:
+            lines += ["", "Reported in the articles, on the IMDB reviews:"]
+            lines += [f"  {name:<44}{accuracy:.2f}%" for name, accuracy in REPORTED]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n")
 
 
 def plot(rows: list[dict]) -> Figure:
-    """Test accuracy per model, with the seeds' spread and the articles' figures."""
-    figure = Figure(figsize=(9, 1.6 + 0.5 * len(rows)), layout="constrained")
+    """Test accuracy per model, one panel per data set, with the seeds' spread; the
+    articles' figures on the IMDB panel."""
+    groups = by_data(rows)
+    heights = [len(group) + 1.2 for group in groups.values()]
+    figure = Figure(figsize=(9, 1.4 + 0.5 * sum(heights)), layout="constrained")
     figure.get_layout_engine().set(w_pad=0.15)  # keeps the longest model name off the edge
-    ax = figure.subplots()
+    axes = figure.subplots(len(groups), 1, squeeze=False, height_ratios=heights)[:, 0]
+    several = any(row["seeds"] > 1 for row in rows)
+    for ax, (data, group) in zip(axes, groups.items(), strict=True):
+        imdb = data == common.saving.IMDB_NAME
+        draw_panel(ax, group, REPORTED if imdb else [])
+        ax.set_title(f"Test accuracy of each model on {'the IMDB reviews' if imdb else data}")
+        ax.set_xlabel(
+            "test accuracy (%)" + ("; error bars: standard deviation over seeds" if several else "")
+        )
+    if common.saving.IMDB_NAME in groups:  # below the axes, outside them
+        figure.legend(
+            loc="outside lower center",
+            ncols=2,
+            fontsize="small",
+            title="Reported in the articles, on the IMDB reviews",
+            title_fontsize="small",
+        )
+    return figure
+
+
+def draw_panel(ax, rows: list[dict], reported: list[tuple[str, float]]) -> None:  # noqa: ANN001
+    """One data set's models as dots with their spread, best at the top, and `reported`'s
+    figures as vertical lines."""
     names = [
         f"{row['model']} ({row['seeds']} seed{'s' if row['seeds'] > 1 else ''})" for row in rows
     ]
@@ -127,23 +176,13 @@ def plot(rows: list[dict]) -> Figure:
     ax.set_yticks(y, names)
     # Each reference its own colour and dash: two of them lie only 0.3 points apart.
     styles = [("tab:red", ":"), ("tab:purple", "-."), ("tab:brown", "--"), ("black", "-")]
-    for (name, accuracy), (color, style) in zip(REPORTED, styles, strict=True):
+    for (name, accuracy), (color, style) in zip(reported, styles, strict=False):
         ax.axvline(accuracy, color=color, linestyle=style, alpha=0.8, label=f"{accuracy}%: {name}")
-    low = min(accuracies + [value for _, value in REPORTED])
-    ax.set_xlim(
-        np.floor(low) - 1,
-        max(92, np.ceil(max(a + s for a, s in zip(accuracies, stds, strict=True))) + 1.5),
-    )
+    low = min(accuracies + [value for _, value in reported])
+    high = max(a + s for a, s in zip(accuracies, stds, strict=True))
+    ax.set_xlim(np.floor(low) - 1, max(92 if reported else 0, np.ceil(high) + 1.5))
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="x", alpha=0.3)
-    several = any(row["seeds"] > 1 for row in rows)
-    ax.set_xlabel(
-        "test accuracy (%)" + ("; error bars: standard deviation over seeds" if several else "")
-    )
-    # Below the axes, outside them: constrained layout makes room for it.
-    figure.legend(loc="outside lower center", ncols=2, fontsize="small")
-    ax.set_title("Test accuracy of each model")
-    return figure
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -155,7 +155,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:  # a file or standard input: scored as the lines come
         stream, name = common.texts.open_input(args.file)
         lines = batches = common.texts.Lines(stream, name, BATCH_SIZE)
-    model, encoding = common.load_model(common.find_model(args.model, args.models_dir))
+    files = common.find_model(args.model, args.models_dir)
+    model, encoding = common.load_model(files)
+    shown = common.cli.printable(str(files.folder))
+    print(f"Model {shown}: learned from {common.saving.describe(encoding)}.", file=sys.stderr)
 
     labels = encoding.labels
     two = len(labels) == 2  # then the words are explained towards the positive label

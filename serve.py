@@ -113,6 +113,7 @@ def make_app(
                 }
             ],
             "name": name,
+            "learned_from": encoding.learned_from,  # IMDB, or your own data's file name
             "labels": labels,
             "output": "P(positive) per text" if len(labels) == 2 else "P(label) per label",
             "positive_label": labels[1] if len(labels) == 2 else None,
@@ -327,8 +328,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         root = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         path = urllib.parse.quote(f"/v1/models/{name}", safe="/:@!$&'()*+,;=")
         print(
-            f"Serving {common.cli.printable(name)} ({common.cli.printable(str(files.folder))}) "
-            f"at {root}/ and {root}{path}:predict; Ctrl-C stops.",
+            f"Serving {common.cli.printable(name)} ({common.cli.printable(str(files.folder))}, "
+            f"learned from {common.saving.describe(encoding)}) at {root}/ and "
+            f"{root}{path}:predict; Ctrl-C stops.",
             flush=True,
         )
         config = uvicorn.Config(

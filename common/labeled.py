@@ -540,6 +540,7 @@ def load_labeled(
         test_files=[f"line {w}" if isinstance(w, int) else str(w) for w in test_where],
         labels=labels,
         origin={
+            "data": path.resolve().name,  # what the model learned from, as it is named
             "kind": "folders" if path.is_dir() else table_kind(path).lstrip("."),
             "text_column": getattr(train_reader, "keys", (None, None))[0],
             "label_column": getattr(train_reader, "keys", (None, None))[1],

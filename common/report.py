@@ -15,7 +15,7 @@ from matplotlib.figure import Figure  # the object API: saves files, never needs
 
 from common.cli import UserError, printable
 from common.files import atomic_path
-from common.saving import HISTORY_PLOT, METRICS_FILE
+from common.saving import HISTORY_PLOT, IMDB_NAME, METRICS_FILE
 from common.timing import PhaseClock
 
 
@@ -188,6 +188,7 @@ def save_training_report(
     clock: PhaseClock,
     model_sha256: str,
     per_label: dict[str, Any] | None = None,
+    learned_from: str = IMDB_NAME,
 ) -> None:
     """Write history.png and metrics.json into `folder`, the model's version being written;
     the metrics name the model file they describe by its sha256."""
@@ -200,6 +201,7 @@ def save_training_report(
         folder / METRICS_FILE,
         {
             "model": model_name,
+            "learned_from": learned_from,  # IMDB, or your own data's name: what it is tested on
             "model_sha256": model_sha256,
             "test_accuracy": mean,  # the mean over the seeds; the one figure with one seed
             "test_accuracy_std": std,  # sample standard deviation over the seeds

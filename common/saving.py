@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from common.cli import DEFAULT_OUTPUT_DIR, MODELS, UserError
+from common.cli import DEFAULT_OUTPUT_DIR, MODELS, UserError, printable
 from common.data import (
     IMDB_LABELS,
     INDEX_FROM,
@@ -52,6 +52,7 @@ CONFIG_MAX_BYTES = 64 * 2**20  # a model archive's config.json: kilobytes, even 
 # The files of one version of a model, beside the export's saved_model.pb.
 MODEL_FILE, ENCODING_FILE = "model.keras", "encoding.json"
 METRICS_FILE, HISTORY_PLOT = "metrics.json", "history.png"
+IMDB_NAME = "IMDB"  # what a model trained on the IMDB reviews learned from
 
 
 @dataclass
@@ -69,6 +70,7 @@ class TextEncoding:
     # The class names by class id; with two, the model gives P(labels[1]).
     labels: list[str] = field(default_factory=lambda: list(IMDB_LABELS))
     origin: dict | None = None  # how your own data was read (columns, test part); IMDB: None
+    learned_from: str = IMDB_NAME  # the data it was trained on: IMDB, or its file's name
 
     def prepare(self, sequences: Sequence[np.ndarray]) -> np.ndarray:
         """Clip encoded reviews to the vocabulary and pad or cut them: the model's input."""
@@ -118,7 +120,8 @@ def save_model(
     # Words ranked beyond the vocabulary are encoded as OOV whether known or not, so
     # the words inside it are all that encoding new text needs.
     kept = {word: rank for word, rank in word_index.items() if rank + INDEX_FROM < num_words}
-    encoding = TextEncoding(kept, num_words, maxlen, labels=list(labels), origin=origin)
+    encoding = TextEncoding(kept, num_words, maxlen, labels=list(labels), origin=origin,
+                            learned_from=learned_from(origin))  # fmt: skip
     settings = {key: value for key, value in asdict(encoding).items() if key != "word_index"}
     model.save(folder / MODEL_FILE)
     digest = file_sha256(folder / MODEL_FILE)
@@ -134,6 +137,27 @@ def save_model(
     }
     (folder / ENCODING_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return encoding, digest
+
+
+def learned_from(origin: dict | None, data_source: object = None) -> str:
+    """The data a model was trained on, in a word: IMDB, or your own file's or folder's
+    name (hotel.csv), as predict.py, serve.py, analyze_model.py and compare_models.py
+    name it."""
+    if origin is None:
+        return IMDB_NAME
+    if isinstance(origin.get("data"), str):
+        return origin["data"]
+    source = str(data_source or "your own data").split(" (test: ")[0]  # saved before "data"
+    return Path(source).name or source
+
+
+def describe(encoding: TextEncoding) -> str:
+    """What a model learned from, for a line of output: "the IMDB reviews" or "hotel.csv
+    (3 labels: negative, neutral, positive)"."""
+    if encoding.learned_from == IMDB_NAME and encoding.origin is None:
+        return "the IMDB reviews"
+    labels = ", ".join(encoding.labels[:10]) + (", ..." if len(encoding.labels) > 10 else "")
+    return printable(f"{encoding.learned_from} ({len(encoding.labels):,} labels: {labels})")
 
 
 def find_model(model: str, models_dir: str | os.PathLike[str]) -> ModelFiles:
@@ -305,6 +329,7 @@ def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
         raise UserError(f"the encoding file {str(path)!r} is damaged: {problem}.")
     saved.setdefault("labels", list(IMDB_LABELS))  # saved before models had labels: IMDB's
     saved.setdefault("origin", None)
+    saved.setdefault("learned_from", learned_from(saved["origin"], saved.get("data_source")))
     encoding = TextEncoding(**{key: saved[key] for key in TextEncoding.__dataclass_fields__})
     conventions = (encoding.start, encoding.oov, encoding.index_from, encoding.padding)
     if conventions + (encoding.truncating,) != (START, OOV, INDEX_FROM, PADDING, TRUNCATING):
@@ -318,7 +343,7 @@ def _is_int(value: object) -> bool:
 
 def _encoding_problem(saved: dict) -> str | None:
     """What is wrong with the values of an encoding file, or None."""
-    optional = ("labels", "origin")  # IMDB's labels when absent
+    optional = ("labels", "origin", "learned_from")  # saved before they were: IMDB's, derived
     missing = [key for key in [*TextEncoding.__dataclass_fields__, "model_sha256"]
                if key not in saved and key not in optional]  # fmt: skip
     if missing:
@@ -345,6 +370,9 @@ def _encoding_problem(saved: dict) -> str | None:
         return f"labels must be 2 to {MAX_LABELS:,} distinct names, not {str(labels)[:80]}"
     if not isinstance(saved.get("origin"), dict | None):
         return "origin must be an object"
+    name = saved.get("learned_from", "")
+    if not isinstance(name, str) or len(name) > 1000:
+        return "learned_from must be the name of the data, at most 1,000 characters"
     return None
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,9 +31,10 @@ import tensorflow as tf
 
 from common import cli
 from common.cli import DRY_RUN_DIR, UserError
-from common.data import Dataset, fit_size, load_data
+from common.data import Dataset, fit_size, is_imdb, load_data
 from common.export import export_text_model
 from common.files import write_version
+from common.labeled import table_kind
 from common.report import (
     TrainingRun,
     accuracy_summary,
@@ -71,12 +73,13 @@ class Training:
     """One training run of a model: its output folder, clock, seeds, results and files."""
 
     def __init__(self, name: str, args: argparse.Namespace) -> None:
-        """`name` is what the model is saved as; `args` the training flags, as parsed."""
-        self.name, self.args = name, args
+        """`name` is what the model is (cnn); `args` the training flags, as parsed. It is
+        saved as `saved_name(name, args.data)`."""
+        self.name, self.args = saved_name(name, getattr(args, "data", None)), args
         folder = Path(args.output_dir)
         # Fail now, not after training; a dry run never replaces real results.
         self.output_dir = cli.prepare_output_dir(folder / DRY_RUN_DIR if args.dry_run else folder)
-        self.model_dir = cli.prepare_output_dir(self.output_dir / name)  # its versions: 1/, 2/, ...
+        self.model_dir = cli.prepare_output_dir(self.output_dir / self.name)  # 1/, 2/, ...
         self.clock = PhaseClock()
         self.callback = TrainingCallback(self.clock)
         self.verbose = cli.progress_verbosity()  # a live bar in a terminal, a line per epoch else
@@ -154,6 +157,7 @@ class Training:
         per_label = class_figures(data.y_test, predicted(outputs), data.labels)
         print(f"\nOn the test set{', the first seed' if len(runs) > 1 else ''}, per label:")
         print(class_table(per_label))
+        self._say_if_not_learned(data)
 
         def write(folder: Path) -> None:
             encoding, model_sha256 = save_model(
@@ -179,6 +183,7 @@ class Training:
                 clock=self.clock,
                 model_sha256=model_sha256,
                 per_label=per_label,
+                learned_from=encoding.learned_from,
             )
 
         try:
@@ -193,6 +198,38 @@ class Training:
         print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
         print(accuracy_summary(runs))  # the last line: Accuracy: NN.NN%
         return model
+
+
+    def _say_if_not_learned(self, data: Dataset) -> None:
+        """One line when the saved model's validation accuracy, at its last epoch, is no
+        better than always answering the most common label of the validation texts."""
+        accuracies = self.runs[0].history.get("val_accuracy")
+        if not accuracies:  # no validation, or a model trained in parts
+            return
+        held = np.asarray(data.y_train[fit_size(len(data.y_train), self.args.validation_split) :])
+        if not len(held):
+            return
+        counts = np.bincount(held, minlength=len(data.labels))
+        common, share = int(counts.argmax()), counts.max() / len(held)
+        if round(accuracies[-1] * len(held)) <= counts.max():  # texts right: no more
+            print(
+                f"\nNote: the validation accuracy, {accuracies[-1]:.2%}, is no better than "
+                f"always answering {cli.printable(data.labels[common])!r} ({share:.2%}): the "
+                "model has not learned to tell the labels apart. More epochs (--epochs), more "
+                "texts, or the bag of n-grams (train_bow.py), which learns from few, may help."
+            )
+
+
+def saved_name(name: str, data: str | None) -> str:
+    """The name a model is saved under: its own for the IMDB reviews (cnn), and your own
+    data's name before it otherwise (hotel_cnn, for --data hotel.csv): a model of other
+    data never takes the place of the IMDB model that predict.py and serve.py use."""
+    if data is None or is_imdb(Path(data)):
+        return name
+    stem = Path(data).resolve().name.lower().removesuffix(".gz")
+    stem = stem.removesuffix(table_kind(stem) or "")
+    stem = re.sub(r"[^a-z0-9_-]+", "_", stem).strip("_") or "data"
+    return f"{stem[:60]}_{name}"
 
 
 def _reason(err: Exception) -> str:

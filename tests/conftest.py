@@ -270,7 +270,8 @@ def trained(keras_home: Path, tmp_path_factory: pytest.TempPathFactory, tiny_fol
 
 
 def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_seconds: float,
-                  parameters: int, epochs: int = 2) -> None:  # fmt: skip
+                  parameters: int, epochs: int = 2,
+                  learned_from: str = "IMDB") -> None:  # fmt: skip
     """A metrics file as the training scripts write it (`folder`/MODEL/1/metrics.json),
     with only the fields compared."""
     n = len(accuracies)
@@ -281,7 +282,7 @@ def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_secon
         for i, a in enumerate(accuracies)
     ]
     metrics = {
-        "model": model, "parameters": parameters, "epochs": epochs,
+        "model": model, "learned_from": learned_from, "parameters": parameters, "epochs": epochs,
         "test_accuracy": mean, "test_accuracy_std": std, "test_accuracies": accuracies,
         "seconds": {"fit": epoch_seconds * epochs * n}, "runs": runs,
     }  # fmt: skip
@@ -391,22 +392,24 @@ def check_trained_model(
     metrics, and its export agreeing with it."""
     import tensorflow as tf
 
+    saved = common.training.saved_name(name, str(tiny_folder))  # three_deep_cnn for three.csv
     out = tmp_path / "out"
     result = run(script, "--data", tiny_folder, "--output-dir", out, *flags)
     assert result.returncode == 0, result.stderr[-3000:]
     accuracy = printed_accuracy(result.stdout)
     if name == "bow_short":
         assert accuracy >= 90.0  # praise and blame words tell the tiny reviews apart
-    assert saved_files(out, name) == SAVED
-    version = out / name / "1"
+        assert "has not learned" not in result.stdout
+    assert saved_files(out, saved) == SAVED
+    version = out / saved / "1"
     assert (version / "history.png").read_bytes().startswith(PNG_MAGIC)
     metrics = json.loads((version / "metrics.json").read_text())
-    assert metrics["model"] == name
+    assert metrics["model"] == saved
     assert metrics["model_sha256"] == common.files.file_sha256(version / "model.keras")
     assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
 
     # The export takes raw text and scores it as the saved model does, n-gram layer and all.
-    model, encoding = common.load_model(common.find_model(name, out))
+    model, encoding = common.load_model(common.find_model(saved, out))
     for flag, value in (("--maxlen", encoding.maxlen), ("--num-words", encoding.num_words)):
         if flag in flags:  # the encoding, the model and its export follow the flag
             assert value == int(flags[flags.index(flag) + 1]) == metrics[flag[2:].replace("-", "_")]
@@ -422,7 +425,7 @@ def check_trained_model(
     if name != "ensemble":
         return  # the ensemble holds a bag of n-grams and a CNN: one check covers all three
     # The saved model scores text through predict.py like every other model.
-    scored = run("predict.py", "--models-dir", out, "--model", name, "great film")
+    scored = run("predict.py", "--models-dir", out, "--model", saved, "great film")
     assert scored.returncode == 0, scored.stderr[-3000:]
     assert scored.stdout.split()[1] in encoding.labels
 

@@ -10,13 +10,14 @@ import pytest
 from conftest import PNG_MAGIC, assert_one_sentence_error, files_in, write_metrics
 
 EXPECTED_TABLE = """\
+Learned from the IMDB reviews:
 model             parameters  epochs  seeds      test accuracy  fit s/seed  s/epoch
 -----------------------------------------------------------------------------------
 deep_cnn             665,813       3      1             89.64%        30.0     10.0
 cnn                2,163,605       2      1             88.39%        11.0      5.5
 mlp                4,160,501       2      3     84.00% ± 2.00%        10.0      5.0
 
-Reported in the articles:
+Reported in the articles, on the IMDB reviews:
   MLP (first article)                         86.94%
   CNN (first article)                         87.79%
   deep CNN (second article)                   86.60%
@@ -39,6 +40,20 @@ def test_compare_models_prints_the_expected_table(run_here, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr[-3000:]
     assert EXPECTED_TABLE in result.stdout
     assert "Skipping" in result.stderr and "broken/2/metrics.json" in result.stderr
+    assert (tmp_path / "comparison.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_models_of_other_data_are_compared_apart(run_here, tmp_path: Path) -> None:
+    """A 300-row CSV's CNN is not ranked among the IMDB models, nor beside the articles."""
+    write_metrics(tmp_path, "bow", [0.9134], 2.0, 632_879)
+    write_metrics(tmp_path, "hotel_cnn", [0.4833], 1.0, 54_000, learned_from="hotel.csv")
+    write_metrics(tmp_path, "hotel_bow", [0.61], 1.0, 3_000, learned_from="hotel.csv")
+    result = run_here("compare_models.py", "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    imdb, hotel = result.stdout.split("Learned from hotel.csv:")
+    assert "bow " in imdb and "hotel" not in imdb and "Reported in the articles" in imdb
+    assert [line.split()[0] for line in hotel.splitlines()[3:5]] == ["hotel_bow", "hotel_cnn"]
+    assert "Reported" not in hotel
     assert (tmp_path / "comparison.png").read_bytes().startswith(PNG_MAGIC)
 
 

@@ -14,6 +14,7 @@ import tensorflow as tf
 from conftest import (
     LABEL_WORDS,
     SAVED,
+    SHARED_WORDS,
     assert_one_sentence_error,
     files_in,
     labeled_texts,
@@ -278,12 +279,28 @@ def test_bad_flags_are_refused(run_here, tmp_path: Path, tiny_folder: Path, flag
 # --- Training: two labels as today, three with a softmax --------------------------------
 
 
+def test_a_model_that_did_not_learn_says_so(run_here, tmp_path: Path) -> None:
+    """Texts that say nothing of their labels, two thirds of them neutral: the model can do
+    no better than answer neutral, and says so in one line, with what helps."""
+    rng = np.random.RandomState(0)
+    words = SHARED_WORDS
+    rows = [(" ".join(rng.choice(words, 6)), "neutral" if i % 3 else "positive" if i % 2 else
+             "negative") for i in range(120)]  # fmt: skip
+    path = write_csv(tmp_path / "noise.csv", rows)
+    result = run_here("train_mlp.py", "--data", path, "--output-dir", tmp_path / "out", *SMALL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    notes = [line for line in result.stdout.splitlines() if line.startswith("Note: ")]
+    assert len(notes) == 1 and "always answering 'neutral'" in notes[0], result.stdout[-2000:]
+    assert "the bag of n-grams (train_bow.py)" in notes[0]
+    printed_accuracy(result.stdout)  # still the last line
+
+
 def test_two_labels_give_the_tutorial_model(run_here, tmp_path: Path) -> None:
     rows = labeled_texts(20, labels=("negative", "positive"))
     path = write_csv(tmp_path / "two.csv", rows)
     result = run_here("train_cnn.py", "--data", path, "--output-dir", tmp_path / "out", *SMALL)
     assert result.returncode == 0, result.stderr[-3000:]
-    model, encoding = common.load_model(tmp_path / "out" / "cnn")
+    model, encoding = common.load_model(tmp_path / "out" / "two_cnn")  # named by its data
     assert model.output_shape == (None, 1) and model.layers[-1].activation.__name__ == "sigmoid"
     assert encoding.labels == ["negative", "positive"] and encoding.origin["kind"] == "csv"
 
@@ -306,8 +323,8 @@ def test_three_labels_train_every_model(run_here, tmp_path: Path, three: Path, n
     assert result.returncode == 0, result.stderr[-3000:]
     printed_accuracy(result.stdout)
     assert "  neutral " in result.stdout and "macro F1" in result.stdout  # per-label figures
-    assert saved_files(out, name) == SAVED
-    version = out / name / "1"
+    assert saved_files(out, f"three_{name}") == SAVED  # named by its data: three.csv
+    version = out / f"three_{name}" / "1"
     model, encoding = common.load_model(version)
     assert model.output_shape == (None, 3) and encoding.labels == list(WORDS)
     texts = ["great superb film", "awful boring plot", "okay plain story"]
@@ -327,7 +344,8 @@ def test_three_labels_train_every_model(run_here, tmp_path: Path, three: Path, n
 
 @pytest.fixture(scope="module")
 def three_model(three: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CNN trained on the three labels (in this process), its models folder."""
+    """A CNN trained on the three labels (in this process), its models folder: the model
+    is three_cnn, named by its data."""
     import train_cnn
 
     out = tmp_path_factory.mktemp("three_model")
@@ -338,24 +356,34 @@ def three_model(three: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_predict_gives_every_label(run_here, three_model: Path, tmp_path: Path) -> None:
     texts = ["great superb loved it", "awful boring worst"]
-    result = run_here("predict.py", "--models-dir", three_model, "--format", "json", *texts)
+    result = run_here(
+        "predict.py",
+        "--models-dir",
+        three_model,
+        "--model",
+        "three_cnn",
+        "--format",
+        "json",
+        *texts,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "learned from three.csv (3 labels: negative, neutral, positive)." in result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    model, encoding = common.load_model(three_model / "cnn")
+    model, encoding = common.load_model(three_model / "three_cnn")
     expected = model.predict(encoding.encode_texts(texts), verbose=0)
     for record, row in zip(records, expected, strict=True):
         assert list(record["probabilities"]) == list(WORDS)
         np.testing.assert_allclose(list(record["probabilities"].values()), row, atol=1e-6)
         assert record["label"] == list(WORDS)[int(np.argmax(row))]
         assert record["probability"] == pytest.approx(float(row.max()))
-    text = run_here("predict.py", "--models-dir", three_model, texts[0])
+    text = run_here("predict.py", "--models-dir", three_model, "--model", "three_cnn", texts[0])
     label = records[0]["label"]
     others = ", ".join(f"{n} {p:.4f}" for n, p in records[0]["probabilities"].items() if n != label)
     assert text.stdout.startswith(f"{records[0]['probability']:.4f}  {label:<8}  ({others})  ")
 
     page = tmp_path / "why.html"
-    explained = run_here("predict.py", "--models-dir", three_model, "--explain", "--format",
-                         "json", "--html", page, *texts)  # fmt: skip
+    explained = run_here("predict.py", "--models-dir", three_model, "--model", "three_cnn",
+                         "--explain", "--format", "json", "--html", page, *texts)  # fmt: skip
     assert explained.returncode == 0, explained.stderr[-3000:]
     for line in explained.stdout.splitlines():
         record = json.loads(line)
@@ -365,29 +393,33 @@ def test_predict_gives_every_label(run_here, three_model: Path, tmp_path: Path) 
 
 
 def test_analyze_model_per_label(run_here, three_model: Path, three: Path, tmp_path: Path):
-    result = run_here("analyze_model.py", "--models-dir", three_model, "--data", three,
+    result = run_here("analyze_model.py", "--models-dir", three_model, "--model", "three_cnn",
+                      "--data", three,
                       "--output-dir", tmp_path, "--show-errors", "2")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    metrics = json.loads((three_model / "cnn" / "1" / "metrics.json").read_text())
+    metrics = json.loads((three_model / "three_cnn" / "1" / "metrics.json").read_text())
+    assert "(learned from three.csv (3 labels: negative, neutral, positive))" in result.stdout
     assert f"whole texts:           accuracy {metrics['test_accuracy']:.2%}" in result.stdout
     for label, f1 in zip(WORDS, metrics["per_label"]["f1"], strict=True):
         assert f"  {label:<8}" in result.stdout and f"{f1:.2%}" in result.stdout
-    assert (tmp_path / "cnn_confusion.png").read_bytes().startswith(b"\x89PNG")
-    assert (tmp_path / "cnn_length.png").exists()
+    assert (tmp_path / "three_cnn_confusion.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "three_cnn_length.png").exists()
 
 
 def test_explore_embeddings_colours_by_label(run_here, three_model: Path, tmp_path: Path):
-    result = run_here("explore_embeddings.py", "--models-dir", three_model, "--words", "great",
+    result = run_here("explore_embeddings.py", "--models-dir", three_model, "--model",
+                      "three_cnn", "--words", "great",
                       "--top", "20", "--output-dir", tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "pushes towards most (compared with the average word): negative" in result.stdout
-    assert (tmp_path / "cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "three_cnn_embedding.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_compare_models_reads_a_three_label_model(run_here, three_model: Path) -> None:
     result = run_here("compare_models.py", "--output-dir", three_model)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "cnn" in result.stdout
+    assert "Learned from three.csv:" in result.stdout and "three_cnn" in result.stdout
+    assert "Reported in the articles" not in result.stdout  # IMDB's figures: not for these
 
 
 def test_serve_gives_every_label(run_here, three_model: Path) -> None:
@@ -399,7 +431,7 @@ def test_serve_gives_every_label(run_here, three_model: Path) -> None:
 
     import serve
 
-    files = common.find_model("cnn", three_model)
+    files = common.find_model("three_cnn", three_model)
     model, encoding = common.load_model(files)
     sock = serve.listen("127.0.0.1", 0)
     # log_config=None: uvicorn's own would bind its logs to pytest's captured stderr.
@@ -407,7 +439,7 @@ def test_serve_gives_every_label(run_here, three_model: Path) -> None:
                                            log_config=None))  # fmt: skip
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
     thread.start()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/models/cnn"
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/models/three_cnn"
 
     def ask(verb: str = "", body: dict | None = None) -> dict:
         data = None if body is None else json.dumps(body).encode()
@@ -416,13 +448,24 @@ def test_serve_gives_every_label(run_here, three_model: Path) -> None:
 
     try:
         texts = ["great superb loved it", "awful boring worst", "the film was on tuesday"]
-        labels = ask()["labels"]
+        status = ask()
+        labels = status["labels"]
+        assert status["learned_from"] == "three.csv"
         predictions = ask(":predict", {"instances": texts})["predictions"]
         explained = ask(":explain", {"instances": texts})["explanations"]
     finally:
         server.should_exit = True
         thread.join(10)
-    result = run_here("predict.py", "--models-dir", three_model, "--format", "json", *texts)
+    result = run_here(
+        "predict.py",
+        "--models-dir",
+        three_model,
+        "--model",
+        "three_cnn",
+        "--format",
+        "json",
+        *texts,
+    )
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(labels) == 3 and all(len(p) == 3 for p in predictions)
     expected = [[record["probabilities"][label] for label in labels] for record in records]
