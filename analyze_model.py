@@ -32,10 +32,11 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 import common
 import common.scoring
+
+import numpy as np
+
 from models import classes
 
 SHOW_WORDS = 80  # how much of each misclassified review to print

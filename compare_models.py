@@ -22,10 +22,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import common
+
 import numpy as np
 from matplotlib.figure import Figure
-
-import common
 
 ROOT = Path(__file__).resolve().parent
 

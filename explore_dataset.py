@@ -15,10 +15,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+import common
+
 import numpy as np
 from matplotlib.figure import Figure
-
-import common
 
 MAXLEN = common.MAXLEN  # the models see 500 tokens of every review
 SHOW_WORDS = 120  # how much of the example review to print

@@ -28,9 +28,9 @@ import argparse
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
-
 import common
+
+import numpy as np
 
 WORDS = "excellent,awful,boring,plot,not"  # words a reader tries first
 NEIGHBOURS = 8  # how many most similar words to print for each

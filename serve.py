@@ -45,14 +45,6 @@ import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
-import keras
-import uvicorn
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
-
 import common
 import common.scoring
 from common.serving import (
@@ -69,6 +61,14 @@ from common.serving import (
     read_body,
     texts_of,
 )
+
+import keras
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 MAX_BODY_BYTES = 4 * 2**20  # a request's body: 4 MiB holds a thousand long reviews
 MAX_INSTANCES = 1_000  # texts per :predict request

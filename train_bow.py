@@ -19,9 +19,10 @@ one-line reviews that answers whole reviews as bow does (docs/short-texts.md).
     python train_bow.py --short-texts    # + a regression for short texts; bow_short
 """
 
+import common  # before keras: it hides the lines TensorFlow prints as it loads
+
 import keras
 
-import common
 from models import classes, short_texts
 from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
 

@@ -11,9 +11,10 @@ of 250 units decides (models/cnn.py, which the ensemble reuses). The article rep
     python train_cnn.py --global-pool    # the article's closing suggestion: cnn_globalpool
 """
 
+import common  # before keras: it hides the lines TensorFlow prints as it loads
+
 import keras
 
-import common
 from models import classes
 from models.cnn import build_cnn
 

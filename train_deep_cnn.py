@@ -12,10 +12,11 @@ tried and their figures are in docs/what-works.md.
     python train_deep_cnn.py --data aclImdb_v1.tar.gz
 """
 
+import common  # before keras: it hides the lines TensorFlow prints as it loads
+
 import keras
 from keras import layers
 
-import common
 from models import classes
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words

@@ -14,11 +14,12 @@ which starts from a pre-trained encoder, scores higher.
     python train_ensemble.py --data aclImdb_v1.tar.gz
 """
 
+import common  # before keras: it hides the lines TensorFlow prints as it loads
+
 import keras
 import numpy as np
 from keras import layers
 
-import common
 from models import classes
 from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
 from models.cnn import build_cnn

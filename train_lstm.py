@@ -14,10 +14,11 @@ minutes, the whole run about 7.5; a progress bar shows how far it has got.
     python train_lstm.py --data aclImdb_v1.tar.gz
 """
 
+import common  # before keras: it hides the lines TensorFlow prints as it loads
+
 import keras
 from keras import layers
 
-import common
 from models import classes
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words

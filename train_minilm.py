@@ -20,10 +20,11 @@ checked against its sha256 before use; --encoder FOLDER takes any copy of it.
     python train_minilm.py --data aclImdb_v1.tar.gz
 """
 
+import common  # before keras: it hides the lines TensorFlow prints as it loads
+
 import keras
 import numpy as np
 
-import common
 from models import classes, minilm, short_texts
 from models.bag_of_ngrams import LEARNING_RATE as BOW_LEARNING_RATE
 from models.bag_of_ngrams import best_epoch, build_bow, fit_features

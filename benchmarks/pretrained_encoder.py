@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
+
 from models.short_texts import first_words, openings_and_windows  # noqa: E402
 
 ENCODER = "sentence-transformers/all-MiniLM-L6-v2"

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
+
 from models.bag_of_ngrams import pair_keys, pair_vocabulary  # noqa: E402
 
 if TYPE_CHECKING:

@@ -11,6 +11,9 @@ web server: score texts with a model (scoring.py), and read and batch the reques
 of serve.py (serving.py).
 """
 
+from common import startup  # first: TensorFlow loads without its start-up lines
+
+# isort: split
 from common import cli, data, export, files, labeled, report, saving, texts, timing, training
 from common.cli import MODELS, UserError, data_parser, prepare_output_dir, run, training_parser
 from common.data import (
@@ -63,6 +66,7 @@ __all__ = [
     "run",
     "save_figure",
     "saving",
+    "startup",
     "texts",
     "timing",
     "tokenize",

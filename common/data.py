@@ -39,10 +39,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from common.cli import UserError, short_reason
 from common.files import atomic_path, file_sha256, remove_stale_temporaries
+
+import numpy as np
 
 if TYPE_CHECKING:
     from common import labeled

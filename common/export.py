@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 from common.data import LINE_BREAK, TYPOGRAPHIC_APOSTROPHE, UPPERCASE, WORD_CHARACTERS
 
 if TYPE_CHECKING:
+    from common.saving import TextEncoding
+
     import keras
     import tensorflow as tf
-
-    from common.saving import TextEncoding
 
 # The same character class as common.data's _WORD, in RE2's syntax (TensorFlow's regexes).
 _LETTER = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CHARACTERS)

@@ -34,11 +34,11 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 from common.cli import UserError, printable, short_reason
 from common.data import INDEX_FROM, OOV, START, Dataset, clip_vocabulary, tokenize
 from common.files import file_sha256
+
+import numpy as np
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}  # the delimiter; None: JSON Lines
 TEXT_NAMES = ("text", "review", "sentence", "tweet", "content", "body", "comment", "document")

@@ -9,14 +9,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-import numpy as np
-from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
-
 from common.cli import UserError, printable
 from common.files import atomic_path
 from common.saving import HISTORY_PLOT, IMDB_NAME, METRICS_FILE
 from common.timing import PhaseClock
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
 
 
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:

@@ -25,8 +25,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from common.cli import DEFAULT_OUTPUT_DIR, MODELS, UserError, printable
 from common.data import (
     IMDB_LABELS,
@@ -41,6 +39,8 @@ from common.data import (
 )  # fmt: skip
 from common.files import file_sha256, is_version_name, read_json, reading_version, versions
 from common.labeled import MAX_LABELS
+
+import numpy as np
 
 if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
     import keras

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from common.data import tokenize
+
 import numpy as np
 
-from common.data import tokenize
 from models import classes
 
 if TYPE_CHECKING:
-    import keras
-
     from common.saving import TextEncoding
+
+    import keras
 
 BATCH_SIZE = 256  # texts per step: large batches are much faster than one at a time
 # Explanations score this many variants of the texts at a time: 8 MB of token ids at

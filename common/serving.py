@@ -21,13 +21,13 @@ from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from common.cli import json_text
+from common.texts import text_problem
+
 import numpy as np
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-from common.cli import json_text
-from common.texts import text_problem
 
 LOG = logging.getLogger("uvicorn.error")  # where uvicorn says what goes wrong
 # A body over the limit is still read, and thrown away, up to this much more: a client

@@ -25,10 +25,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import keras
-import numpy as np
-import tensorflow as tf
-
 from common import cli
 from common.cli import DRY_RUN_DIR, UserError
 from common.data import Dataset, fit_size, is_imdb, load_data
@@ -45,6 +41,11 @@ from common.report import (
 from common.saving import MODEL_FILE, save_model
 from common.scoring import predict_outputs
 from common.timing import EpochTimer, PhaseClock
+
+import keras
+import numpy as np
+import tensorflow as tf
+
 from models.classes import predicted
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
@@ -198,7 +199,6 @@ class Training:
         print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
         print(accuracy_summary(runs))  # the last line: Accuracy: NN.NN%
         return model
-
 
     def _say_if_not_learned(self, data: Dataset) -> None:
         """One line when the saved model's validation accuracy, at its last epoch, is no

@@ -31,10 +31,11 @@ of one number per feature instead; the sum is the same.
 
 from __future__ import annotations
 
+from common.data import START
+
 import keras
 import numpy as np
 
-from common.data import START
 from models import classes
 
 

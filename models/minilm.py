@@ -24,12 +24,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import keras
-import numpy as np
-
 from common.cli import UserError, short_reason
 from common.data import INDEX_FROM, OOV, START
 from common.files import file_sha256
+
+import keras
+import numpy as np
+
 from models import classes
 from models.short_texts import LENGTH_GATE, LengthGate
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from common.data import START, pad
+
 import keras
 import numpy as np
 
-from common.data import START, pad
 from models import classes
 from models.bag_of_ngrams import regression
 

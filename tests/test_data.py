@@ -7,13 +7,13 @@ import os
 import tarfile
 from pathlib import Path
 
+import common
+from common import data as data_module
+
 import keras
 import numpy as np
 import pytest
 from conftest import assert_one_sentence_error, files_in, write_archive, write_dataset
-
-import common
-from common import data as data_module
 
 # Training words: "bad" and "good" 4 times each (a tie, broken alphabetically),
 # "film" 3 times, "a" once. "ending" and "zzz" appear only in the test reviews.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import common
+
 import keras
 import numpy as np
 import pytest
-
-import common
 
 
 def test_explore_embeddings_prints_neighbours_and_saves_the_map(

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import common
+from common.data import UPPERCASE, WORD_CHARACTERS
+from common.export import _TextModel, tokenize_ops
+
 import numpy as np
 import pytest
 import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import common
-from common.data import UPPERCASE, WORD_CHARACTERS
-from common.export import _TextModel, tokenize_ops
 
 # Characters where a tokenizer can go wrong: the edges of every range, apostrophes (plain,
 # typographic, doubled), the pieces of <br />, whitespace of every kind, capitals, and

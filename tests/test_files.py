@@ -6,11 +6,11 @@ import json
 import os
 from pathlib import Path
 
+import common
+
 import pytest
 from conftest import assert_one_sentence_error, files_in
 from matplotlib.figure import Figure
-
-import common
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path) -> None:

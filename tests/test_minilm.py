@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import common
+
 import numpy as np
 import pytest
 
-import common
 from models import minilm
 
 keras_hub = pytest.importorskip("keras_hub")

@@ -16,10 +16,10 @@ import threading
 import time
 from pathlib import Path
 
+import common
+
 import pytest
 from conftest import ROOT, check_model_set, files_in, printed_accuracy, tiny_training
-
-import common
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,9 @@ import json
 import threading
 from pathlib import Path
 
+import common
+from common.labeled import Columns, Options
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -22,9 +25,6 @@ from conftest import (
     saved_files,
     write_csv,
 )  # fmt: skip
-
-import common
-from common.labeled import Columns, Options
 
 WORDS = LABEL_WORDS
 SMALL = ["--maxlen", "16", "--num-words", "200", "--epochs", "1"]  # a tiny, quick model

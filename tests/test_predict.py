@@ -13,13 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import common
+import common.scoring
+
 import keras
 import numpy as np
 import pytest
 from conftest import ROOT, assert_one_sentence_error
 
-import common
-import common.scoring
 from models.bag_of_ngrams import build_bow
 
 TEXTS = ["great wonderful film", "awful boring plot, the worst", "The camera loved the actor!"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import numpy as np
-
 import common
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import common
 from common.report import PART_COLOURS, TrainingRun, history_figure
+
+import pytest
 
 
 def run_in_parts(parts: list[str], epochs: int = 2) -> TrainingRun:

@@ -9,13 +9,13 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import common
+
 import numpy as np
 import pytest
 from conftest import ROOT, assert_one_sentence_error, copy_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import common
 
 
 def test_a_model_and_an_encoding_file_that_do_not_belong_together(run_here, trained, tmp_path):

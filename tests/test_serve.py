@@ -21,12 +21,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import common
+from common.serving import Batcher
+
 import numpy as np
 import pytest
 from conftest import ONE_THREAD, ROOT
-
-import common
-from common.serving import Batcher
 
 TEXTS = ["great wonderful film", "awful boring plot, the worst", "The camera loved the actor!"]
 SERVING = re.compile(r"at http://[^ ]+:(\d+)/ ")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import common
+
 import keras
 import numpy as np
 import pytest
 
-import common
 from models import short_texts
 from models.bag_of_ngrams import build_bow, pair_vocabulary
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import common
+
 import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import PNG_MAGIC, printed_accuracy
-
-import common
 
 
 def test_train_cnn_without_validation(run_here, tmp_path: Path, tiny_folder: Path) -> None:

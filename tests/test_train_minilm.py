@@ -6,12 +6,12 @@ import importlib.util
 import json
 from pathlib import Path
 
+import common
+
 import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import SAVED, assert_one_sentence_error, printed_accuracy, saved_files
-
-import common
 
 keras_hub = pytest.importorskip("keras_hub")
 tokenizers = pytest.importorskip("tokenizers")

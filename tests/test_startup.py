@@ -1,0 +1,50 @@
+"""common/startup.py: TensorFlow's start-up lines are left out, and nothing else is."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import common.startup
+
+from conftest import ROOT
+
+# What TensorFlow 2.21 printed as it started, on a machine without a GPU.
+PRINTED = """\
+WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+I0000 00:00:1796213599.972755    6381 port.cc:153] oneDNN custom operations are on.
+I0000 00:00:1796213599.973054    6381 cudart_stub.cc:31] Could not find cuda drivers on your machine.
+I0000 00:00:1796210864.101799    7041 cpu_feature_guard.cc:227] This TensorFlow binary is optimized.
+To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow with the appropriate compiler flags.
+E0000 00:00:1796210132.220932    4696 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error
+"""  # noqa: E501
+
+
+def test_only_the_start_up_lines_are_left_out() -> None:
+    others = ["E0000 00:00:1796210132.2 4696 loader.cc:7] could not load libfoo.so",
+              "Traceback (most recent call last):", "DeprecationWarning: numpy.core"]  # fmt: skip
+    lines = PRINTED.splitlines() + others
+    assert [line for line in lines if not common.startup.START_UP_LINES.match(line)] == others
+
+
+def fresh(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env={**environment, **env}, timeout=120)  # fmt: skip
+
+
+def test_a_script_starts_without_tensorflows_lines() -> None:
+    """`import common`, then keras and a tensor: nothing on standard error; its children
+    (given TF_CPP_MIN_LOG_LEVEL=2) start as quietly."""
+    quiet = fresh("import common, keras; print(keras.ops.ones(2).shape)")
+    assert quiet.returncode == 0 and quiet.stdout == "(2,)\n" and quiet.stderr == "", quiet.stderr
+    child = fresh("import common", TF_CPP_MIN_LOG_LEVEL="2")
+    assert child.returncode == 0 and child.stderr == "", child.stderr
+
+
+def test_tf_cpp_min_log_level_0_shows_them_again() -> None:
+    shown = fresh("import common", TF_CPP_MIN_LOG_LEVEL="0")
+    assert shown.returncode == 0
+    # What TensorFlow says depends on the machine; that it says something, here, does not.
+    assert "I0000" in shown.stderr or "WARNING: All log messages" in shown.stderr, shown.stderr
