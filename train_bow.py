@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
                 epochs=args.epochs, batch_size=args.batch_size,
                 callbacks=[training.callback], verbose=training.verbose,
             )  # fmt: skip
-            history = {"whole-review fit": history, "short-text fit": short_history}
+            history = {  # each part, named by what it fitted (the plot's panels)
+                "the bag of n-grams, on whole texts": history,
+                "its regression for short texts, on whole texts and windows": short_history,
+            }
 
         # The test set is evaluated once, after training.
         test_loss, test_accuracy = model.evaluate(

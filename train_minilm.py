@@ -156,10 +156,10 @@ def main(argv: list[str] | None = None) -> keras.Model:
         x_short = common.data.pad(short_texts.first_words(whole.x_test), maxlen)
         _, short_accuracy = model.evaluate(x_short, data.y_test, batch_size=256, verbose=0)
         print(f"Test reviews cut to their first {WORDS} words: accuracy {short_accuracy:.2%}")
-        history = {
-            "bow_short whole-review fit": bow_history,
-            "bow_short short-text fit": short_history,
-            f"MiniLM on {WORDS}-word texts": encoder_history,
+        history = {  # each part, named by what it fitted (the plot's panels)
+            "the bag of n-grams, on whole texts": bow_history,
+            "its regression for short texts, on whole texts and windows": short_history,
+            f"the encoder, on each text's first {WORDS} words and a window": encoder_history,
         }
         training.record(model, history, test_loss, test_accuracy)
 

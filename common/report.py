@@ -38,14 +38,7 @@ def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
         figure.savefig(temporary, format="png", dpi=120)
 
 
-# The colours of each training part's curves (training, validation): one pair a part.
-PART_COLOURS = [
-    ("tab:blue", "tab:orange"),
-    ("tab:green", "tab:red"),
-    ("tab:purple", "tab:brown"),
-    ("tab:pink", "tab:gray"),
-    ("tab:olive", "tab:cyan"),
-]
+MAX_PARTS = 5  # the panels of a model trained in parts that one plot holds
 
 
 @dataclass
@@ -101,6 +94,18 @@ def class_figures(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> 
     }
 
 
+MAX_STORED_CONFUSION = 100  # labels; the metrics file holds the matrix of no more
+
+
+def stored_figures(figures: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`class_figures` as the metrics file keeps them: the confusion matrix only up to
+    MAX_STORED_CONFUSION labels (1,000 labels would make it a million numbers, 11 MB);
+    beyond, analyze_model.py computes it."""
+    if figures is None or len(figures["labels"]) <= MAX_STORED_CONFUSION:
+        return figures
+    return {**figures, "confusion": None}
+
+
 def class_table(figures: dict[str, Any]) -> str:
     """`class_figures` as aligned lines: one per label, then the macro average of F1."""
     names = [printable(label) for label in figures["labels"]]
@@ -125,33 +130,46 @@ def history_figure(runs: list[TrainingRun], title: str) -> Figure:
     """Loss and accuracy per epoch, training and validation (if any); one line per seed.
 
     A model trained in parts (an ensemble) records `<part>_loss`, `<part>_val_loss`, ...:
-    each part gets lines of its own, up to 5 parts; more is one UserError sentence.
+    each part gets a row of panels of its own, titled with what it fitted, in the order
+    they were trained, up to MAX_PARTS; more is one UserError sentence. A part trained
+    for one epoch shows its figures beside its points.
     """
-    figure = Figure(figsize=(10, 4), layout="constrained")
-    alpha = 1.0 if len(runs) == 1 else 0.6
-    parts = sorted({key[: -len("loss")] for key in runs[0].history
-                    if key.endswith("loss") and not key.endswith("val_loss")})  # fmt: skip
-    if len(parts) > len(PART_COLOURS):
+    losses = [key for key in runs[0].history if key.endswith("loss") and "val_loss" not in key]
+    parts = list(dict.fromkeys(key[: -len("loss")] for key in losses))  # in training order
+    if len(parts) > MAX_PARTS:
         raise UserError(
-            f"the history plot tells at most {len(PART_COLOURS)} training parts apart; "
-            f"this run has {len(parts)} ({', '.join(p.rstrip('_') or 'the model' for p in parts)})."
+            f"the history plot draws at most {MAX_PARTS} training parts; this run has "
+            f"{len(parts)} ({', '.join(p.rstrip('_') or 'the model' for p in parts)})."
         )
-    for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        for part, (train_color, val_color) in zip(parts, PART_COLOURS, strict=False):
-            name = f"{part.rstrip('_')} " if part else ""
+    figure = Figure(figsize=(10, 1.3 + 3.0 * len(parts)), layout="constrained")
+    alpha = 1.0 if len(runs) == 1 else 0.6
+    rows = figure.subfigures(len(parts), 1, squeeze=False)[:, 0] if len(parts) > 1 else [figure]
+    for panel, part in zip(rows, parts, strict=True):
+        if part:
+            panel.suptitle(part.rstrip("_"), fontsize="medium", fontweight="bold")
+        for ax, metric in zip(panel.subplots(1, 2), ("loss", "accuracy"), strict=True):
             for i, run in enumerate(runs):
-                epochs = np.arange(1, len(run.history[f"{part}loss"]) + 1)
-                first = i == 0
-                ax.plot(epochs, run.history[f"{part}{metric}"], "o-", color=train_color,
-                        alpha=alpha, label=f"{name}training" if first else None)  # fmt: skip
-                if f"{part}val_{metric}" in run.history:
-                    ax.plot(epochs, run.history[f"{part}val_{metric}"], "s--", color=val_color,
-                            alpha=alpha, label=f"{name}validation" if first else None)  # fmt: skip
-        ax.set_title(metric.capitalize())
-        ax.set_xlabel("epoch")
-        ax.set_xticks(epochs)
-        ax.grid(alpha=0.3)
-        ax.legend()
+                for key, style, color, label in ((f"{part}{metric}", "o-", "tab:blue", "training"),
+                        (f"{part}val_{metric}", "s--", "tab:orange", "validation")):  # fmt: skip
+                    values = run.history.get(key)
+                    if not values:
+                        continue
+                    epochs = np.arange(1, len(values) + 1)
+                    ax.plot(epochs, values, style, color=color, alpha=alpha,
+                            label=label if i == 0 else None)  # fmt: skip
+                    if len(values) == 1 and len(runs) == 1:  # a point, not a curve: its figure
+                        ax.annotate(f"{values[0]:.3f}", (1, values[0]), xytext=(8, 0),
+                                    textcoords="offset points", va="center",
+                                    color=color)  # fmt: skip
+            longest = max(len(run.history[f"{part}loss"]) for run in runs)
+            ax.set_xticks(np.arange(1, longest + 1))
+            ax.set_xlim(0.5, longest + 0.5)
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3)
+            ax.set_title(metric.capitalize(), fontsize="medium")
+    # One legend for every panel, outside them all: it covers no point.
+    handles, labels = figure.axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside upper right", ncols=2, fontsize="small")
     figure.suptitle(title)
     figure.supxlabel(
         "Training figures are averaged over each epoch while the weights change; "
@@ -206,7 +224,7 @@ def save_training_report(
             "test_accuracy": mean,  # the mean over the seeds; the one figure with one seed
             "test_accuracy_std": std,  # sample standard deviation over the seeds
             "test_accuracies": [run.test_accuracy for run in runs],
-            "per_label": per_label,  # the first seed's model, the one saved: class_figures
+            "per_label": stored_figures(per_label),  # the first seed's model, the one saved
             "parameters": parameters,
             **settings,
             "data_source": data_source,
