@@ -131,7 +131,7 @@ def analyze(
     figures = common.report.class_figures(y_test, classes.predicted(outputs), data.labels)
 
     learned = common.saving.describe(encoding)
-    print(f"Model {path} (learned from {learned}), on the {len(y_test):,} test texts:")
+    print(f"Model {path}, learned from {learned}, on the {len(y_test):,} test texts:")
     print(f"  whole texts:           accuracy {accuracy:.2%}")
     print(f"  first {args.first_words} words only: accuracy {by_length[args.first_words]:.2%}")
     print("  by words kept:         " + ", ".join(f"{n}: {by_length[n]:.2%}" for n in LENGTHS))

@@ -5,7 +5,7 @@
 
     curl -d '{"instances": ["not bad at all", "a waste of two hours"]}' \\
         http://127.0.0.1:8501/v1/models/cnn:predict
-    {"predictions":[0.33972...,0.16103...]}
+    {"predictions":[P1,P2]}            # the probability that each text is positive
 
 The requests and answers are TensorFlow Serving's, so that a client written for it
 works unchanged here, and the model's export (saved_model.pb, in the same folder)

@@ -398,7 +398,7 @@ def test_analyze_model_per_label(run_here, three_model: Path, three: Path, tmp_p
                       "--output-dir", tmp_path, "--show-errors", "2")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((three_model / "three_cnn" / "1" / "metrics.json").read_text())
-    assert "(learned from three.csv (3 labels: negative, neutral, positive))" in result.stdout
+    assert ", learned from three.csv (3 labels: negative, neutral, positive), on" in result.stdout
     assert f"whole texts:           accuracy {metrics['test_accuracy']:.2%}" in result.stdout
     for label, f1 in zip(WORDS, metrics["per_label"]["f1"], strict=True):
         assert f"  {label:<8}" in result.stdout and f"{f1:.2%}" in result.stdout
