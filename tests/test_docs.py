@@ -103,3 +103,32 @@ def test_the_readme_is_a_front_page() -> None:
     assert len(lines) <= MAX_README_LINES
     for page in PAGES:  # a reader's paths, not those of the machines this was built on
         assert "shared/data" not in page.read_text(encoding="utf-8"), page.name
+
+
+# What changes with every run, and so drifts: a test run's time and its count of tests.
+TEST_TIMES = re.compile(r"tests? (?:run )?(?:took|takes) [\d.,]+|\b\d{2,} tests\b|took [\d.]+ "
+                        r"to [\d.]+ seconds in the last")  # fmt: skip
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_no_page_states_a_test_runs_time_or_count(page: Path) -> None:
+    """Bounds that hold (under 2 minutes) rather than last week's timings."""
+    found = TEST_TIMES.findall(page.read_text(encoding="utf-8"))
+    assert not found, found
+
+
+def test_the_help_of_serve_shows_no_one_machines_figures() -> None:
+    import serve
+
+    assert not re.findall(r"\b0\.\d{4,}", serve.__doc__)
+
+
+def test_printed_examples_say_what_the_command_prints() -> None:
+    """analyze_model.py prints its --show-errors most confident mistakes per label."""
+    import analyze_model
+
+    parser_default = re.search(r'"--show-errors".*?default=(\d+)',
+                               Path(analyze_model.__file__).read_text(), re.DOTALL)[1]  # fmt: skip
+    for page in PAGES:
+        for shown in re.findall(r"the (\d+) most confident:", page.read_text(encoding="utf-8")):
+            assert shown == parser_default, f"{page.name}: the {shown} most confident"

@@ -628,3 +628,33 @@ def test_closing_does_not_wait_for_a_call_in_progress() -> None:
         assert asyncio.run(run())
     finally:
         gate.set()
+
+
+def test_model_name_is_the_name_in_the_url(trained: Path) -> None:
+    """`--model-name`, TensorFlow Serving's --model_name: the model answers under it (a
+    space and all), and under no other. In a thread of this process."""
+    import urllib.error
+    import urllib.request
+
+    import uvicorn
+
+    import serve
+
+    model, encoding = common.load_model(trained)
+    app = serve.make_app(model, encoding, common.find_model(str(trained), "."), name="my reviews")
+    sock = serve.listen("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, http=serve.Protocol))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    root = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/models"
+    try:
+        with urllib.request.urlopen(f"{root}/my%20reviews", timeout=30) as response:
+            assert json.load(response)["name"] == "my reviews"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{root}/cnn", timeout=30)
+        assert (
+            refused.value.code == 404 and "/v1/models/my reviews" in refused.value.read().decode()
+        )
+    finally:
+        server.should_exit = True
+        thread.join(10)
