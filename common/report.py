@@ -167,9 +167,10 @@ def history_figure(runs: list[TrainingRun], title: str) -> Figure:
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
             ax.set_title(metric.capitalize(), fontsize="medium")
-    # One legend for every panel, outside them all: it covers no point.
+    # One legend for every panel, outside them all, right of the first row: it covers no point.
     handles, labels = figure.axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside upper right", ncols=2, fontsize="small")
+    figure.axes[1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1),
+                          fontsize="small", borderaxespad=0)  # fmt: skip
     figure.suptitle(title)
     figure.supxlabel(
         "Training figures are averaged over each epoch while the weights change; "
@@ -213,6 +214,8 @@ def save_training_report(
     mean, std = mean_and_std([run.test_accuracy for run in runs])
     result = f"{mean:.2%}" if len(runs) == 1 else f"{mean:.2%} ± {std:.2%} over {len(runs)} seeds"
     shown_name = model_name.upper().replace("_", " ")
+    if learned_from != IMDB_NAME:  # hotel_cnn (learned from hotel.csv)
+        shown_name = f"{printable(model_name)} (learned from {printable(learned_from)})"
     title = f"{shown_name}: loss and accuracy per epoch (test accuracy: {result})"
     save_history_plot(runs, title, folder / HISTORY_PLOT)
     write_json(

@@ -83,7 +83,8 @@ def check_origin(headers: Mapping[str, str], hosts: frozenset[str]) -> None:
             "address, or start it with --allow-host NAME.",
         )
     origin = headers.get("origin")
-    if origin is not None and origin.lower() != f"http://{host or ''}".lower():
+    scheme, _, where = (origin or "").lower().partition("://")  # https: behind a TLS proxy
+    if origin is not None and (scheme not in ("http", "https") or where != (host or "").lower()):
         shown = origin[:80].encode("ascii", "replace").decode()
         raise RequestError(
             403,

@@ -354,18 +354,14 @@ def three_model(three: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def on_three(run_here, three_model: Path, script: str, *args) -> object:
+    """`script` run on three_model's CNN (three_cnn), as `run_here` runs it."""
+    return run_here(script, "--models-dir", three_model, "--model", "three_cnn", *args)
+
+
 def test_predict_gives_every_label(run_here, three_model: Path, tmp_path: Path) -> None:
     texts = ["great superb loved it", "awful boring worst"]
-    result = run_here(
-        "predict.py",
-        "--models-dir",
-        three_model,
-        "--model",
-        "three_cnn",
-        "--format",
-        "json",
-        *texts,
-    )
+    result = on_three(run_here, three_model, "predict.py", "--format", "json", *texts)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "learned from three.csv (3 labels: negative, neutral, positive)." in result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -376,14 +372,14 @@ def test_predict_gives_every_label(run_here, three_model: Path, tmp_path: Path) 
         np.testing.assert_allclose(list(record["probabilities"].values()), row, atol=1e-6)
         assert record["label"] == list(WORDS)[int(np.argmax(row))]
         assert record["probability"] == pytest.approx(float(row.max()))
-    text = run_here("predict.py", "--models-dir", three_model, "--model", "three_cnn", texts[0])
+    text = on_three(run_here, three_model, "predict.py", texts[0])
     label = records[0]["label"]
     others = ", ".join(f"{n} {p:.4f}" for n, p in records[0]["probabilities"].items() if n != label)
     assert text.stdout.startswith(f"{records[0]['probability']:.4f}  {label:<8}  ({others})  ")
 
     page = tmp_path / "why.html"
-    explained = run_here("predict.py", "--models-dir", three_model, "--model", "three_cnn",
-                         "--explain", "--format", "json", "--html", page, *texts)  # fmt: skip
+    explained = on_three(run_here, three_model, "predict.py", "--explain", "--format", "json",
+                         "--html", page, *texts)  # fmt: skip
     assert explained.returncode == 0, explained.stderr[-3000:]
     for line in explained.stdout.splitlines():
         record = json.loads(line)
@@ -393,8 +389,7 @@ def test_predict_gives_every_label(run_here, three_model: Path, tmp_path: Path) 
 
 
 def test_analyze_model_per_label(run_here, three_model: Path, three: Path, tmp_path: Path):
-    result = run_here("analyze_model.py", "--models-dir", three_model, "--model", "three_cnn",
-                      "--data", three,
+    result = on_three(run_here, three_model, "analyze_model.py", "--data", three,
                       "--output-dir", tmp_path, "--show-errors", "2")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((three_model / "three_cnn" / "1" / "metrics.json").read_text())
@@ -407,8 +402,7 @@ def test_analyze_model_per_label(run_here, three_model: Path, three: Path, tmp_p
 
 
 def test_explore_embeddings_colours_by_label(run_here, three_model: Path, tmp_path: Path):
-    result = run_here("explore_embeddings.py", "--models-dir", three_model, "--model",
-                      "three_cnn", "--words", "great",
+    result = on_three(run_here, three_model, "explore_embeddings.py", "--words", "great",
                       "--top", "20", "--output-dir", tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "pushes towards most (compared with the average word): negative" in result.stdout
@@ -456,16 +450,7 @@ def test_serve_gives_every_label(run_here, three_model: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(10)
-    result = run_here(
-        "predict.py",
-        "--models-dir",
-        three_model,
-        "--model",
-        "three_cnn",
-        "--format",
-        "json",
-        *texts,
-    )
+    result = on_three(run_here, three_model, "predict.py", "--format", "json", *texts)
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(labels) == 3 and all(len(p) == 3 for p in predictions)
     expected = [[record["probabilities"][label] for label in labels] for record in records]

@@ -228,6 +228,8 @@ def test_a_python_client_sending_too_much_reads_the_413(server: Server) -> None:
         ({"Host": "localhost", "Origin": "http://evil.example"}, 403),
         ({"Host": "localhost", "Origin": "null"}, 403),  # a sandboxed or file:// page
         ({"Host": "localhost:8501", "Origin": "http://localhost:8501"}, 200),  # its own page
+        ({"Host": "localhost", "Origin": "https://localhost"}, 200),  # behind a TLS proxy
+        ({"Host": "localhost", "Origin": "https://localhost.evil.example"}, 403),
         ({"Content-Type": "text/plain"}, 415),  # what a page elsewhere may post unasked
         ({"Content-Type": "multipart/form-data; boundary=x"}, 415),
         ({"Content-Type": "application/json; charset=utf-8"}, 200),

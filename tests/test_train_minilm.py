@@ -33,19 +33,20 @@ def test_train_minilm_end_to_end(
     printed_accuracy(result.stdout)
     assert "Chosen: the encoder's share" in result.stdout
     assert "Test reviews cut to their first 30 words: accuracy" in result.stdout
-    assert saved_files(out, "minilm") == SAVED
-    metrics = json.loads((out / "minilm" / "1" / "metrics.json").read_text())
-    assert list(metrics["runs"][0]["history"])[::4] == [  # in the order they were trained
+    assert saved_files(out, "three_minilm") == SAVED  # named by its data: three.csv
+    metrics = json.loads((out / "three_minilm" / "1" / "metrics.json").read_text())
+    history = metrics["runs"][0]["history"]
+    assert [key for key in history if key.endswith("_loss") and "_val_" not in key] == [
         "the bag of n-grams, on whole texts_loss",
         "its regression for short texts, on whole texts and windows_loss",
         "the encoder, on each text's first 30 words and a window_loss",
-    ]
-    assert (out / "minilm" / "1" / "history.png").read_bytes().startswith(b"\x89PNG")
+    ]  # in the order they were trained
+    assert (out / "three_minilm" / "1" / "history.png").read_bytes().startswith(b"\x89PNG")
 
     # The saved model loads (keras-hub registers its layers) and the export, which
     # needs only TensorFlow, gives the same probabilities.
 
-    model, encoding = common.load_model(out / "minilm")
+    model, encoding = common.load_model(out / "three_minilm")
     assert model.output_shape == (None, 3) and encoding.labels == [
         "negative",
         "neutral",
@@ -54,7 +55,7 @@ def test_train_minilm_end_to_end(
     texts = ["great wonderful film", "awful boring", "", "the plot " * 80]
     keras_p = model.predict(encoding.encode_texts(texts), verbose=0)
     np.testing.assert_allclose(keras_p.sum(axis=1), 1.0, atol=1e-5)  # a softmax
-    exported = tf.saved_model.load(str(out / "minilm" / "1"))
+    exported = tf.saved_model.load(str(out / "three_minilm" / "1"))
     np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), keras_p, atol=1e-5)
 
 
