@@ -293,8 +293,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--body-timeout must be above 0 and at most 3600 seconds")
     if args.port > 65535:
         parser.error(f"--port must be at most 65535, got {args.port}")
-    if args.model_name is not None and name_problem(args.model_name):
-        parser.error(f"--model-name {name_problem(args.model_name)}")
+    if args.model_name is not None and (problem := name_problem(args.model_name)):
+        parser.error(f"--model-name {problem}")
 
     sock = listen(args.host, args.port)  # before the model loads: a port in use costs nothing
     host, port = sock.getsockname()[:2]
@@ -306,9 +306,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     files = common.find_model(args.model, args.models_dir)
     name = args.model_name or files.name
-    if name_problem(name):
+    if problem := name_problem(name):  # the folder's name: --model-name was checked above
         raise common.UserError(
-            f"the model's folder name {common.cli.printable(name)!r} {name_problem(name)}: "
+            f"the model's folder name {common.cli.printable(name)!r} {problem}: "
             "serve it under another with --model-name NAME."
         )
     # Held for as long as it is served: training runs meanwhile never remove it.

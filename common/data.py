@@ -391,9 +391,9 @@ def _read_folder(folder: Path) -> dict[str, str]:
         files = []
         for split in SPLITS:
             for label in LABELS:
-                for entry in os.scandir(folder / split / label):  # hidden files are no reviews
-                    if entry.name.endswith(".txt") and not entry.name.startswith(".") \
-                            and entry.is_file():  # fmt: skip
+                for entry in os.scandir(folder / split / label):
+                    hidden = entry.name.startswith(".")  # macOS's ._0_8.txt: not a review
+                    if entry.name.endswith(".txt") and not hidden and entry.is_file():
                         files.append((f"{split}/{label}/{entry.name}", Path(entry.path)))
         return {name: file.read_text(encoding="utf-8", errors="replace") for name, file in files}
     except OSError as err:

@@ -210,11 +210,11 @@ class Training:
         if not len(held):
             return
         counts = np.bincount(held, minlength=len(data.labels))
-        common, share = int(counts.argmax()), counts.max() / len(held)
+        most, share = int(counts.argmax()), counts.max() / len(held)
         if round(accuracies[-1] * len(held)) <= counts.max():  # texts right: no more
             print(
                 f"\nNote: the validation accuracy, {accuracies[-1]:.2%}, is no better than "
-                f"always answering {cli.printable(data.labels[common])!r} ({share:.2%}): the "
+                f"always answering {cli.printable(data.labels[most])!r} ({share:.2%}): the "
                 "model has not learned to tell the labels apart. More epochs (--epochs), more "
                 "texts, or the bag of n-grams (train_bow.py), which learns from few, may help."
             )
