@@ -70,7 +70,12 @@ class TextEncoding:
     # The class names by class id; with two, the model gives P(labels[1]).
     labels: list[str] = field(default_factory=lambda: list(IMDB_LABELS))
     origin: dict | None = None  # how your own data was read (columns, test part); IMDB: None
-    learned_from: str = IMDB_NAME  # the data it was trained on: IMDB, or its file's name
+
+    @property
+    def learned_from(self) -> str:
+        """The data it was trained on, in a word: IMDB, or your own file's or folder's name
+        (hotel.csv), as predict.py, serve.py, analyze_model.py and compare_models.py name it."""
+        return IMDB_NAME if self.origin is None else str(self.origin.get("data", "your data"))
 
     def prepare(self, sequences: Sequence[np.ndarray]) -> np.ndarray:
         """Clip encoded reviews to the vocabulary and pad or cut them: the model's input."""
@@ -120,8 +125,7 @@ def save_model(
     # Words ranked beyond the vocabulary are encoded as OOV whether known or not, so
     # the words inside it are all that encoding new text needs.
     kept = {word: rank for word, rank in word_index.items() if rank + INDEX_FROM < num_words}
-    encoding = TextEncoding(kept, num_words, maxlen, labels=list(labels), origin=origin,
-                            learned_from=learned_from(origin))  # fmt: skip
+    encoding = TextEncoding(kept, num_words, maxlen, labels=list(labels), origin=origin)
     settings = {key: value for key, value in asdict(encoding).items() if key != "word_index"}
     model.save(folder / MODEL_FILE)
     digest = file_sha256(folder / MODEL_FILE)
@@ -139,22 +143,10 @@ def save_model(
     return encoding, digest
 
 
-def learned_from(origin: dict | None, data_source: object = None) -> str:
-    """The data a model was trained on, in a word: IMDB, or your own file's or folder's
-    name (hotel.csv), as predict.py, serve.py, analyze_model.py and compare_models.py
-    name it."""
-    if origin is None:
-        return IMDB_NAME
-    if isinstance(origin.get("data"), str):
-        return origin["data"]
-    source = str(data_source or "your own data").split(" (test: ")[0]  # saved before "data"
-    return Path(source).name or source
-
-
 def describe(encoding: TextEncoding) -> str:
     """What a model learned from, for a line of output: "the IMDB reviews" or "hotel.csv
     (3 labels: negative, neutral, positive)"."""
-    if encoding.learned_from == IMDB_NAME and encoding.origin is None:
+    if encoding.origin is None:
         return "the IMDB reviews"
     labels = ", ".join(encoding.labels[:10]) + (", ..." if len(encoding.labels) > 10 else "")
     return printable(f"{encoding.learned_from} ({len(encoding.labels):,} labels: {labels})")
@@ -329,7 +321,9 @@ def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
         raise UserError(f"the encoding file {str(path)!r} is damaged: {problem}.")
     saved.setdefault("labels", list(IMDB_LABELS))  # saved before models had labels: IMDB's
     saved.setdefault("origin", None)
-    saved.setdefault("learned_from", learned_from(saved["origin"], saved.get("data_source")))
+    if saved["origin"] is not None and "data" not in saved["origin"]:  # saved before "data"
+        source = str(saved.get("data_source") or "your data").split(" (test: ")[0]
+        saved["origin"]["data"] = Path(source).name or source
     encoding = TextEncoding(**{key: saved[key] for key in TextEncoding.__dataclass_fields__})
     conventions = (encoding.start, encoding.oov, encoding.index_from, encoding.padding)
     if conventions + (encoding.truncating,) != (START, OOV, INDEX_FROM, PADDING, TRUNCATING):
@@ -343,7 +337,7 @@ def _is_int(value: object) -> bool:
 
 def _encoding_problem(saved: dict) -> str | None:
     """What is wrong with the values of an encoding file, or None."""
-    optional = ("labels", "origin", "learned_from")  # saved before they were: IMDB's, derived
+    optional = ("labels", "origin")  # IMDB's labels when absent
     missing = [key for key in [*TextEncoding.__dataclass_fields__, "model_sha256"]
                if key not in saved and key not in optional]  # fmt: skip
     if missing:
@@ -370,9 +364,9 @@ def _encoding_problem(saved: dict) -> str | None:
         return f"labels must be 2 to {MAX_LABELS:,} distinct names, not {str(labels)[:80]}"
     if not isinstance(saved.get("origin"), dict | None):
         return "origin must be an object"
-    name = saved.get("learned_from", "")
+    name = (saved.get("origin") or {}).get("data", "")
     if not isinstance(name, str) or len(name) > 1000:
-        return "learned_from must be the name of the data, at most 1,000 characters"
+        return "origin's data must be the data's name, at most 1,000 characters"
     return None
 
 
