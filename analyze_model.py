@@ -37,7 +37,7 @@ import common.scoring
 
 import numpy as np
 
-from models import classes
+from models.outputs import predicted, probabilities
 
 SHOW_WORDS = 80  # how much of each misclassified review to print
 LENGTHS = (10, 20, 30, 50, 100, 200)  # the words kept for the length curve; then whole reviews
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Every word and no padding: the texts can then be shortened, and decoded in full. Your
     # own data is read as the first model was trained on it, unless the flags say otherwise.
     options = trained_options(args, loaded[0][1])
-    data = common.data.load_data(args.data, None, None, options)
+    data = common.labeled.load_data(args.data, None, None, options)
     curves = {}
     for label, files, (model, encoding) in zip(curve_labels(names, found), found, loaded,
                                                 strict=True):  # fmt: skip
@@ -85,7 +85,7 @@ def trained_options(
 ) -> common.labeled.Options:
     """How to read --data: the flags, and where they are silent, how the model's own
     data was read when it was trained (its columns and test part)."""
-    options = common.cli.data_options(args)
+    options = common.labeled.options(args)
     origin = encoding.origin or {}
     columns = options.columns
     if columns.text is None and columns.label is None:
@@ -124,11 +124,11 @@ def analyze(
         # Keep the start token and the first N words: what a short text looks like.
         cut = data.x_test if words is None else [s[: 1 + words] for s in data.x_test]
         outputs = common.scoring.predict_outputs(model, encoding.prepare(cut))
-        return float(np.mean(classes.predicted(outputs) == y_test)), outputs
+        return float(np.mean(predicted(outputs) == y_test)), outputs
 
     accuracy, outputs = accuracy_and_outputs(None)
     by_length = {n: accuracy_and_outputs(n)[0] for n in {*LENGTHS, args.first_words}}
-    figures = common.report.class_figures(y_test, classes.predicted(outputs), data.labels)
+    figures = common.report.class_figures(y_test, predicted(outputs), data.labels)
 
     learned = common.saving.describe(encoding)
     print(f"Model {path}, learned from {learned}, on the {len(y_test):,} test texts:")
@@ -138,7 +138,7 @@ def analyze(
     print("\nPer label, whole texts:")
     print(common.report.class_table(figures))
     if args.show_errors:
-        show_mistakes(classes.probabilities(outputs), data, args.show_errors)
+        show_mistakes(probabilities(outputs), data, args.show_errors)
     print()
     return [by_length[n] for n in LENGTHS] + [accuracy, figures["confusion"]]
 

@@ -20,6 +20,8 @@ import common
 import numpy as np
 from matplotlib.figure import Figure
 
+from models.word_ids import INDEX_FROM
+
 MAXLEN = common.MAXLEN  # the models see 500 tokens of every review
 SHOW_WORDS = 120  # how much of the example review to print
 MAX_BINS = 200  # a histogram with more bars than this is unreadable, and slow to draw
@@ -30,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     output_dir = common.prepare_output_dir(args.output_dir)
 
     # Every word (num_words=None) and no padding (maxlen=None): the reviews as they are.
-    data = common.load_data(args.data, None, None, common.cli.data_options(args))
+    data = common.load_data(args.data, None, None, common.labeled.options(args))
     X = np.concatenate((data.x_train, data.x_test))
     y = np.concatenate((data.y_train, data.y_test))
     print(f"Reviews: X {X.shape}, y {y.shape}")
@@ -42,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # Indices up to INDEX_FROM are markers (start, unknown word), not words.
     indices = np.unique(np.hstack(X))
-    print(f"Distinct words: {np.count_nonzero(indices > common.INDEX_FROM):,}")
+    print(f"Distinct words: {np.count_nonzero(indices > INDEX_FROM):,}")
 
     tokens = np.array([len(x) for x in X])  # what the models see: the start token + the words
     words = tokens - 1

@@ -19,12 +19,14 @@ one-line reviews that answers whole reviews as bow does (docs/short-texts.md).
     python train_bow.py --short-texts    # + a regression for short texts; bow_short
 """
 
+import argparse
+
 import common  # before keras: it hides the lines TensorFlow prints as it loads
 
 import keras
 
-from models import classes, short_texts
 from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
+from models.short_texts import fit_short_text_regression
 
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
 MAXLEN = 500  # every review padded or cut to 500 words
@@ -33,7 +35,7 @@ EPOCHS = 2  # validation accuracy is flat after the second epoch
 BATCH_SIZE = 128
 
 
-def main(argv: list[str] | None = None) -> keras.Model:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = common.training_parser(
         __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
     )
@@ -45,62 +47,66 @@ def main(argv: list[str] | None = None) -> keras.Model:
         "--short-texts", action="store_true",
         help="then add a regression for texts under 150 words (saved as bow_short)",
     )  # fmt: skip
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> keras.Model:
+    args = parse_args(argv)
     name = ("bow" if args.ngrams == 2 else "bow_words") + ("_short" if args.short_texts else "")
-    training = common.Training(name, args)  # times the run, saves and reports it
-    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
+    record = common.RunRecord(name, args)  # checks the output folder, times the run
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0
     # (or your own texts, --data FILE, with any labels: docs/your-own-data.md).
-    data = training.load_data(num_words=num_words, maxlen=maxlen)
+    (x_train, y_train), (x_test, y_test), labels = record.load_data()
+
     # The ratios and the pair vocabulary are counted on the reviews the model is fitted
-    # on: the validation reviews' labels must not leak into them.
-    n = common.fit_size(len(data.x_train), args.validation_split)
-    x_fit, y_fit = data.x_train[:n], data.y_train[:n]
-    validation = (data.x_train[n:], data.y_train[n:]) if n < len(data.x_train) else None
+    # on (the first 90%, as fit's validation_split takes them): the validation reviews'
+    # labels must not leak into them.
+    n = int(len(x_train) * (1.0 - args.validation_split))
+    x_fit, y_fit = x_train[:n], y_train[:n]
+    validation = (x_train[n:], y_train[n:]) if n < len(x_train) else None
+    keras.utils.set_random_seed(args.seed)  # the same seed, the same model, on one machine
 
-    # One model per seed: one seed, unless --seeds asks to see how much results move.
-    for seed in training.seeds():
-        pairs, ratios = fit_features(x_fit, y_fit, num_words, args.ngrams, data.num_classes)
-        bow_name = name.removesuffix("_short")
-        model = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen, name=bow_name)
-        model.compile(
-            loss=classes.loss(data.num_classes),  # binary for two labels; sparse categorical
-            optimizer=keras.optimizers.Adam(LEARNING_RATE),
-            metrics=["accuracy"],
-        )
-        history = model.fit(
-            x_fit,
-            y_fit,
-            validation_data=validation,  # the last reviews, as validation_split takes them
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            # Keep the epoch of lowest validation loss: short texts overfit by the second.
-            callbacks=[training.callback, *best_epoch(validation is not None)],
-            verbose=training.verbose,
-        )
-        if args.short_texts:
-            # Then freeze it and fit a regression for short texts on the same reviews cut
-            # into windows of 10 to 50 words: whole reviews keep their answers.
-            model, short_history = short_texts.fit_short_text_regression(
-                model, x_fit, y_fit, seed, name=name, validation_data=validation,
-                epochs=args.epochs, batch_size=args.batch_size,
-                callbacks=[training.callback], verbose=training.verbose,
-            )  # fmt: skip
-            history = {  # each part, named by what it fitted (the plot's panels)
-                "the bag of n-grams, on whole texts": history,
-                "its regression for short texts, on whole texts and windows": short_history,
-            }
+    # The model (models/bag_of_ngrams.py): each review's distinct words and pairs, each
+    # weighed by its naive-Bayes ratio, then one learned weight per feature.
+    pairs, ratios = fit_features(x_fit, y_fit, args.num_words, args.ngrams, len(labels))
+    model = build_bow(
+        pairs, ratios, n, num_words=args.num_words, maxlen=args.maxlen,
+        name="bow" if args.ngrams == 2 else "bow_words",
+    )  # fmt: skip
+    model.compile(
+        # Binary cross-entropy for two labels; for more, the labels stay ids 0, 1, 2, ...
+        loss="binary_crossentropy" if len(labels) == 2 else "sparse_categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        x_fit,
+        y_fit,
+        validation_data=validation,  # the last reviews, as validation_split takes them
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        # Keep the epoch of lowest validation loss: short texts overfit by the second.
+        callbacks=best_epoch(validation is not None),
+    )
+    if args.short_texts:
+        # Then freeze it and fit a regression for short texts on the same reviews cut
+        # into windows of 10 to 50 words: whole reviews keep their answers.
+        model, short_history = fit_short_text_regression(
+            model, x_fit, y_fit, args.seed, name=f"{model.name}_short", validation_data=validation,
+            epochs=args.epochs, batch_size=args.batch_size,
+        )  # fmt: skip
+        history = {  # each part, named by what it fitted (the plot's panels)
+            "the bag of n-grams, on whole texts": history,
+            "its regression for short texts, on whole texts and windows": short_history,
+        }
+    model.summary()
+    # The test set is evaluated once, after training.
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
 
-        # The test set is evaluated once, after training.
-        test_loss, test_accuracy = model.evaluate(
-            data.x_test, data.y_test, batch_size=args.batch_size, verbose=0
-        )
-        training.record(model, history, test_loss, test_accuracy)
-
-    training.model.summary()
-    # Save the first seed's model, its export, the plot and the metrics; print the accuracy.
-    return training.finish(data)
+    # Save the model, its export, the plot and the metrics; print the test accuracy.
+    record.save(model, history, test_loss, test_accuracy)
+    return model
 
 
 if __name__ == "__main__":

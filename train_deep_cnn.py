@@ -17,8 +17,6 @@ import common  # before keras: it hides the lines TensorFlow prints as it loads
 import keras
 from keras import layers
 
-from models import classes
-
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
 MAXLEN = 500  # every review padded or cut to 500 words
 EMBEDDING_DIM = 64  # each word becomes a vector of 64 learned numbers
@@ -30,7 +28,7 @@ EPOCHS = 2  # validation accuracy peaked at epoch 2, then fell as the model over
 BATCH_SIZE = 128
 
 
-def build_model(num_words: int, maxlen: int, num_classes: int = 2) -> keras.Model:
+def build_model(num_words: int, maxlen: int, num_classes: int) -> keras.Model:
     """Embedding -> 3 x (Conv1D, MaxPooling1D) -> Dropout, Dense -> Dropout, Dense(1)."""
     return keras.Sequential(
         [
@@ -51,7 +49,10 @@ def build_model(num_words: int, maxlen: int, num_classes: int = 2) -> keras.Mode
             layers.Dropout(DROPOUT),
             layers.Dense(DENSE_UNITS, activation="relu"),
             layers.Dropout(DROPOUT),
-            classes.output_layer(num_classes),  # P(positive), or one per label
+            # Two labels: one sigmoid unit, P(positive); more: a softmax, one per label.
+            layers.Dense(1, activation="sigmoid")
+            if num_classes == 2
+            else layers.Dense(num_classes, activation="softmax"),
         ],
         name="deep_cnn",
     )
@@ -61,37 +62,36 @@ def main(argv: list[str] | None = None) -> keras.Model:
     args = common.training_parser(
         __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
     ).parse_args(argv)
-    training = common.Training("deep_cnn", args)  # times the run, saves and reports it
-    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
+    record = common.RunRecord("deep_cnn", args)  # checks the output folder, times the run
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0
     # (or your own texts, --data FILE, with any labels: docs/your-own-data.md).
-    data = training.load_data(num_words=num_words, maxlen=maxlen)
+    (x_train, y_train), (x_test, y_test), labels = record.load_data()
 
-    # One model per seed: one seed, unless --seeds asks to see how much results move.
-    for _ in training.seeds():  # each seed is set before the model is built
-        model = build_model(num_words, maxlen, data.num_classes)
-        model.summary()
-        # Binary cross-entropy for two labels; sparse categorical for more (models/classes.py).
-        model.compile(loss=classes.loss(data.num_classes), optimizer="adam", metrics=["accuracy"])
-        # Validated on the last 10% of the training reviews, never on the test reviews.
-        history = model.fit(
-            data.x_train,
-            data.y_train,
-            validation_split=args.validation_split,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            callbacks=[training.callback],
-            verbose=training.verbose,
-        )
-        # The test set is evaluated once, after training.
-        test_loss, test_accuracy = model.evaluate(
-            data.x_test, data.y_test, batch_size=args.batch_size, verbose=0
-        )
-        training.record(model, history, test_loss, test_accuracy)
+    # The same seed gives the same weights, and so the same accuracy, on one machine.
+    keras.utils.set_random_seed(args.seed)
+    model = build_model(args.num_words, args.maxlen, len(labels))
+    model.summary()
+    model.compile(
+        # Binary cross-entropy for two labels; for more, the labels stay ids 0, 1, 2, ...
+        loss="binary_crossentropy" if len(labels) == 2 else "sparse_categorical_crossentropy",
+        optimizer="adam",
+        metrics=["accuracy"],
+    )
+    # Validated on the last 10% of the training reviews, never on the test reviews.
+    history = model.fit(
+        x_train,
+        y_train,
+        validation_split=args.validation_split,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+    )
+    # The test set is evaluated once, after training.
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
 
-    # Save the first seed's model, its export, the plot and the metrics; print the accuracy.
-    return training.finish(data)
+    # Save the model, its export, the plot and the metrics; print the test accuracy.
+    record.save(model, history, test_loss, test_accuracy)
+    return model
 
 
 if __name__ == "__main__":

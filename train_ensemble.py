@@ -20,18 +20,30 @@ import keras
 import numpy as np
 from keras import layers
 
-from models import classes
 from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
-from models.cnn import build_cnn
 
 MODEL_NAME = "ensemble"
 NUM_WORDS = 5000  # the vocabulary: the 5,000 most frequent words
 MAXLEN = 500  # every review padded or cut to 500 words
+EMBEDDING_DIM = 32  # the CNN's: each word becomes a vector of 32 learned numbers
 # The regression is far more confident than the CNN (its probabilities sit near 0 and
 # 1): with equal weights it decides almost alone; 0.3 lets the CNN tip the close calls.
 WEIGHTS = (0.7, 0.3)  # bag of n-grams, CNN: chosen on the validation reviews
 EPOCHS = 2  # each part trains for as many epochs as its own script does
 BATCH_SIZE = 128
+
+
+def build_cnn(num_words: int, maxlen: int, num_classes: int) -> keras.Model:
+    """train_cnn.py's network, here in Keras's functional form: Embedding -> Conv1D ->
+    MaxPooling1D -> Dense(250) -> P(review is positive), or one probability per label."""
+    tokens = keras.Input(shape=(maxlen,), dtype="int32")
+    x = layers.Embedding(num_words, EMBEDDING_DIM)(tokens)
+    x = layers.Conv1D(32, 3, padding="same", activation="relu")(x)  # 3-word phrases
+    x = layers.MaxPooling1D(2)(x)  # the stronger of each two neighbouring responses
+    x = layers.Dense(250, activation="relu")(layers.Flatten()(x))
+    if num_classes == 2:
+        return keras.Model(tokens, layers.Dense(1, activation="sigmoid")(x), name="cnn")
+    return keras.Model(tokens, layers.Dense(num_classes, activation="softmax")(x), name="cnn")
 
 
 def build_ensemble(bow: keras.Model, cnn: keras.Model) -> keras.Model:
@@ -54,58 +66,52 @@ def main(argv: list[str] | None = None) -> keras.Model:
     args = common.training_parser(
         __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
     ).parse_args(argv)
-    training = common.Training(MODEL_NAME, args)  # times the run, saves and reports it
-    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
+    record = common.RunRecord(MODEL_NAME, args)  # checks the output folder, times the run
 
     # Data: 25,000 reviews to learn from and 25,000 to test on, labeled 1 (positive) or 0
     # (or your own texts, --data FILE, with any labels: docs/your-own-data.md).
-    data = training.load_data(num_words=num_words, maxlen=maxlen)
-    # The bag of n-grams counts its features on the reviews it is fitted on only.
-    n = common.fit_size(len(data.x_train), args.validation_split)
+    (x_train, y_train), (x_test, y_test), labels = record.load_data()
+    # The bag of n-grams counts its features on the reviews it is fitted on only: the
+    # first 90%, as fit's validation_split takes them.
+    n = int(len(x_train) * (1.0 - args.validation_split))
+    keras.utils.set_random_seed(args.seed)  # the same seed, the same model, on one machine
 
-    # One model per seed: one seed, unless --seeds asks to see how much results move.
-    for _ in training.seeds():  # each seed is set before the model is built
-        k = data.num_classes  # binary cross-entropy for two labels; sparse categorical for more
-        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], num_words, num_classes=k)
-        bow = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen)
-        bow.compile(
-            loss=classes.loss(k), optimizer=keras.optimizers.Adam(LEARNING_RATE),
-            metrics=["accuracy"],
-        )  # fmt: skip
-        cnn = build_cnn(num_words, maxlen, num_classes=k)
-        cnn.compile(loss=classes.loss(k), optimizer="adam", metrics=["accuracy"])
+    # Binary cross-entropy for two labels; for more, the labels stay ids 0, 1, 2, ...
+    k = len(labels)
+    loss = "binary_crossentropy" if k == 2 else "sparse_categorical_crossentropy"
+    pairs, ratios = fit_features(x_train[:n], y_train[:n], args.num_words, num_classes=k)
+    bow = build_bow(pairs, ratios, n, num_words=args.num_words, maxlen=args.maxlen)
+    bow.compile(loss=loss, optimizer=keras.optimizers.Adam(LEARNING_RATE), metrics=["accuracy"])
+    cnn = build_cnn(args.num_words, args.maxlen, k)
+    cnn.compile(loss=loss, optimizer="adam", metrics=["accuracy"])
 
-        # Each part learns on its own, exactly as in its script, and is validated on the
-        # same held-out training reviews.
-        history = {}
-        for part in (bow, cnn):
-            print(f"Training the {part.name} part:")
+    # Each part learns on its own, exactly as in its script, and is validated on the
+    # same held-out training reviews.
+    history = {}
+    for part in (bow, cnn):
+        print(f"Training the {part.name} part:")
+        history[part.name] = part.fit(
+            x_train,
+            y_train,
+            validation_split=args.validation_split,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
             # The regression keeps its epoch of lowest validation loss, as in train_bow.py.
-            best = best_epoch(args.validation_split > 0) if part is bow else []
-            history[part.name] = part.fit(
-                data.x_train,
-                data.y_train,
-                validation_split=args.validation_split,
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                callbacks=[training.callback, *best],
-                verbose=training.verbose,
-            )
-
-        model = build_ensemble(bow, cnn)
-        model.compile(loss=classes.loss(k), metrics=["accuracy"])
-        # Nothing more is trained, but Keras saves an optimizer's state with a compiled
-        # model: build it, so that loading the saved model finds the state it expects.
-        model.optimizer.build(model.trainable_variables)
-        # The test set is evaluated once, after training.
-        test_loss, test_accuracy = model.evaluate(
-            data.x_test, data.y_test, batch_size=args.batch_size, verbose=0
+            callbacks=best_epoch(args.validation_split > 0) if part is bow else [],
         )
-        training.record(model, history, test_loss, test_accuracy)
 
-    training.model.summary()
-    # Save the first seed's model, its export, the plot and the metrics; print the accuracy.
-    return training.finish(data)
+    model = build_ensemble(bow, cnn)
+    model.compile(loss=loss, metrics=["accuracy"])
+    # Nothing more is trained, but Keras saves an optimizer's state with a compiled
+    # model: build it, so that loading the saved model finds the state it expects.
+    model.optimizer.build(model.trainable_variables)
+    model.summary()
+    # The test set is evaluated once, after training.
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
+
+    # Save the model, its export, the plot and the metrics; print the test accuracy.
+    record.save(model, history, test_loss, test_accuracy)
+    return model
 
 
 if __name__ == "__main__":

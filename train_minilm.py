@@ -20,12 +20,14 @@ checked against its sha256 before use; --encoder FOLDER takes any copy of it.
     python train_minilm.py --data aclImdb_v1.tar.gz
 """
 
+import argparse
+
 import common  # before keras: it hides the lines TensorFlow prints as it loads
 
 import keras
 import numpy as np
 
-from models import classes, minilm, short_texts
+from models import minilm, outputs, short_texts
 from models.bag_of_ngrams import LEARNING_RATE as BOW_LEARNING_RATE
 from models.bag_of_ngrams import best_epoch, build_bow, fit_features
 
@@ -51,14 +53,16 @@ def choose_weight(
         m.predict(x, batch_size=256, verbose=0) for m in (encoder, minilm.log_odds(bow_short))
     ]
     blends = [w * logits[0] + (1 - w) * logits[1] for w in BLEND_WEIGHTS]
-    accuracy = [np.mean(classes.predicted(blend, from_logits=True) == y) for blend in blends]
+    accuracy = [np.mean(outputs.predicted(blend, from_logits=True) == y) for blend in blends]
     print(f"Validation reviews cut to their first {WORDS} words, by the encoder's share:")
     for w, a in zip(BLEND_WEIGHTS, accuracy, strict=True):
         print(f"  {w:.1f}  {a:.2%}")
     return float(BLEND_WEIGHTS[int(np.argmax(accuracy))])  # the smallest share of the best
 
 
-def main(argv: list[str] | None = None) -> keras.Model:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The flags; the encoder's folder is checked now (common/pretrained.py), not after
+    the bag of n-grams has trained."""
     parser = common.training_parser(
         __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, num_words=NUM_WORDS, maxlen=MAXLEN
     )
@@ -73,98 +77,95 @@ def main(argv: list[str] | None = None) -> keras.Model:
             "train_minilm.py chooses how to average its two parts on validation reviews: "
             "--validation-split must be above 0."
         )
-    encoder_folder = minilm.encoder_folder(args.encoder)  # fail now, not after training
-    training = common.Training(MODEL_NAME, args)  # times the run, saves and reports it
-    num_words, maxlen = args.num_words, args.maxlen  # the vocabulary and length, as asked
+    args.encoder = str(common.pretrained.encoder_folder(args.encoder))
+    return args
+
+
+def main(argv: list[str] | None = None) -> keras.Model:
+    args = parse_args(argv)
+    record = common.RunRecord(MODEL_NAME, args)  # checks the output folder, times the run
 
     # Data: every word of each review, as short texts are cut from its start, which the
-    # 500 tokens lose; and the same reviews padded or cut to 500 tokens.
-    whole = training.load_data(num_words=num_words, maxlen=None)
-    data = whole.padded(maxlen)
-    n = common.fit_size(len(data.x_train), args.validation_split)
-    validation = (data.x_train[n:], data.y_train[n:])
+    # 500 tokens lose; and the vocabulary, which the encoder cuts into its word pieces.
+    (whole_train, y_train), (whole_test, y_test), labels, word_index = record.load_words()
+    maxlen = args.maxlen
+
+    def pad(texts: list) -> np.ndarray:
+        """Zeros in front, or the start cut off: as every model here reads a text."""
+        return keras.utils.pad_sequences(texts, maxlen=maxlen)
+
+    x_train, x_test = pad(whole_train), pad(whole_test)
+    n = int(len(x_train) * (1.0 - args.validation_split))  # as fit's validation_split
+    validation = (x_train[n:], y_train[n:])
     # The encoder learns from the openings and windows of the fit reviews, and is
     # validated on the first 30 words of the validation reviews.
-    x_val = common.data.pad(short_texts.first_words(whole.x_train[n:]), maxlen)
-    y_val = data.y_train[n:]
+    x_val, y_val = pad(short_texts.first_words(whole_train[n:])), y_train[n:]
+    keras.utils.set_random_seed(args.seed)  # the same seed, the same model, on one machine
 
-    # One model per seed: one seed, unless --seeds asks to see how much results move.
-    for seed in training.seeds():
-        # bow_short, exactly as `train_bow.py --short-texts` trains it.
-        k = data.num_classes  # binary cross-entropy for two labels; sparse categorical for more
-        pairs, ratios = fit_features(data.x_train[:n], data.y_train[:n], num_words, num_classes=k)
-        bow = build_bow(pairs, ratios, n, num_words=num_words, maxlen=maxlen)
-        bow.compile(
-            loss=classes.loss(k),
-            optimizer=keras.optimizers.Adam(BOW_LEARNING_RATE),
-            metrics=["accuracy"],
-        )
-        bow_fit = dict(validation_data=validation, epochs=BOW_EPOCHS, batch_size=BOW_BATCH_SIZE,
-                       callbacks=[training.callback], verbose=training.verbose)  # fmt: skip
-        bow_history = bow.fit(
-            data.x_train[:n],
-            data.y_train[:n],
-            **{**bow_fit, "callbacks": [training.callback, *best_epoch(True)]},
-        )  # as train_bow.py
-        bow_short, short_history = short_texts.fit_short_text_regression(
-            bow, data.x_train[:n], data.y_train[:n], seed, **bow_fit
-        )
+    # bow_short, exactly as `train_bow.py --short-texts` trains it.
+    k = len(labels)
+    # Binary cross-entropy for two labels; for more, the labels stay ids 0, 1, 2, ...
+    loss = "binary_crossentropy" if k == 2 else "sparse_categorical_crossentropy"
+    pairs, ratios = fit_features(x_train[:n], y_train[:n], args.num_words, num_classes=k)
+    bow = build_bow(pairs, ratios, n, num_words=args.num_words, maxlen=maxlen)
+    bow.compile(loss=loss, optimizer=keras.optimizers.Adam(BOW_LEARNING_RATE), metrics=["accuracy"])
+    bow_fit = dict(validation_data=validation, epochs=BOW_EPOCHS, batch_size=BOW_BATCH_SIZE)
+    bow_history = bow.fit(x_train[:n], y_train[:n], callbacks=best_epoch(True), **bow_fit)
+    bow_short, short_history = short_texts.fit_short_text_regression(
+        bow, x_train[:n], y_train[:n], args.seed, **bow_fit
+    )
 
-        # The encoder starts from the seed, whatever bow_short drew before it.
-        keras.utils.set_random_seed(seed)
-        encoder = minilm.build_encoder_model(
-            encoder_folder, data.word_index, num_words=num_words, maxlen=maxlen,
-            max_pieces=MAX_PIECES, num_classes=k,
-        )  # fmt: skip
-        x_fit = common.data.pad(short_texts.openings_and_windows(whole.x_train[:n], seed), maxlen)
-        y_fit = np.concatenate([data.y_train[:n]] * 2)
-        steps = -(-len(x_fit) // args.batch_size) * args.epochs
-        encoder.compile(
-            optimizer=keras.optimizers.AdamW(
-                minilm.warmup_linear_decay(LEARNING_RATE, WARMUP_STEPS, steps),
-                weight_decay=0.01,
-                epsilon=1e-8,  # PyTorch's defaults
-            ),
-            loss=classes.logit_loss(k),  # the encoder part gives logits
-            metrics=[classes.logit_accuracy(k)],
-        )
-        encoder.summary()
-        encoder_history = encoder.fit(
-            x_fit,
-            y_fit,
-            validation_data=(x_val, y_val),
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            callbacks=[training.callback],
-            verbose=training.verbose,
-        )
+    # The encoder starts from the seed, whatever bow_short drew before it.
+    keras.utils.set_random_seed(args.seed)
+    encoder = minilm.build_encoder_model(
+        args.encoder, word_index, num_words=args.num_words, maxlen=maxlen,
+        max_pieces=MAX_PIECES, num_classes=k,
+    )  # fmt: skip
+    x_fit = pad(short_texts.openings_and_windows(whole_train[:n], args.seed))
+    y_fit = np.concatenate([y_train[:n]] * 2)
+    steps = -(-len(x_fit) // args.batch_size) * args.epochs
+    encoder.compile(
+        optimizer=keras.optimizers.AdamW(
+            minilm.warmup_linear_decay(LEARNING_RATE, WARMUP_STEPS, steps),
+            weight_decay=0.01,
+            epsilon=1e-8,  # PyTorch's defaults
+        ),
+        loss=outputs.logit_loss(k),  # the encoder part gives logits
+        metrics=[outputs.logit_accuracy(k)],
+    )
+    encoder.summary()
+    encoder_history = encoder.fit(
+        x_fit,
+        y_fit,
+        validation_data=(x_val, y_val),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+    )
 
-        # The two joined: the share of each chosen on the validation reviews' openings.
-        weight = choose_weight(encoder, bow_short, x_val, y_val)
-        print(f"Chosen: the encoder's share {weight:.1f}")
-        model = minilm.build_minilm(encoder, bow_short, weight)
-        # Nothing more is trained. Keras saves a compiled model's optimizer state; plain SGD
-        # keeps none per weight, so the file holds the weights and little else.
-        model.compile(loss=classes.loss(k), optimizer="sgd", metrics=["accuracy"])
-        model.optimizer.build(model.trainable_variables)
+    # The two joined: the share of each chosen on the validation reviews' openings.
+    weight = choose_weight(encoder, bow_short, x_val, y_val)
+    print(f"Chosen: the encoder's share {weight:.1f}")
+    model = minilm.build_minilm(encoder, bow_short, weight)
+    # Nothing more is trained. Keras saves a compiled model's optimizer state; plain SGD
+    # keeps none per weight, so the file holds the weights and little else.
+    model.compile(loss=loss, optimizer="sgd", metrics=["accuracy"])
+    model.optimizer.build(model.trainable_variables)
 
-        # The test set is evaluated once, after training: whole reviews, then their first
-        # 30 words (what this model is for; analyze_model.py draws every length).
-        test_loss, test_accuracy = model.evaluate(
-            data.x_test, data.y_test, batch_size=256, verbose=0
-        )
-        x_short = common.data.pad(short_texts.first_words(whole.x_test), maxlen)
-        _, short_accuracy = model.evaluate(x_short, data.y_test, batch_size=256, verbose=0)
-        print(f"Test reviews cut to their first {WORDS} words: accuracy {short_accuracy:.2%}")
-        history = {  # each part, named by what it fitted (the plot's panels)
-            "the bag of n-grams, on whole texts": bow_history,
-            "its regression for short texts, on whole texts and windows": short_history,
-            f"the encoder, on each text's first {WORDS} words and a window": encoder_history,
-        }
-        training.record(model, history, test_loss, test_accuracy)
+    # The test set is evaluated once, after training: whole reviews, then their first
+    # 30 words (what this model is for; analyze_model.py draws every length).
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+    x_short = pad(short_texts.first_words(whole_test))
+    _, short_accuracy = model.evaluate(x_short, y_test, batch_size=256, verbose=0)
+    print(f"Test reviews cut to their first {WORDS} words: accuracy {short_accuracy:.2%}")
+    history = {  # each part, named by what it fitted (the plot's panels)
+        "the bag of n-grams, on whole texts": bow_history,
+        "its regression for short texts, on whole texts and windows": short_history,
+        f"the encoder, on each text's first {WORDS} words and a window": encoder_history,
+    }
 
-    # Save the first seed's model, its export, the plot and the metrics; print the accuracy.
-    return training.finish(data)
+    # Save the model, its export, the plot and the metrics; print the test accuracy.
+    record.save(model, history, test_loss, test_accuracy)
+    return model
 
 
 if __name__ == "__main__":

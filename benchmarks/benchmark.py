@@ -44,6 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
 
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
 
 def run(command: list[str], cwd: Path | None = None) -> tuple[str, float, float]:
     """Run a command; return its output, wall seconds and peak resident memory in MiB."""
@@ -127,15 +130,14 @@ def batch_seconds(
     Each model is the one its script builds: a --dry-run of train_cnn.py and of
     train_lstm.py saves it in `folder`, and it is loaded from there with a fresh optimizer.
     """
-    import keras
-
     models = {}
     for name in ("cnn", "lstm"):
         run([sys.executable, str(ROOT / f"train_{name}.py"), "--dry-run", *data_flag,
              "--output-dir", str(folder)])  # fmt: skip
         saved = common.find_model(name, folder / common.cli.DRY_RUN_DIR)
         models[name] = keras.models.load_model(saved.model)
-    common.cli.set_seed(common.cli.DEFAULT_SEED)
+    keras.utils.set_random_seed(common.cli.DEFAULT_SEED)
+    tf.config.experimental.enable_op_determinism()
     times: dict[str, list[float]] = {name: [] for name in models}
     x, y = data.x_train[: 128 * (batches + 1)], data.y_train[: 128 * (batches + 1)]
     for model in models.values():

@@ -165,7 +165,7 @@ def main() -> None:
             "this benchmark needs scikit-learn: pip install -r requirements-bench.txt"
         ) from None
     # Every word of every text, for TfidfVectorizer; the arrays the Keras models read.
-    whole = common.load_data(args.data, None, None, common.cli.data_options(args))
+    whole = common.load_data(args.data, None, None, common.labeled.options(args))
     data = whole.clipped(args.num_words).padded(args.maxlen)
     print(format_results(run_baselines(data) + text_baselines(whole)))
 

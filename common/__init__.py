@@ -1,50 +1,62 @@
 """Plumbing shared by every script: the data, flags and errors, saved models, reports.
 
-No model lives here: the models are in the training scripts and in models/. What is
-here is what a script does around its lesson: load and encode the IMDB reviews
-(data.py) or your own labeled texts (labeled.py), read its flags and report bad input
-in one sentence (cli.py), time its phases (timing.py) and save and report a training
-run (training.py, report.py), save and load a model with its encoding (saving.py) and
-its export (export.py), read the texts to score (texts.py), write files whole or not
-at all (files.py). Imported by name where they are used, since they load Keras or a
-web server: score texts with a model (scoring.py), and read and batch the requests
-of serve.py (serving.py).
+No model lives here: the models are in the training scripts and in models/, which
+imports nothing of this package. What is here is what a script does around its
+lesson: load and encode the IMDB reviews (data.py) or your own labeled texts
+(labeled.py), read its flags and report bad input in one sentence (cli.py), time its
+phases (timing.py) and record, save and report a training run (training.py,
+report.py), save and load a model with its encoding (saving.py) and its export
+(export.py), check a pre-trained checkpoint (pretrained.py), read the texts to score
+(texts.py) and score them (scoring.py), write files whole or not at all (files.py).
+One is imported by name where it is used, since it loads a web server: serving.py,
+which reads and batches the requests of serve.py.
+
+`import common` loads TensorFlow and Keras, without their start-up lines (startup.py):
+import it before Keras.
 """
 
 from common import startup  # first: TensorFlow loads without its start-up lines
 
 # isort: split
-from common import cli, data, export, files, labeled, report, saving, texts, timing, training
+from common import (
+    cli,
+    data,
+    export,
+    files,
+    labeled,
+    pretrained,
+    report,
+    saving,
+    scoring,
+    texts,
+    timing,
+    training,
+)
 from common.cli import MODELS, UserError, data_parser, prepare_output_dir, run, training_parser
 from common.data import (
-    INDEX_FROM,
     MAXLEN,
     NUM_WORDS,
-    OOV,
-    START,
     Dataset,
     decode,
     decode_many,
     encode,
     fit_size,
-    load_data,
     load_imdb,
     tokenize,
 )
+from common.labeled import load_data
 from common.report import save_figure, write_json
 from common.saving import ModelFiles, TextEncoding, find_model, load_model
-from common.training import Training
+from common.training import RunRecord
 
 __all__ = [
-    "INDEX_FROM",
     "MAXLEN",
     "MODELS",
     "NUM_WORDS",
-    "OOV",
-    "START",
     "Dataset",
+    "ModelFiles",
+    "RunRecord",
     "TextEncoding",
-    "Training",
     "UserError",
     "cli",
     "data",
@@ -52,20 +64,21 @@ __all__ = [
     "decode",
     "decode_many",
     "encode",
+    "fit_size",
     "export",
     "files",
+    "find_model",
     "labeled",
-    "fit_size",
     "load_data",
     "load_imdb",
     "load_model",
     "prepare_output_dir",
+    "pretrained",
     "report",
-    "find_model",
-    "ModelFiles",
     "run",
     "save_figure",
     "saving",
+    "scoring",
     "startup",
     "texts",
     "timing",

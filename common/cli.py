@@ -11,12 +11,8 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from common.files import remove_stale_temporaries
-
-if TYPE_CHECKING:
-    from common import labeled
 
 DEFAULT_SEED = 7  # the tutorial's seed
 MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
@@ -124,11 +120,6 @@ def terminating() -> bool:
     return _terminating
 
 
-def progress_verbosity() -> int:
-    """Keras `verbose`: a live progress bar in a terminal, one line per epoch in a log file."""
-    return 1 if sys.stdout.isatty() else 2
-
-
 def _whole_number(text: str) -> int:
     try:
         return int(text)
@@ -181,15 +172,6 @@ def seed_int(text: str) -> int:
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"a seed is from 0 to {MAX_SEED:,}, got {value}")
     return value
-
-
-def _seed_list(text: str) -> list[int]:
-    seeds = [seed_int(part.strip()) for part in text.split(",") if part.strip()]
-    if not seeds:
-        raise argparse.ArgumentTypeError("expected seeds separated by commas, e.g. 7,8,9")
-    if len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"each seed once, please: got {text!r}")
-    return seeds
 
 
 def _fraction(text: str) -> float:
@@ -270,19 +252,6 @@ def _column(text: str) -> str | int:
     return int(text) if text.strip().isdigit() else text
 
 
-def data_options(args: argparse.Namespace) -> labeled.Options:
-    """How to read your own data, from the flags of `data_parser`."""
-    from common import labeled
-
-    return labeled.Options(
-        labeled.Columns(args.text_column, args.label_column),
-        test_data=args.test_data,
-        test_split=args.test_split,
-        positive_label=args.positive_label,
-        escape_char=args.escape_char,
-    )
-
-
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """--model and --models-dir: which saved model a script uses."""
     parser.add_argument(
@@ -341,23 +310,13 @@ def training_parser(
         help=f"reviews per weight update (default: {batch_size})",
     )
     add_encoding_flags(parser, num_words=num_words, maxlen=maxlen)
-    seeds = parser.add_mutually_exclusive_group()
-    seeds.add_argument(
+    parser.add_argument(
         "--seed",
-        dest="seeds",
-        type=lambda text: [seed_int(text)],
-        default=[DEFAULT_SEED],
-        metavar="SEED",
-        help="seeds Python, NumPy and TensorFlow: the same seed gives the same result "
+        type=seed_int,
+        default=DEFAULT_SEED,
+        help="seeds Python, NumPy and TensorFlow: the same seed gives the same result on one "
+        "machine; benchmarks/seeds.py trains once per seed and gives the spread "
         f"(default: {DEFAULT_SEED})",
-    )
-    seeds.add_argument(
-        "--seeds",
-        dest="seeds",
-        type=_seed_list,
-        metavar="LIST",
-        help="train once per seed, e.g. 7,8,9,10,11, and report each test accuracy and "
-        "their mean and standard deviation: a single figure hides how much it moves",
     )
     parser.add_argument(
         "--validation-split",
@@ -374,16 +333,6 @@ def training_parser(
         f"accuracy means nothing, and the files go to OUTPUT_DIR/{DRY_RUN_DIR}/",
     )
     return parser
-
-
-def set_seed(seed: int) -> None:
-    """Make a run repeatable: same seed, same machine, same weights and accuracy."""
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators
-    # Without this, some TensorFlow kernels add floating-point sums in a varying order.
-    tf.config.experimental.enable_op_determinism()
 
 
 def prepare_output_dir(path: str | os.PathLike[str]) -> Path:

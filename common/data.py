@@ -37,21 +37,17 @@ import tarfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from common.cli import UserError, short_reason
 from common.files import atomic_path, file_sha256, remove_stale_temporaries
 
+import keras
 import numpy as np
 
-if TYPE_CHECKING:
-    from common import labeled
+from models.word_ids import INDEX_FROM, OOV, START
 
 NUM_WORDS = 5000  # keep the 5,000 most frequent words
 MAXLEN = 500  # pad or cut every review to 500 tokens
-START = 1  # the first token of every review
-OOV = 2  # a word outside the vocabulary
-INDEX_FROM = 3  # a word of rank r is encoded as r + INDEX_FROM
 PADDING = TRUNCATING = "pre"  # zeros go in front; long reviews lose their beginning
 
 SPLITS = ("train", "test")
@@ -201,8 +197,6 @@ def decode_many(
 
 def pad(sequences: np.ndarray, maxlen: int) -> np.ndarray:
     """Pad with zeros or cut every sequence to `maxlen` tokens, at the front."""
-    import keras
-
     return keras.utils.pad_sequences(
         sequences, maxlen=maxlen, padding=PADDING, truncating=TRUNCATING, value=0
     )
@@ -231,37 +225,6 @@ def load_imdb(
     return imdb
 
 
-def load_data(
-    data: str | os.PathLike[str] | None = None,
-    num_words: int | None = NUM_WORDS,
-    maxlen: int | None = MAXLEN,
-    options: labeled.Options | None = None,
-) -> Dataset:
-    """What --data names: the IMDB reviews (None, the Stanford archive or folder), or your
-    own labeled texts (a CSV, TSV or JSON Lines file, a folder of class folders;
-    common/labeled.py), read as `options` say."""
-    from common import labeled
-
-    options = options or labeled.Options()
-    if data is None or is_imdb(Path(data)):
-        given = [flag for flag, value in (
-            ("--text-column", options.columns.text), ("--label-column", options.columns.label),
-            ("--test-data", options.test_data), ("--positive-label", options.positive_label),
-            ("--test-split", options.test_split), ("--escape-char", options.escape_char),
-        ) if value is not None]  # fmt: skip
-        if given:
-            raise UserError(
-                f"{given[0]} is for your own data (a CSV, TSV or JSON Lines file, or a folder "
-                "of class folders); the IMDB dataset has its own columns and test set."
-            )
-        return load_imdb(data, num_words=num_words, maxlen=maxlen)
-    dataset = labeled.load_labeled(Path(data), options, num_words=num_words, maxlen=maxlen)
-    dataset.num_words, dataset.maxlen = num_words, maxlen
-    if maxlen is not None:
-        dataset.x_train, dataset.x_test = pad(dataset.x_train, maxlen), pad(dataset.x_test, maxlen)
-    return dataset
-
-
 def is_imdb(path: Path) -> bool:
     """Whether `path` is the Stanford dataset: an archive, or a folder with its layout."""
 
@@ -280,8 +243,6 @@ def is_imdb(path: Path) -> bool:
 
 
 def _load_from_keras(num_words: int | None) -> Dataset:
-    import keras
-
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
             num_words=num_words, start_char=START, oov_char=OOV, index_from=INDEX_FROM

@@ -20,15 +20,13 @@ exactly the same ids.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from common.data import LINE_BREAK, TYPOGRAPHIC_APOSTROPHE, UPPERCASE, WORD_CHARACTERS
+from common.saving import TextEncoding
 
-if TYPE_CHECKING:
-    from common.saving import TextEncoding
-
-    import keras
-    import tensorflow as tf
+import keras
+import tensorflow as tf
+from keras.export import ExportArchive
 
 # The same character class as common.data's _WORD, in RE2's syntax (TensorFlow's regexes).
 _LETTER = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CHARACTERS)
@@ -36,8 +34,6 @@ _LETTER = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CH
 
 def tokenize_ops(texts: tf.Tensor) -> tf.RaggedTensor:
     """`common.data.tokenize` in TensorFlow ops: a batch of strings -> their words."""
-    import tensorflow as tf
-
     texts = tf.strings.regex_replace(texts, LINE_BREAK, " ")
     # Lowercase the capitals of UPPERCASE (+32), code point by code point.
     points = tf.strings.unicode_decode(texts, "UTF-8")
@@ -62,8 +58,6 @@ class _TextModel:
     """The model behind two string-input functions: `encode` (ids) and `serve` (probabilities)."""
 
     def __init__(self, model: keras.Model, encoding: TextEncoding) -> None:
-        import tensorflow as tf
-
         self.model, self.encoding = model, encoding
         # Only the words the model can tell apart: every other word is OOV, as
         # clip_vocabulary makes an id of num_words or more.
@@ -84,8 +78,6 @@ class _TextModel:
 
     def encode(self, texts: tf.Tensor) -> tf.Tensor:
         """Strings (batch,) -> word ids (batch, maxlen), as `TextEncoding.encode_texts` gives."""
-        import tensorflow as tf
-
         maxlen = self.encoding.maxlen
         ids = self.table.lookup(tokenize_ops(texts))
         count = tf.shape(texts)[0]
@@ -103,8 +95,6 @@ class _TextModel:
     def labels(self) -> tf.Tensor:
         """The class names, in the order of `serve`'s probabilities (with two: the second
         is the positive one, whose probability `serve` gives)."""
-        import tensorflow as tf
-
         return tf.constant(self.encoding.labels, tf.string)
 
 
@@ -113,8 +103,6 @@ def export_text_model(
 ) -> None:
     """Write `model` with its tokenizer and vocabulary as a SavedModel into `folder` (the
     version being written: common.files.write_version makes it appear whole)."""
-    from keras.export import ExportArchive
-
     text_model = _TextModel(model, encoding)
     archive = ExportArchive()  # the model's weights are tracked as the endpoints use them;
     archive.track(text_model.table)  # a lookup table is not a variable: track it by hand

@@ -24,6 +24,7 @@ and counted; anything else that is wrong is one sentence naming the line.
 
 from __future__ import annotations
 
+import argparse
 import array
 import csv
 import dataclasses
@@ -35,10 +36,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from common.cli import UserError, printable, short_reason
-from common.data import INDEX_FROM, OOV, START, Dataset, clip_vocabulary, tokenize
+from common.data import (
+    MAXLEN,
+    NUM_WORDS,
+    Dataset,
+    clip_vocabulary,
+    is_imdb,
+    load_imdb,
+    pad,
+    tokenize,
+)
 from common.files import file_sha256
 
 import numpy as np
+
+from models.word_ids import INDEX_FROM, OOV, START
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}  # the delimiter; None: JSON Lines
 TEXT_NAMES = ("text", "review", "sentence", "tweet", "content", "body", "comment", "document")
@@ -84,6 +96,46 @@ class Options:
     test_split: float | None = None  # the share of each class held out (None: TEST_SPLIT)
     positive_label: str | None = None  # with two labels: which is class 1
     escape_char: str | None = None  # a CSV or TSV whose quotes are escaped with it (\\")
+
+
+def load_data(
+    data: str | os.PathLike[str] | None = None,
+    num_words: int | None = NUM_WORDS,
+    maxlen: int | None = MAXLEN,
+    options: Options | None = None,
+) -> Dataset:
+    """What --data names: the IMDB reviews (None, the Stanford archive or folder), or your
+    own labeled texts (a CSV, TSV or JSON Lines file, a folder of class folders;
+    below), read as `options` say."""
+    options = options or Options()
+    if data is None or is_imdb(Path(data)):
+        given = [flag for flag, value in (
+            ("--text-column", options.columns.text), ("--label-column", options.columns.label),
+            ("--test-data", options.test_data), ("--positive-label", options.positive_label),
+            ("--test-split", options.test_split), ("--escape-char", options.escape_char),
+        ) if value is not None]  # fmt: skip
+        if given:
+            raise UserError(
+                f"{given[0]} is for your own data (a CSV, TSV or JSON Lines file, or a folder "
+                "of class folders); the IMDB dataset has its own columns and test set."
+            )
+        return load_imdb(data, num_words=num_words, maxlen=maxlen)
+    dataset = load_labeled(Path(data), options, num_words=num_words, maxlen=maxlen)
+    dataset.num_words, dataset.maxlen = num_words, maxlen
+    if maxlen is not None:
+        dataset.x_train, dataset.x_test = pad(dataset.x_train, maxlen), pad(dataset.x_test, maxlen)
+    return dataset
+
+
+def options(args: argparse.Namespace) -> Options:
+    """How to read your own data, from the flags of `common.cli.data_parser`."""
+    return Options(
+        Columns(args.text_column, args.label_column),
+        test_data=args.test_data,
+        test_split=args.test_split,
+        positive_label=args.positive_label,
+        escape_char=args.escape_char,
+    )
 
 
 class TableReader:

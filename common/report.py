@@ -14,8 +14,10 @@ from common.files import atomic_path
 from common.saving import HISTORY_PLOT, IMDB_NAME, METRICS_FILE
 from common.timing import PhaseClock
 
+import keras
 import matplotlib
 import numpy as np
+import tensorflow as tf
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
 
 
@@ -184,9 +186,6 @@ def history_figure(runs: list[TrainingRun], title: str) -> Figure:
 
 def library_versions() -> dict[str, str]:
     """The versions a result depends on, for the metrics file."""
-    import keras
-    import tensorflow as tf
-
     return {
         "python": platform.python_version(),
         "tensorflow": tf.__version__,

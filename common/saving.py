@@ -23,27 +23,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from common.cli import DEFAULT_OUTPUT_DIR, MODELS, UserError, printable
-from common.data import (
-    IMDB_LABELS,
-    INDEX_FROM,
-    OOV,
-    PADDING,
-    START,
-    TRUNCATING,
-    clip_vocabulary,
-    encode,
-    pad,
-)  # fmt: skip
+from common.data import IMDB_LABELS, PADDING, TRUNCATING, clip_vocabulary, encode, pad
 from common.files import file_sha256, is_version_name, read_json, reading_version, versions
 from common.labeled import MAX_LABELS
 
+import keras
 import numpy as np
 
-if TYPE_CHECKING:  # Keras loads when a model is first built or loaded, not before
-    import keras
+import models  # noqa: F401 (registers this project's own layers, for load_model)
+from models.outputs import output_units
+from models.word_ids import INDEX_FROM, OOV, START
 
 # 2: the encoding file records the sha256 of the model file it belongs to.
 ENCODING_FORMAT = "imdb-sentiment-encoding/2"
@@ -240,10 +231,6 @@ def _load_model(files: ModelFiles) -> tuple[keras.Model, TextEncoding]:
     if _uses_keras_hub(path):
         _import_keras_hub(path)
     try:
-        import keras
-
-        import models  # noqa: F401 (registers this project's own layers)
-
         model = keras.models.load_model(path)
     except OSError as err:
         raise UserError(f"cannot read the model {str(path)!r}: {err.strerror or err}.") from None
@@ -378,8 +365,6 @@ def _check_model_fits(model: keras.Model, encoding: TextEncoding, path: Path) ->
             f"the model {str(path)!r} takes inputs of shape {model.input_shape}, but its "
             f"encoding file pads texts to {encoding.maxlen} tokens: they do not fit together."
         )
-    from models.classes import output_units
-
     units = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     if units != output_units(len(encoding.labels)):
         raise UserError(

@@ -8,18 +8,14 @@ predict.py prints and the server answers (the label, every label's probability),
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from common.data import tokenize
+from common.saving import TextEncoding
 
+import keras
 import numpy as np
 
-from models import classes
-
-if TYPE_CHECKING:
-    from common.saving import TextEncoding
-
-    import keras
+from models.outputs import predicted, probabilities
 
 BATCH_SIZE = 256  # texts per step: large batches are much faster than one at a time
 # Explanations score this many variants of the texts at a time: 8 MB of token ids at
@@ -51,16 +47,16 @@ def records(
     With two labels, the tutorial's figure comes first: `probability_positive`, the
     sigmoid output (positive from 0.5 up). With more, the label's own `probability`.
     """
-    probabilities = classes.probabilities(outputs)  # (texts, labels)
-    chosen = classes.predicted(outputs)
+    every = probabilities(outputs)  # (texts, labels)
+    chosen = predicted(outputs)
     result = []
     for n, text in enumerate(texts):
         label = labels[chosen[n]]
         if len(labels) == 2:
             record = {"probability_positive": float(outputs[n, 0]), "label": label}
         else:
-            record = {"label": label, "probability": float(probabilities[n, chosen[n]])}
-        record["probabilities"] = dict(zip(labels, map(float, probabilities[n]), strict=True))
+            record = {"label": label, "probability": float(every[n, chosen[n]])}
+        record["probabilities"] = dict(zip(labels, map(float, every[n]), strict=True))
         record["text"] = text
         result.append(record)
     return result

@@ -1,8 +1,7 @@
 """Where the time and memory of a run go, per phase and per epoch.
 
 Imports nothing of this project, so the benchmark can time the tutorial's plain script
-with it too (benchmarks/tutorial_cnn.py loads this file alone); Keras is imported only
-when `EpochTimer` is first asked for.
+with it too (benchmarks/tutorial_cnn.py loads this file alone).
 """
 
 from __future__ import annotations
@@ -10,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+
+import keras
 
 
 def _seconds_since_process_start() -> float | None:
@@ -52,28 +53,15 @@ class PhaseClock:
         return self.seconds[phase]
 
 
-def _epoch_timer_class() -> type:
-    import keras
+class EpochTimer(keras.callbacks.Callback):
+    """Records how long each training epoch takes, validation included."""
 
-    class EpochTimer(keras.callbacks.Callback):
-        """Records how long each training epoch takes, validation included."""
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.seconds: list[float] = []
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
 
-        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            self.seconds.append(round(time.perf_counter() - self._start, 3))
-
-    return EpochTimer
-
-
-def __getattr__(name: str) -> type:
-    """`EpochTimer` subclasses a Keras class: it is defined when first asked for."""
-    if name == "EpochTimer":
-        globals()[name] = _epoch_timer_class()
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.seconds.append(round(time.perf_counter() - self._start, 3))

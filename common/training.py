@@ -1,19 +1,19 @@
-"""Everything a training script does around its lesson, in one object: `Training`.
+"""What a training script does around its lesson, in one object: `RunRecord`.
 
 A training script builds, compiles, fits and evaluates its model itself, in plain
-Keras. The rest enters it in one line each:
+Keras. The project meets it in four statements of its `main()`:
 
-    training = common.Training("cnn", args)         # checks the output folder, starts the clock
-    data = training.load_data(num_words=5000, maxlen=500)
-    for seed in training.seeds():                  # sets each seed in turn
-        ...                                        # build, compile
-        history = model.fit(..., callbacks=[training.callback], verbose=training.verbose)
-        test_loss, test_accuracy = model.evaluate(...)
-        training.record(model, history, test_loss, test_accuracy)
-    training.finish(data)  # saves the model, its export, the plot, the metrics; prints the accuracy
+    args = common.training_parser(__doc__, epochs=2, ...).parse_args(argv)   # the flags
+    record = common.RunRecord("cnn", args)     # checks the output folder, starts the clock
+    (x_train, y_train), (x_test, y_test), labels = record.load_data()   # the data
+    ...                                         # plain Keras: build, compile, fit, evaluate
+    record.save(model, history, test_loss, test_accuracy)   # the model, its export, report
 
-What it records: seconds and peak memory per phase (data; build, fit and evaluate,
-summed over the seeds), seconds per epoch, and each seed's test figures and history.
+What it records without touching `fit`'s arguments: seconds and peak memory per phase
+(data; build, fit and evaluate), seconds per epoch, and the test figures and history.
+Keras has no global callbacks, so from `RunRecord` on, every `fit` of the process gets
+one more callback (`_watch_every_fit`): it times the epochs, stops cleanly on SIGTERM,
+and prints one line per epoch where the output is a file, not a terminal.
 """
 
 from __future__ import annotations
@@ -22,22 +22,15 @@ import argparse
 import errno
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from common import cli
 from common.cli import DRY_RUN_DIR, UserError
-from common.data import Dataset, fit_size, is_imdb, load_data
+from common.data import Dataset, fit_size, is_imdb
 from common.export import export_text_model
 from common.files import write_version
-from common.labeled import table_kind
-from common.report import (
-    TrainingRun,
-    accuracy_summary,
-    class_figures,
-    class_table,
-    save_training_report,
-)  # fmt: skip
+from common.labeled import load_data, options, table_kind
+from common.report import TrainingRun, class_figures, class_table, save_training_report
 from common.saving import MODEL_FILE, save_model
 from common.scoring import predict_outputs
 from common.timing import EpochTimer, PhaseClock
@@ -46,12 +39,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.classes import predicted
+from models.outputs import predicted
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
 
+Arrays = tuple[np.ndarray, np.ndarray]
 
-class TrainingCallback(EpochTimer):
+
+class FitWatcher(EpochTimer):
     """Times each epoch and the phases around `fit`; stops cleanly on SIGTERM."""
 
     def __init__(self, clock: PhaseClock) -> None:
@@ -70,8 +65,37 @@ class TrainingCallback(EpochTimer):
             raise KeyboardInterrupt
 
 
-class Training:
-    """One training run of a model: its output folder, clock, seeds, results and files."""
+_watchers: list[keras.callbacks.Callback] = []  # what every `fit` of this process gets
+
+
+def _watch_every_fit(watcher: keras.callbacks.Callback | None) -> None:
+    """From now on every `model.fit` gets `watcher` as one more callback (None: none).
+
+    `fit` gathers its callbacks in a `keras.callbacks.CallbackList`, the one made with a
+    History; `evaluate` and `predict` make theirs without. Its constructor is wrapped
+    once per process, and where the output is not a terminal, a live progress bar (a
+    line every 50 ms in a file) becomes one line per epoch.
+    """
+    _watchers[:] = [watcher] if watcher is not None else []
+    callback_list = keras.callbacks.CallbackList
+    if getattr(callback_list.__init__, "_watching", False):
+        return
+    original = callback_list.__init__
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
+        if add_history and _watchers:
+            callbacks = [*(callbacks or []), *_watchers]
+            if params.get("verbose") in (1, "auto") and not sys.stdout.isatty():
+                params["verbose"] = 2
+        original(self, callbacks, add_history, add_progbar, model, **params)
+
+    __init__._watching = True
+    callback_list.__init__ = __init__
+
+
+class RunRecord:
+    """The record of one training run: its output folder, clock, data and result; it
+    saves the model with all of them. It trains nothing: the script does."""
 
     def __init__(self, name: str, args: argparse.Namespace) -> None:
         """`name` is what the model is (cnn); `args` the training flags, as parsed. It is
@@ -82,21 +106,35 @@ class Training:
         self.output_dir = cli.prepare_output_dir(folder / DRY_RUN_DIR if args.dry_run else folder)
         self.model_dir = cli.prepare_output_dir(self.output_dir / self.name)  # 1/, 2/, ...
         self.clock = PhaseClock()
-        self.callback = TrainingCallback(self.clock)
-        self.verbose = cli.progress_verbosity()  # a live bar in a terminal, a line per epoch else
-        self.runs: list[TrainingRun] = []
-        self.model: keras.Model | None = None  # the first seed's: the one saved
-        self.seed: int | None = None
+        self.watcher = FitWatcher(self.clock)
+        _watch_every_fit(self.watcher)
+        self.data: Dataset | None = None  # padded to --maxlen, as the model reads it
 
-    def load_data(self, *, num_words: int, maxlen: int | None) -> Dataset:
-        """The texts to learn from and test on, as the flags ask (the IMDB reviews, or your own
-        data: common/labeled.py); prints where they came from.
-
-        --dry-run keeps the first 512 training and test reviews. A validation split that
-        would leave no review to learn from (or none to validate on) is refused.
+    def load_data(self) -> tuple[Arrays, Arrays, list[str]]:
+        """The texts to learn from and test on, as --data asks (the IMDB reviews, or your
+        own: common/labeled.py), each padded or cut to --maxlen word ids of the --num-words
+        most frequent words: `(x_train, y_train), (x_test, y_test), labels`, where y holds
+        each text's label as its place in `labels`. Prints where they came from.
         """
+        data = self._load(self.args.maxlen)
+        self.data = data
+        return (data.x_train, data.y_train), (data.x_test, data.y_test), list(data.labels)
+
+    def load_words(self) -> tuple[Arrays, Arrays, list[str], dict[str, int]]:
+        """`load_data`, but every word of each text, not padded nor cut (a model that
+        cuts texts itself needs them), and the vocabulary: each word's frequency rank,
+        its id less 3 (models/word_ids.py)."""
+        data = self._load(None)
+        self.data = data.padded(self.args.maxlen)
+        xy = (data.x_train, data.y_train), (data.x_test, data.y_test)
+        return (*xy, list(data.labels), dict(data.word_index))
+
+    def _load(self, maxlen: int | None) -> Dataset:
+        """--dry-run keeps the first 512 training and test texts. A validation split that
+        would leave no text to learn from (or none to validate on) is refused. Operations
+        are made deterministic: the same seed gives the same weights, on one machine."""
         args = self.args
-        data = load_data(args.data, num_words, maxlen, cli.data_options(args))
+        data = load_data(args.data, args.num_words, maxlen, options(args))
         if args.dry_run:  # a quick check that everything runs, not a result
             data = data.head(DRY_RUN_REVIEWS)
         fitted = fit_size(len(data.x_train), args.validation_split)
@@ -108,57 +146,45 @@ class Training:
             )
         shapes = f"Training data {data.x_train.shape}, test data {data.x_test.shape}"
         print(f"{shapes}, from {data.source}")
+        # Without this, some TensorFlow kernels add floating-point sums in a varying order.
+        tf.config.experimental.enable_op_determinism()
         self.clock.lap("data")
         return data
 
-    def seeds(self) -> Iterator[int]:
-        """Each seed of --seed or --seeds, set before it is yielded (and announced, if several)."""
-        seeds = self.args.seeds
-        for i, seed in enumerate(seeds, start=1):
-            if len(seeds) > 1:
-                print(f"\n=== Seed {seed} ({i} of {len(seeds)})", flush=True)
-            cli.set_seed(seed)
-            self.seed = seed
-            yield seed
-
-    def record(
+    def save(
         self,
         model: keras.Model,
         history: keras.callbacks.History | dict[str, keras.callbacks.History],
         test_loss: float,
         test_accuracy: float,
     ) -> None:
-        """Keep one seed's result. `history` is fit's, or {part name: fit's} for a model
-        trained in parts, which the plot then draws part by part."""
+        """Save the model, its export, the plot and the metrics; print the accuracy.
+
+        `history` is fit's, or {part name: fit's} for a model trained in parts, which the
+        plot then draws part by part. All of them go into one new version of the model's
+        folder (outputs/cnn/3/), which appears only once every file is complete
+        (common/saving.py): the model with the word index and settings that predict.py
+        needs to encode new text exactly as the training texts were, its export as a
+        SavedModel that takes raw text (common/export.py), and the metrics and plot of
+        this run. The accuracy is the last line printed, also when the files cannot be
+        written.
+        """
+        self.clock.lap("evaluate")
+        _watch_every_fit(None)
         if isinstance(history, dict):
             curves = {f"{part}_{key}": values for part, fitted in history.items()
                       for key, values in fitted.history.items()}  # fmt: skip
         else:
             curves = history.history
-        seconds = self.callback.seconds
-        self.callback.seconds = []
-        self.runs.append(TrainingRun(self.seed, test_accuracy, test_loss, curves, seconds))
-        if self.model is None:
-            self.model = model
-        self.clock.lap("evaluate")
-
-    def finish(self, data: Dataset) -> keras.Model:
-        """Save the first seed's model, its export, the plot and the metrics; print the accuracy.
-
-        All of them go into one new version of the model's folder (outputs/cnn/3/), which
-        appears only once every file is complete (common/saving.py): the model with the
-        word index and settings that predict.py needs to encode new text exactly as the
-        training reviews were, its export as a SavedModel that takes raw text
-        (common/export.py), and the metrics and plot of this run. The accuracy is the last
-        line printed, also when the files cannot be written. Returns the model.
-        """
-        model, runs = self.model, self.runs
-        # Each label's figures on the test set, from the model that is saved.
-        outputs = predict_outputs(model, data.x_test)  # for the per-label figures
+        run = TrainingRun(self.args.seed, test_accuracy, test_loss, curves, self.watcher.seconds)
+        data = self.data
+        # Each label's figures on the test set.
+        outputs = predict_outputs(model, data.x_test)
         per_label = class_figures(data.y_test, predicted(outputs), data.labels)
-        print(f"\nOn the test set{', the first seed' if len(runs) > 1 else ''}, per label:")
+        print("\nOn the test set, per label:")
         print(class_table(per_label))
-        self._say_if_not_learned(data)
+        self._say_if_not_learned(run)
+        accuracy = f"Accuracy: {test_accuracy * 100:.2f}%"
 
         def write(folder: Path) -> None:
             encoding, model_sha256 = save_model(
@@ -176,7 +202,7 @@ class Training:
             save_training_report(
                 folder,
                 self.name,
-                runs,
+                [run],
                 # What training learns: a bag of n-grams also holds fixed ratios and a vocabulary.
                 parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
                 settings={**vars(self.args), "output_dir": str(self.output_dir)},
@@ -190,20 +216,20 @@ class Training:
         try:
             version = write_version(self.model_dir, write)
         except (OSError, tf.errors.OpError) as err:  # a full disk, a quota, permissions, ...
-            print(accuracy_summary(runs), file=sys.stderr)  # the result, at least, is not lost
+            print(accuracy, file=sys.stderr)  # the result, at least, is not lost
             raise UserError(
                 f"cannot save the model in {str(self.model_dir)!r} "
                 f"({_reason(err)}); the accuracy is above, and the previous version, if any, "
                 f"is as it was{_advice(err)}."
             ) from None
         print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
-        print(accuracy_summary(runs))  # the last line: Accuracy: NN.NN%
-        return model
+        print(accuracy)  # the last line: Accuracy: NN.NN%
 
-    def _say_if_not_learned(self, data: Dataset) -> None:
-        """One line when the saved model's validation accuracy, at its last epoch, is no
-        better than always answering the most common label of the validation texts."""
-        accuracies = self.runs[0].history.get("val_accuracy")
+    def _say_if_not_learned(self, run: TrainingRun) -> None:
+        """One line when the model's validation accuracy, at its last epoch, is no better
+        than always answering the most common label of the validation texts."""
+        data = self.data
+        accuracies = run.history.get("val_accuracy")
         if not accuracies:  # no validation, or a model trained in parts
             return
         held = np.asarray(data.y_train[fit_size(len(data.y_train), self.args.validation_split) :])

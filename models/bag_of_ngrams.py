@@ -31,12 +31,11 @@ of one number per feature instead; the sum is the same.
 
 from __future__ import annotations
 
-from common.data import START
-
 import keras
 import numpy as np
 
-from models import classes
+from models import outputs
+from models.word_ids import START
 
 
 def pair_keys(x: np.ndarray, num_words: int) -> np.ndarray:
@@ -207,7 +206,7 @@ def build_bow(
         ngrams.num_features, units, weights=[ratios], trainable=False, name="nb_ratios"
     )(ids)
     logit = regression(ids, scale, ngrams.num_features, num_reviews, name="weights")
-    probability = classes.probability(classes.from_units(units), name="probability")(logit)
+    probability = outputs.probability(outputs.from_units(units), name="probability")(logit)
     return keras.Model(tokens, probability, name=name)
 
 

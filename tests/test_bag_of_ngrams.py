@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+from models import word_ids
 from models.bag_of_ngrams import (
     NgramIds,
     build_bow,
@@ -85,7 +86,7 @@ def test_naive_bayes_ratios_point_the_right_way() -> None:
     counts = np.array([[0, 5, 0, 0, 4], [0, 5, 0, 4, 0]])  # feature 3 positive, 4 negative
     ratios = naive_bayes_ratios(counts)
     assert ratios[0] == 0.0  # nothing
-    assert ratios[common.START] == 1.0  # the bias
+    assert ratios[word_ids.START] == 1.0  # the bias
     assert ratios[3] > 0 > ratios[4]
     assert ratios[3] == pytest.approx(-ratios[4])
 
@@ -94,7 +95,7 @@ def test_the_model_is_a_logistic_regression_on_weighted_presence() -> None:
     """P(positive) = sigmoid(sum of ratio x weight over the review's distinct n-grams)."""
     rng = np.random.default_rng(0)
     x = rng.integers(2, common.NUM_WORDS, size=(6, common.MAXLEN)).astype(np.int32)
-    x[:, :400], x[:, 400] = 0, common.START  # padding, start, 99 words
+    x[:, :400], x[:, 400] = 0, word_ids.START  # padding, start, 99 words
     x[0, 401:] = x[0, 401]  # one word repeated: it counts once
     pairs = pair_vocabulary(x[:3], common.NUM_WORDS)
     ids_layer = NgramIds(common.NUM_WORDS, pairs=pairs)

@@ -61,7 +61,7 @@ def test_every_script_has_help_and_one_sentence_for_a_bad_path(run_here, tmp_pat
         assert_one_sentence_error(bad, "")  # exit 2, one line that says so, no traceback
 
 
-@pytest.mark.parametrize("flags", [["--seed", "-1"], ["--seeds", "7,1099511627776"]])
+@pytest.mark.parametrize("flags", [["--seed", "-1"], ["--seed", "1099511627776"]])
 def test_seeds_outside_numpys_range_are_refused_at_once(run_here, tmp_path, flags) -> None:
     out = tmp_path / "out"
     result = run_here("train_mlp.py", *flags, "--output-dir", out)

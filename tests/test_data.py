@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from conftest import assert_one_sentence_error, files_in, write_archive, write_dataset
 
+from models import word_ids
+
 # Training words: "bad" and "good" 4 times each (a tie, broken alphabetically),
 # "film" 3 times, "a" once. "ending" and "zzz" appear only in the test reviews.
 REVIEWS = {
@@ -220,7 +222,7 @@ def test_encode_is_the_encoder_of_the_training_data(small: Path, tmp_path: Path)
     for text in REVIEWS["train/pos"] + REVIEWS["train/neg"]:
         encoded = common.encode(text, imdb.word_index)
         assert any(np.array_equal(encoded, seq) for seq in imdb.x_train), text
-    assert common.encode("good unheardof", imdb.word_index).tolist() == [1, 5, common.OOV]
+    assert common.encode("good unheardof", imdb.word_index).tolist() == [1, 5, word_ids.OOV]
     assert common.encode("good film", imdb.word_index, num_words=6).tolist() == [1, 5, 2]
 
 

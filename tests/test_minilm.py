@@ -9,7 +9,7 @@ import common
 import numpy as np
 import pytest
 
-from models import minilm
+from models import minilm, word_ids
 
 keras_hub = pytest.importorskip("keras_hub")
 tokenizers = pytest.importorskip("tokenizers")
@@ -35,7 +35,7 @@ def test_word_pieces_cut_a_text_as_the_encoders_tokenizer_does(
     pieces = {key: np.asarray(value) for key, value in layer(encoding.encode_texts(texts)).items()}
 
     tokenizer = tokenizers.Tokenizer.from_file(str(tiny_encoder / "tokenizer.json"))
-    known = {word for word, rank in word_index.items() if rank + common.INDEX_FROM < num_words}
+    known = {word for word, rank in word_index.items() if rank + word_ids.INDEX_FROM < num_words}
     for row, text in enumerate(texts):
         # What the encoder's tokenizer makes of the last 19 words our encoding keeps.
         words = [w if w in known else "[UNK]" for w in common.tokenize(text)][-19:]
@@ -53,10 +53,10 @@ def test_the_blend_averages_the_logits_of_each_label(num_classes: int) -> None:
     labels) or a softmax (more): a stand-in for the encoder, nothing trained."""
     import keras
 
-    from models import classes, short_texts
+    from models import outputs, short_texts
     from models.bag_of_ngrams import build_bow
 
-    units = classes.output_units(num_classes)
+    units = outputs.output_units(num_classes)
     keras.utils.set_random_seed(0)
     tokens = keras.Input(shape=(16,), dtype="int32")
     vectors = keras.layers.Embedding(50, 4)(tokens)

@@ -26,8 +26,8 @@ from conftest import ROOT, check_model_set, files_in, printed_accuracy, tiny_tra
 def first_version(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A complete version 1 of the tiny model, saved by Training.finish; tests copy it."""
     out = tmp_path_factory.mktemp("first")
-    training, data = tiny_training(out, seed=1)
-    training.finish(data)
+    save = tiny_training(out, seed=1)
+    save()
     return out / "tiny"
 
 
@@ -70,10 +70,10 @@ def test_a_run_stopped_at_any_step_of_saving_leaves_the_previous_version(
 ) -> None:  # fmt: skip
     shutil.copytree(first_version, tmp_path / "tiny")
     old = first_sha256
-    training, data = tiny_training(tmp_path, seed=2)
+    save = tiny_training(tmp_path, seed=2)
     interrupt(monkeypatch, target, when, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        training.finish(data)
+        save()
     monkeypatch.undo()
     assert common.files.versions(tmp_path / "tiny") == [1]
     assert files_in(tmp_path / "tiny") == files_in(first_version)  # nothing half-written left
@@ -84,10 +84,10 @@ def test_a_run_stopped_after_the_rename_leaves_the_new_version(
     first_version: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(first_version, tmp_path / "tiny")
-    training, data = tiny_training(tmp_path, seed=2)
+    save = tiny_training(tmp_path, seed=2)
     interrupt(monkeypatch, "common.files._prune_versions", "before", KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        training.finish(data)
+        save()
     assert common.files.versions(tmp_path / "tiny") == [1, 2]
     assert check_model_set(common.find_model("tiny", tmp_path).folder) != check_model_set(
         tmp_path / "tiny" / "1"
@@ -104,10 +104,10 @@ def test_a_failed_save_is_one_sentence_that_names_its_cause(
     error: OSError, advice: str,
 ) -> None:  # fmt: skip
     shutil.copytree(first_version, tmp_path / "tiny")
-    training, data = tiny_training(tmp_path, seed=2)
+    save = tiny_training(tmp_path, seed=2)
     interrupt(monkeypatch, "common.saving.file_sha256", "before", error)
     with pytest.raises(common.UserError) as raised:
-        training.finish(data)
+        save()
     message = str(raised.value)
     assert error.strerror in message and advice in message
     assert ("free some space" in message) == (error.errno == errno.ENOSPC)
@@ -149,15 +149,15 @@ def test_a_full_disk_at_several_sizes_keeps_a_whole_version(
     for room in (12 << 10, 120 << 10, 260 << 10, 4 << 20):
         disk = small_disk(first_version, room)
         old = first_sha256
-        training, data = tiny_training(disk, seed=2)
+        save = tiny_training(disk, seed=2)
         if room < 1 << 20:
             with pytest.raises(common.UserError, match="free some space"):
-                training.finish(data)
+                save()
             assert printed_accuracy(capsys.readouterr().err)
             assert files_in(disk / "tiny") == files_in(first_version), room
             assert check_model_set(common.find_model("tiny", disk).folder) == old
         else:
-            training.finish(data)
+            save()
             assert common.files.versions(disk / "tiny") == [1, 2]
             assert check_model_set(disk / "tiny" / "2") != old
 
@@ -193,8 +193,8 @@ def test_a_killed_run_leaves_the_previous_version_and_a_folder_marked_for_clean_
     assert len(left) == 1 and re.match(r"^\.version\.tmp-", left[0]), left
     assert check_model_set(common.find_model("tiny", tmp_path).folder) == old
 
-    training, data = tiny_training(tmp_path, seed=3)  # the next run cleans it up
-    training.finish(data)
+    save = tiny_training(tmp_path, seed=3)  # the next run cleans it up
+    save()
     assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == ["1", "2"]
 
 
@@ -219,7 +219,7 @@ def test_two_runs_at_once_each_save_a_whole_version(
 
     def first_finish() -> None:
         try:
-            first_run[0].finish(first_run[1])
+            first_run()
         except BaseException as err:  # seen by the test below
             failures.append(err)
 
@@ -227,7 +227,7 @@ def test_two_runs_at_once_each_save_a_whole_version(
     first.start()
     try:
         assert stalled.wait(timeout=120), failures
-        second_run[0].finish(second_run[1])  # the second, whole, while the first waits
+        second_run()  # the second, whole, while the first waits
     finally:
         go.set()
         first.join()
@@ -253,8 +253,8 @@ def test_a_reader_polling_while_versions_are_replaced_always_sees_a_whole_one(
 
     def replace() -> None:
         try:
-            for training, data in runs:
-                training.finish(data)
+            for save in runs:
+                save()
         except BaseException as err:  # seen by the test below
             failures.append(err)
 

@@ -26,6 +26,8 @@ from conftest import (
     write_csv,
 )  # fmt: skip
 
+from models import word_ids
+
 WORDS = LABEL_WORDS
 SMALL = ["--maxlen", "16", "--num-words", "200", "--epochs", "1"]  # a tiny, quick model
 
@@ -150,7 +152,7 @@ def test_the_vocabulary_is_counted_on_the_training_part_only(tmp_path: Path) -> 
     )
     data = load(train, test_data=str(test))
     assert "zebra" not in data.word_index  # seen only in the test file: unknown
-    assert (data.x_test[0][-6:-1] == common.OOV).all()
+    assert (data.x_test[0][-6:-1] == word_ids.OOV).all()
     # The split and the order are fixed: the same every time, whatever the model's seed.
     again = load(train, test_data=str(test))
     np.testing.assert_array_equal(again.x_train, data.x_train)

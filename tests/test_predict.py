@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, assert_one_sentence_error
 
+from models import word_ids
 from models.bag_of_ngrams import build_bow
 
 TEXTS = ["great wonderful film", "awful boring plot, the worst", "The camera loved the actor!"]
@@ -153,7 +154,7 @@ def test_explanations_are_exact_for_a_linear_model() -> None:
     rng = np.random.default_rng(0)
     encoding = common.TextEncoding(WORD_INDEX, num_words=common.NUM_WORDS, maxlen=500)
     ratios = rng.normal(size=common.NUM_WORDS).astype(np.float32)
-    ratios[0], ratios[common.START] = 0.0, 1.0
+    ratios[0], ratios[word_ids.START] = 0.0, 1.0
     model = build_bow(
         np.zeros(0, np.int32), ratios, 100, num_words=common.NUM_WORDS, maxlen=common.MAXLEN
     )

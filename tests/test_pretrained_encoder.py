@@ -9,6 +9,8 @@ import common
 
 import numpy as np
 
+from models import word_ids
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,9 +30,9 @@ def test_the_pretrained_benchmark_reads_exactly_our_words_cut_short() -> None:
     rng = np.random.default_rng(0)
 
     def review(length: int) -> np.ndarray:
-        ids = rng.integers(common.INDEX_FROM + 1, common.INDEX_FROM + 61, size=length)
-        ids[0] = common.OOV  # an unknown word, which the encoder reads as [UNK]
-        return np.concatenate([[common.START], ids]).astype(np.int32)
+        ids = rng.integers(word_ids.INDEX_FROM + 1, word_ids.INDEX_FROM + 61, size=length)
+        ids[0] = word_ids.OOV  # an unknown word, which the encoder reads as [UNK]
+        return np.concatenate([[word_ids.START], ids]).astype(np.int32)
 
     lengths = [3, 5, 40, 80, 120, 7, 50, 9, 60, 100]  # the last one is the validation review
     reviews = np.array([review(n) for n in lengths], dtype=object)

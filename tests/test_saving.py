@@ -17,6 +17,8 @@ from conftest import ROOT, assert_one_sentence_error, copy_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models import word_ids
+
 
 def test_a_model_and_an_encoding_file_that_do_not_belong_together(run_here, trained, tmp_path):
     model = copy_model(trained, tmp_path)
@@ -76,12 +78,12 @@ def test_any_string_encodes_to_in_range_integers_of_the_right_length(text: str) 
 
 def test_long_texts_keep_their_end_like_the_training_data() -> None:
     x = ENCODING.encode_texts(["bad " * 20 + "the film good"])[0]
-    assert x[-3:].tolist() == [4, 6, 7] and common.START not in x  # the start was cut off
+    assert x[-3:].tolist() == [4, 6, 7] and word_ids.START not in x  # the start was cut off
 
 
 def test_words_beyond_the_vocabulary_become_oov() -> None:
     x = ENCODING.encode_texts(["Good film, don't AMÉLIE"])[0]
-    assert x[-5:].tolist() == [common.START, 7, 6, common.OOV, common.OOV]
+    assert x[-5:].tolist() == [word_ids.START, 7, 6, word_ids.OOV, word_ids.OOV]
 
 
 def test_a_missing_model(run_here, tmp_path: Path) -> None:

@@ -10,20 +10,21 @@ import keras
 import numpy as np
 import pytest
 
-from models import short_texts
+from models import short_texts, word_ids
 from models.bag_of_ngrams import build_bow, pair_vocabulary
 
 
 def test_short_text_windows_cut_each_review_into_consecutive_pieces() -> None:
     rng = np.random.default_rng(0)
-    reviews = [[common.START, *rng.integers(2, 50, size=length)] for length in (5, 25, 60, 499)]
+    reviews = [[word_ids.START, *rng.integers(2, 50, size=length)] for length in (5, 25, 60, 499)]
     x = common.data.pad(reviews, common.MAXLEN)
     y = np.array([1, 0, 1, 0])
     x_fit, y_fit = short_texts.with_windows(x, y, seed=7)
     assert np.array_equal(x_fit[:4], x) and y_fit[:4].tolist() == [1, 0, 1, 0]
     low, high = short_texts.WINDOWS
     pieces = [row[np.argmax(row != 0) :] for row in x_fit[4:]]  # padding in front
-    assert all(piece[0] == common.START and np.all(piece[1:] > common.START) for piece in pieces)
+    start = word_ids.START
+    assert all(piece[0] == start and np.all(piece[1:] > start) for piece in pieces)
     # Read in order, the windows give back each review's words, every one once.
     i = 0
     for review, label in zip(reviews, y, strict=True):
@@ -42,7 +43,7 @@ def test_the_length_gate_blends_two_logits_by_the_number_of_words() -> None:
     gate = short_texts.LengthGate(50, 150)
     tokens = np.zeros((4, 300), np.int32)
     for row, words in enumerate((10, 50, 100, 150)):  # up to 50: short only; from 150: long
-        tokens[row, -1 - words], tokens[row, -words:] = common.START, 2  # OOV counts as a word
+        tokens[row, -1 - words], tokens[row, -words:] = word_ids.START, 2  # OOV counts as a word
     long, short = np.full((4, 1), 3.0, np.float32), np.full((4, 1), -1.0, np.float32)
     blended = keras.ops.convert_to_numpy(gate([tokens, long, short]))[:, 0]
     np.testing.assert_allclose(blended, [-1.0, -1.0, 1.0, 3.0])  # 100 words: half of each
@@ -57,7 +58,7 @@ def test_bow_short_keeps_the_bow_answers_on_long_texts(tmp_path: Path) -> None:
     lengths = (10, 40, 149, 150, 400)
     x = np.zeros((len(lengths), common.MAXLEN), np.int32)
     for row, words in enumerate(lengths):
-        x[row, -1 - words] = common.START
+        x[row, -1 - words] = word_ids.START
         x[row, -words:] = rng.integers(2, common.NUM_WORDS, size=words)
     pairs = pair_vocabulary(x, common.NUM_WORDS)
     ratios = rng.normal(size=common.NUM_WORDS + len(pairs)).astype(np.float32)

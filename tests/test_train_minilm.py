@@ -77,10 +77,8 @@ def test_bad_input(run_here, tmp_path: Path, tiny_folder: Path, flags, expected)
 
 
 def test_an_encoder_file_too_large_to_be_one_is_refused_unread(tmp_path: Path) -> None:
-    from models import minilm
-
     (tmp_path / "config.json").write_text("{}")
     with open(tmp_path / "tokenizer.json", "wb") as f:  # sparse: no disk, only a size
-        f.truncate(minilm.ENCODER_FILE_MAX_BYTES + 1)
+        f.truncate(common.pretrained.ENCODER_FILE_MAX_BYTES + 1)
     with pytest.raises(common.UserError, match="its tokenizer.json is larger than 64 MiB"):
-        minilm.encoder_folder(str(tmp_path))
+        common.pretrained.encoder_folder(str(tmp_path))

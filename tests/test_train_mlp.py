@@ -20,7 +20,7 @@ def test_train_mlp_end_to_end(run_here, tmp_path: Path, tiny_archive: Path) -> N
     assert (out / "mlp" / "1" / "history.png").read_bytes().startswith(PNG_MAGIC)
     metrics = json.loads((out / "mlp" / "1" / "metrics.json").read_text())
     assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
-    assert metrics["epochs"] == 2 and metrics["seeds"] == [7] and metrics["batch_size"] == 128
+    assert metrics["epochs"] == 2 and metrics["seed"] == 7 and metrics["batch_size"] == 128
     assert metrics["parameters"] == 4_160_501
     assert str(tiny_archive) in metrics["data_source"]
     (run,) = metrics["runs"]

@@ -1,4 +1,5 @@
-"""common/training.py: seeds, dry runs, validation splits and saving, through the scripts."""
+"""common/training.py: seeds, dry runs, validation splits and saving, through the scripts; the
+seeds benchmark."""
 
 from __future__ import annotations
 
@@ -21,41 +22,55 @@ from conftest import (
 )
 
 
-def test_several_seeds_report_each_figure_and_their_mean_and_deviation(
+def test_the_seeds_benchmark_trains_once_per_seed_and_gives_the_spread(
     tmp_path: Path, tiny_archive: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
+    """benchmarks/seeds.py runs the script once per seed, each in a process of its own:
+    each figure is the one that seed gives alone, then their mean and deviation."""
     import train_mlp
 
-    common_args = ["--data", str(tiny_archive), "--epochs", "1", "--validation-split", "0",
-                   "--maxlen", "64"]  # fmt: skip
+    flags = ["--data", str(tiny_archive), "--epochs", "1", "--validation-split", "0",
+             "--maxlen", "64"]  # fmt: skip
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    # Only the figures matter here: skip the SavedModel export (seconds each; tested elsewhere).
-    monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
-    # In this process: the fresh-process runs are tested above and on the real reviews.
-    train_mlp.main([*common_args, "--seeds", "7,8", "--output-dir", str(tmp_path)])
-    stdout = capsys.readouterr().out
-    lines = stdout.rstrip().splitlines()
-    seeds = dict(re.findall(r"^Seed (\d+): accuracy (\d+\.\d\d)%$", stdout, re.MULTILINE))
-    assert "=== Seed 8 (2 of 2)" in stdout  # each seed's training under a heading
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "seeds.py"), "train_mlp.py", *flags,
+         "--seeds", "7,8", "--output-dir", str(tmp_path / "seeds")],
+        capture_output=True, text=True, env={**os.environ, "KERAS_HOME": str(tmp_path / "keras")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    seeds = dict(re.findall(r"^Seed (\d+): accuracy (\d+\.\d\d)%", result.stdout, re.MULTILINE))
     assert list(seeds) == ["7", "8"]
     summary = re.match(
-        r"^Accuracy: (\d+\.\d\d)% ± (\d+\.\d\d)% \(mean ± standard deviation over 2 seeds\)$",
-        lines[-1],
+        r"^Accuracy: (\d+\.\d\d)% ± (\d+\.\d\d) \(mean ± standard deviation over 2 seeds\)$",
+        result.stdout.rstrip().splitlines()[-1],
     )
-    assert summary, lines[-1]
-
-    metrics = json.loads((tmp_path / "mlp" / "1" / "metrics.json").read_text())
-    per_seed = np.array(metrics["test_accuracies"]) * 100
+    assert summary, result.stdout
+    saved = [json.loads((tmp_path / "seeds" / "mlp" / v / "metrics.json").read_text())
+             for v in ("1", "2")]  # fmt: skip
+    per_seed = np.array([metrics["test_accuracy"] for metrics in saved]) * 100
+    assert [metrics["seed"] for metrics in saved] == [7, 8]
     assert [f"{a:.2f}" for a in per_seed] == list(seeds.values())
     assert float(summary.group(1)) == pytest.approx(per_seed.mean(), abs=0.005)
     assert float(summary.group(2)) == pytest.approx(per_seed.std(ddof=1), abs=0.005)
-    assert metrics["test_accuracy_std"] * 100 == pytest.approx(per_seed.std(ddof=1))
-    assert [run["seed"] for run in metrics["runs"]] == [7, 8]
 
-    # A seed gives the same figure whether it runs after others or by itself (here in the
-    # same process, after them: setting the seed resets every generator).
-    train_mlp.main([*common_args, "--seed", "8", "--output-dir", str(tmp_path / "8")])
+    # A seed gives the same figure here, in this process after other runs, as alone.
+    monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
+    train_mlp.main([*flags, "--seed", "8", "--output-dir", str(tmp_path / "8")])
     assert f"{printed_accuracy(capsys.readouterr().out):.2f}" == seeds["8"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["train_nothing.py"], "is not a training script"),
+        (["train_mlp.py", "--seed", "3"], "the seeds and the output folder are this script's"),
+        (["train_mlp.py", "--seeds", "7,x"], "--seeds takes whole numbers"),
+    ],
+)
+def test_the_seeds_benchmark_refuses_what_it_cannot_run(flags: list[str], expected: str) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "seeds.py"), *flags],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 2 and expected in result.stderr, result.stderr
 
 
 def test_the_same_seed_gives_the_same_weights(

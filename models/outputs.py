@@ -1,4 +1,4 @@
-"""The end of every model: one probability for two labels, one per label for more.
+"""The end of every model, by its number of labels: one probability for two, one per label for more.
 
 With two labels (IMDB's negative and positive), a model ends in one sigmoid unit, the
 probability of the positive label, and learns with binary cross-entropy, as in the
@@ -25,14 +25,8 @@ def from_units(units: int) -> int:
     return 2 if units == 1 else units
 
 
-def output_layer(num_classes: int, **kwargs) -> keras.layers.Dense:
-    """Dense(1, sigmoid) for two labels, Dense(num_classes, softmax) for more."""
-    activation = "sigmoid" if num_classes == 2 else "softmax"
-    return keras.layers.Dense(output_units(num_classes), activation=activation, **kwargs)
-
-
 def probability(num_classes: int, **kwargs) -> keras.layers.Activation:
-    """The activation that turns a model's logits into its output, as `output_layer`'s."""
+    """The activation that turns a model's logits into its output: sigmoid for two labels."""
     return keras.layers.Activation("sigmoid" if num_classes == 2 else "softmax", **kwargs)
 
 
