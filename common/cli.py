@@ -65,6 +65,14 @@ def json_text(value: object, compact: bool = False) -> str:
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
+def skipped(count: int, noun: str, kind: str, places: Sequence[object], detail: str = "") -> str:
+    """`Skipped 3 rows without a text or a label (lines 4, 9, 12)`: `noun` and `kind` in
+    the singular, then `detail`; the first ten of `places` shown."""
+    s = "s" if count != 1 else ""
+    shown = ", ".join(map(str, places[:10])) + (", ..." if count > 10 else "")
+    return f"Skipped {count:,} {noun}{s} {detail + ' ' if detail else ''}({kind}{s} {shown})"
+
+
 def short_reason(err: BaseException, limit: int = 160) -> str:
     """An exception as a short phrase for a one-sentence error: its first line, capped."""
     text = str(err).splitlines()[0].rstrip(":. ") if str(err).strip() else ""

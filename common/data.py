@@ -53,7 +53,7 @@ PADDING = TRUNCATING = "pre"  # zeros go in front; long reviews lose their begin
 SPLITS = ("train", "test")
 LABELS = {"neg": 0, "pos": 1}
 IMDB_LABELS = ("negative", "positive")  # the class names of class ids 0 and 1
-SHUFFLE_SEED = 113  # the order keras.datasets.imdb uses; fixed so every run sees the same order
+SHUFFLE_SEED = 113  # keras.datasets.imdb's; every shuffle and hold-out of the data uses it
 
 # Bump when tokenizing or encoding changes, so that no stale cache is served.
 _ENCODING_VERSION = "3"  # 2: the review file names are cached too; 3: tokenize by code point ranges

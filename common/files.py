@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 # A temporary file or folder of this project: hidden, the final name, ".tmp-", a random
 # part and the suffix (.cnn.keras.tmp-k3j4h5.keras). Its writer holds a lock on it for as
@@ -236,6 +237,34 @@ def read_json(path: str | os.PathLike[str], limit: int) -> object:
         return json.loads(data.decode("utf-8"))  # UnicodeDecodeError, JSONDecodeError: ValueError
     except RecursionError:
         raise ValueError("it is nested too deeply") from None
+
+
+class BadLine(ValueError):
+    """A line `utf8_lines` refuses: its number and what is wrong, as a phrase."""
+
+    def __init__(self, number: int, reason: str) -> None:
+        super().__init__(f"line {number:,} {reason}")
+        self.number, self.reason = number, reason
+
+
+def utf8_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, str]]:
+    """(number, text) of each line of a binary stream, decoded from UTF-8, its line end
+    kept; a byte-order mark before the first is dropped. A line of more than `max_bytes`
+    (its end not counted) is refused unread, and so is one that is not UTF-8: BadLine."""
+    number = offset = 0  # offset: of the line's first byte, to point at a bad byte
+    while raw := stream.readline(max_bytes + 2):  # room for \r\n after max_bytes
+        number += 1
+        if len(raw.rstrip(b"\r\n")) > max_bytes:
+            raise BadLine(number, f"is longer than {max_bytes / 2**20:g} MiB")
+        try:
+            yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as err:
+            raise BadLine(
+                number,
+                f"is not UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1:,}, "
+                f"offset {offset + err.start:,})",
+            ) from None
+        offset += len(raw)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

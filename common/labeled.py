@@ -35,10 +35,11 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from common.cli import UserError, printable, short_reason
+from common.cli import UserError, printable, short_reason, skipped
 from common.data import (
     MAXLEN,
     NUM_WORDS,
+    SHUFFLE_SEED,
     Dataset,
     clip_vocabulary,
     is_imdb,
@@ -46,7 +47,7 @@ from common.data import (
     pad,
     tokenize,
 )
-from common.files import file_sha256
+from common.files import BadLine, file_sha256, utf8_lines
 
 import numpy as np
 
@@ -164,19 +165,11 @@ class TableReader:
         opener = gzip.open if self.path.name.lower().endswith(".gz") else open
         try:
             with opener(self.path, "rb") as file:
-                number = 0
-                while raw := file.readline(MAX_LINE_BYTES + 1):
-                    number += 1
-                    if len(raw) > MAX_LINE_BYTES:
-                        raise self._error(number, f"is longer than {MAX_LINE_BYTES >> 20} MiB.")
-                    try:
-                        yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-                    except UnicodeDecodeError as err:
-                        raise self._error(
-                            number,
-                            f"is not UTF-8 (byte {raw[err.start]:#04x} at column "
-                            f"{err.start + 1}): save the file as UTF-8.",
-                        ) from None
+                for _, text in utf8_lines(file, MAX_LINE_BYTES):
+                    yield text
+        except BadLine as err:
+            advice = ": save the file as UTF-8." if "UTF-8" in err.reason else "."
+            raise self._error(err.number, err.reason + advice) from None
         except (OSError, EOFError, zlib.error) as err:
             if isinstance(err, OSError) and err.strerror:
                 raise self._error(None, f"cannot be read: {err.strerror}.") from None
@@ -462,8 +455,6 @@ def _sorted(labels: set[str]) -> list[str]:
 
 # --- From rows to word ids -----------------------------------------------------------
 
-SPLIT_SEED = 113  # the hold-out and the training order: fixed, so every model sees the same
-
 
 class _Encoded:
     """Rows read so far, as provisional word ids (in order of first appearance), compactly."""
@@ -538,7 +529,7 @@ def load_labeled(
         fit_rows, test_rows = stratified_split(y_all, test_split, labels)
         test, y_test, test_where = train, y_all[test_rows], [train.where[i] for i in test_rows]
         split = f"a stratified hold-out of {test_split:.0%} of each label"
-        split += f" (seed {SPLIT_SEED})"
+        split += f" (seed {SHUFFLE_SEED})"
     else:
         unseen = sorted(set(test.labels) - set(labels))
         if unseen:
@@ -557,7 +548,7 @@ def load_labeled(
         test_where = test.where
         split = f"{str(test_path)!r}"
     # A file sorted by label would leave validation (the last share) one label: shuffle.
-    fit_rows = np.random.RandomState(SPLIT_SEED).permutation(fit_rows)
+    fit_rows = np.random.RandomState(SHUFFLE_SEED).permutation(fit_rows)
     y_train = y_all[fit_rows]
 
     # The vocabulary: the words of the training part, most frequent first, ties
@@ -598,7 +589,7 @@ def load_labeled(
             "label_column": getattr(train_reader, "keys", (None, None))[1],
             "test_data": str(test_path) if options.test_data else None,
             "test_split": None if test_path else test_split,
-            "split_seed": SPLIT_SEED,
+            "split_seed": SHUFFLE_SEED,
             "escape_char": options.escape_char,
         },
     )  # fmt: skip
@@ -647,12 +638,12 @@ def stratified_split(
     y: np.ndarray, test_split: float, labels: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rows to train on and to test on: `test_split` of each class, at least one, drawn
-    with SPLIT_SEED; the test rows in file order."""
+    with SHUFFLE_SEED; the test rows in file order."""
     if test_split <= 0:
         raise UserError(
             "--test-split 0 leaves nothing to test on: give a test file with --test-data."
         )
-    rng = np.random.RandomState(SPLIT_SEED)
+    rng = np.random.RandomState(SHUFFLE_SEED)
     test = []
     for label in _sorted(set(labels)):  # not in class order: --positive-label moves none
         rows = np.flatnonzero(y == labels.index(label))
@@ -705,11 +696,6 @@ def _report_reading(
             columns, where = f"; {len(part.labels)} class folders", part.folder
         print(f"Read {printable(str(where))}: {part.rows:,} texts{columns}")
         if part.skipped:
-            shown = ", ".join(map(str, part.skipped[:10])) + (", ..." if len(part.skipped) > 10
-                                                             else "")  # fmt: skip
-            one = len(part.skipped) == 1
-            kind = ("line" if one else "lines") if isinstance(part, TableReader) else (
-                "file" if one else "files")  # fmt: skip
-            rows = "row" if one else "rows"
-            print(f"Skipped {len(part.skipped):,} {rows} without a text or a label "
-                  f"({kind} {shown})")  # fmt: skip
+            kind = "line" if isinstance(part, TableReader) else "file"
+            detail = "without a text or a label"
+            print(skipped(len(part.skipped), "row", kind, part.skipped, detail))

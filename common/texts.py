@@ -15,8 +15,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from common.cli import UserError
+from common.cli import UserError, skipped
 from common.data import tokenize
+from common.files import BadLine, utf8_lines
 
 MAX_LINE_BYTES = 2**20  # one review per line: a line of more than 1 MiB is not one
 
@@ -136,42 +137,29 @@ class Lines:
                 raise item
 
     def _lines(self, stream: BinaryIO | _Unbuffered) -> Iterator[tuple[str, str]]:
-        offset = 0  # of the line's first byte, for the message about a byte that is not UTF-8
-        number = 0
-        while raw := stream.readline(MAX_LINE_BYTES + 1):
-            number += 1
-            if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
-                raise UserError(
-                    f"line {number:,} of {self.name} is longer than {MAX_LINE_BYTES // 2**20} MiB: "
-                    "give one review per line."
-                )
-            try:
-                # -sig: a byte-order mark is not text
-                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as err:
-                raise UserError(
-                    f"line {number:,} of {self.name} is not UTF-8 text (byte "
-                    f"{raw[err.start]:#04x} at offset {offset + err.start:,}); "
-                    "save it as UTF-8 and try again."
-                ) from None
-            offset += len(raw)
-            text = text.removesuffix("\n").removesuffix("\r")
-            if text.strip():
-                yield f"line {number}", text
-            else:
-                self.blank += 1
-                if len(self.first_blank) < 10:
-                    self.first_blank.append(number)
+        try:
+            for number, text in utf8_lines(stream, MAX_LINE_BYTES):
+                yield from self._kept(number, text)
+        except BadLine as err:
+            advice = "give one review per line" if "longer" in err.reason else "save it as UTF-8"
+            raise UserError(f"line {err.number:,} of {self.name} {err.reason}: {advice}.") from None
+
+    def _kept(self, number: int, text: str) -> Iterator[tuple[str, str]]:
+        """The line, if it holds more than white space; else counted as blank."""
+        text = text.removesuffix("\n").removesuffix("\r")
+        if text.strip():
+            yield f"line {number}", text
+        else:
+            self.blank += 1
+            if len(self.first_blank) < 10:
+                self.first_blank.append(number)
 
     def report_blank(self) -> None:
         """Say on standard error which blank lines were skipped, if any."""
         if self.blank:
-            shown = ", ".join(map(str, self.first_blank)) + (", ..." if self.blank > 10 else "")
-            lines_word = "line" if self.blank == 1 else "lines"
-            print(
-                f"Skipped {self.blank:,} blank {lines_word} in {self.name} ({lines_word} {shown}).",
-                file=sys.stderr,
-            )
+            where = f"in {self.name}"
+            print(skipped(self.blank, "blank line", "line", self.first_blank, where) + ".",
+                  file=sys.stderr)  # fmt: skip
 
 
 class _Unbuffered:

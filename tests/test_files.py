@@ -269,3 +269,19 @@ def test_a_read_only_version_is_kept_in_view(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert sorted(p.name for p in base.iterdir()) == ["1", "3", "4", "5"]
     assert (base / "1" / "model.txt").read_text() == "the one I keep"
+
+
+def test_utf8_lines_bound_each_line_and_name_a_bad_byte() -> None:
+    """One line reader for every file of lines: a byte-order mark dropped, a line of the
+    limit kept with its end (\\n or \\r\\n), one byte more refused, a bad byte named."""
+    import io
+
+    from common.files import BadLine, utf8_lines
+
+    text = "\ufeffab\r\n" + "c" * 8 + "\r\n" + "d" * 8 + "\n"
+    lines = list(utf8_lines(io.BytesIO(text.encode("utf-8")), 8))
+    assert lines == [(1, "ab\r\n"), (2, "c" * 8 + "\r\n"), (3, "d" * 8 + "\n")]
+    with pytest.raises(BadLine, match="line 2 is longer than"):
+        list(utf8_lines(io.BytesIO(b"ok\n" + b"e" * 9 + b"\n"), 8))
+    with pytest.raises(BadLine, match=r"line 2 is not UTF-8 \(byte 0xe9 at column 2, offset 4\)"):
+        list(utf8_lines(io.BytesIO(b"ok\na\xe9b\n"), 8))

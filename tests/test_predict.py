@@ -144,7 +144,7 @@ def test_a_file_that_is_not_utf8(run_here, trained: Path, tmp_path: Path) -> Non
     latin1 = tmp_path / "reviews.txt"
     latin1.write_bytes("Très bon film\n".encode("latin-1"))
     result = run_here("predict.py", "--model", trained / "model.keras", "--file", latin1)
-    assert_one_sentence_error(result, "is not UTF-8 text (byte 0xe8 at offset 2)")
+    assert_one_sentence_error(result, "not UTF-8 (byte 0xe8 at column 3, offset 2): save it as")
 
 
 def test_explanations_are_exact_for_a_linear_model() -> None:
