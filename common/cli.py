@@ -128,58 +128,26 @@ def terminating() -> bool:
     return _terminating
 
 
-def _whole_number(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `low` (and at most `high`)."""
 
-
-def non_negative_int(text: str) -> int:
-    """An argparse type: a whole number of at least 0."""
-    value = _whole_number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    value = _whole_number(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def batch_size_int(text: str) -> int:
-    """An argparse type: a batch size, 1 to MAX_BATCH_SIZE (a tensor's shape must hold it)."""
-    value = positive_int(text)
-    if value > MAX_BATCH_SIZE:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_BATCH_SIZE:,}, got {value:,}")
-    return value
-
-
-MIN_MAXLEN = 10  # the deep CNN halves the length three times; fewer words say little anyway
-
-
-def _bounded_int(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from `low` to `high`."""
-
-    def bounded(text: str) -> int:
-        value = _whole_number(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, got {value:,}")
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"at least {low:,}" if high is None else f"from {low:,} to {high:,}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value:,}")
         return value
 
-    return bounded
+    return parse
 
 
-def seed_int(text: str) -> int:
-    """An argparse type: a seed NumPy accepts, 0 to 2**32 - 1."""
-    value = _whole_number(text)
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"a seed is from 0 to {MAX_SEED:,}, got {value}")
-    return value
+non_negative_int = whole_number(0)
+positive_int = whole_number(1)
+seed_int = whole_number(0, MAX_SEED)  # NumPy's seeds are 32-bit
+MIN_MAXLEN = 10  # the deep CNN halves the length three times; fewer words say little anyway
 
 
 def _fraction(text: str) -> float:
@@ -281,7 +249,7 @@ def add_encoding_flags(parser: argparse.ArgumentParser, *, num_words: int, maxle
     """--num-words and --maxlen: the vocabulary and the length every text is padded or cut to."""
     parser.add_argument(
         "--num-words",
-        type=_bounded_int(4, 10_000_000),  # ids 0 to 3 are taken: one word at least
+        type=whole_number(4, 10_000_000),  # ids 0 to 3 are taken: one word at least
         default=num_words,
         metavar="N",
         help="the vocabulary: the N most frequent words (ids 0 to 3 are padding, start, "
@@ -289,7 +257,7 @@ def add_encoding_flags(parser: argparse.ArgumentParser, *, num_words: int, maxle
     )
     parser.add_argument(
         "--maxlen",
-        type=_bounded_int(MIN_MAXLEN, 1_000_000),
+        type=whole_number(MIN_MAXLEN, 1_000_000),
         default=maxlen,
         metavar="N",
         help=f"every review padded or cut to N words; short texts need fewer (default: {maxlen})",
@@ -313,7 +281,7 @@ def training_parser(
     )
     parser.add_argument(
         "--batch-size",
-        type=batch_size_int,
+        type=whole_number(1, MAX_BATCH_SIZE),  # a tensor's shape must hold it
         default=batch_size,
         help=f"reviews per weight update (default: {batch_size})",
     )

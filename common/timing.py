@@ -46,7 +46,7 @@ class PhaseClock:
     def lap(self, phase: str) -> float:
         """Close `phase`; return its seconds so far."""
         now = time.perf_counter()
-        # A phase seen again (training once per seed) adds up.
+        # A phase seen again (a model trained in parts: fit after fit) adds up.
         self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self._last, 3)
         self.peak_memory_mb[phase] = _peak_memory_mb()
         self._last = now

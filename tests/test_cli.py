@@ -25,9 +25,9 @@ def test_an_output_folder_that_cannot_be_written(
     ("flag", "value", "expected"),
     [
         ("--epochs", "-1", "must be at least 1, got -1"),
-        ("--batch-size", "0", "must be at least 1, got 0"),
+        ("--batch-size", "0", "must be from 1 to 1,000,000, got 0"),
         ("--validation-split", "1.5", "must be at least 0 and below 1"),
-        ("--batch-size", "10000000000000000000", "must be at most 1,000,000"),
+        ("--batch-size", "10000000000000000000", "must be from 1 to 1,000,000"),
         ("--num-words", "3", "must be from 4 to 10,000,000, got 3"),
         ("--maxlen", "9", "must be from 10 to 1,000,000, got 9"),
         ("--maxlen", "1e3", "expected a whole number, got '1e3'"),
@@ -65,7 +65,7 @@ def test_every_script_has_help_and_one_sentence_for_a_bad_path(run_here, tmp_pat
 def test_seeds_outside_numpys_range_are_refused_at_once(run_here, tmp_path, flags) -> None:
     out = tmp_path / "out"
     result = run_here("train_mlp.py", *flags, "--output-dir", out)
-    assert_one_sentence_error(result, "a seed is from 0 to 4,294,967,295")
+    assert_one_sentence_error(result, "must be from 0 to 4,294,967,295")
     assert not out.exists()
 
 
