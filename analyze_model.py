@@ -33,7 +33,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import common
-import common.scoring
 
 import numpy as np
 

@@ -47,7 +47,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import common
-import common.scoring
 
 SHOWN = 0.01  # --explain marks the words that moved the probability by at least this much
 # Lines from a file or a pipe are scored this many at a time, or as many as have come.

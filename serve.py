@@ -46,7 +46,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import common
-import common.scoring
 from common.serving import (
     JSON,
     LOG,

@@ -1,6 +1,5 @@
-"""Load the IMDB reviews once, the same way for every script (or your own labeled texts:
-`load_data` hands a CSV, TSV, JSON Lines file or a folder of class folders to
-common/labeled.py, which encodes them the same way).
+"""Load the IMDB reviews once, the same way for every script (your own labeled texts are
+common/labeled.py's, encoded the same way; its `load_data` picks between the two).
 
 Two sources of the IMDB reviews give the same kind of arrays:
 

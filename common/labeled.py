@@ -1,6 +1,7 @@
 """Your own labeled texts: a CSV, TSV or JSON Lines file, or a folder of class folders.
 
-`--data` takes, besides the IMDB dataset:
+`load_data` is what every script's --data goes to: the IMDB reviews (common/data.py),
+or your own texts, read as below. `--data` takes, besides the IMDB dataset:
 
 * `reviews.csv`, `reviews.tsv` or `reviews.jsonl` (each also as `.gz`): one text and its
   label per row. The columns are `--text-column` and `--label-column`, by name (a CSV
