@@ -54,24 +54,6 @@ class TrainingRun:
     seconds_per_epoch: list[float]
 
 
-def mean_and_std(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (n - 1); the deviation of a single value is 0."""
-    values = np.asarray(values, dtype=float)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
-def accuracy_summary(runs: list[TrainingRun]) -> str:
-    """`Accuracy: 87.79%` for one run; for several, each seed's, then mean ± deviation."""
-    mean, std = mean_and_std([run.test_accuracy for run in runs])
-    if len(runs) == 1:
-        return f"Accuracy: {mean * 100:.2f}%"
-    seeds = "".join(f"Seed {run.seed}: accuracy {run.test_accuracy * 100:.2f}%\n" for run in runs)
-    return (
-        f"{seeds}Accuracy: {mean * 100:.2f}% ± {std * 100:.2f}% "
-        f"(mean ± standard deviation over {len(runs)} seeds)"
-    )
-
-
 def class_figures(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict[str, Any]:
     """Each label's precision, recall, F1 and number of texts, and the confusion matrix
     (row: the true label, column: the predicted one). A label never predicted has
@@ -123,20 +105,15 @@ def class_table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def save_history_plot(runs: list[TrainingRun], title: str, path: str | os.PathLike[str]) -> None:
-    """Save `history_figure` as a PNG."""
-    save_figure(history_figure(runs, title), path)
-
-
-def history_figure(runs: list[TrainingRun], title: str) -> Figure:
-    """Loss and accuracy per epoch, training and validation (if any); one line per seed.
+def history_figure(run: TrainingRun, title: str) -> Figure:
+    """Loss and accuracy per epoch, training and validation (if any).
 
     A model trained in parts (an ensemble) records `<part>_loss`, `<part>_val_loss`, ...:
     each part gets a row of panels of its own, titled with what it fitted, in the order
     they were trained, up to MAX_PARTS; more is one UserError sentence. A part trained
     for one epoch shows its figures beside its points.
     """
-    losses = [key for key in runs[0].history if key.endswith("loss") and "val_loss" not in key]
+    losses = [key for key in run.history if key.endswith("loss") and "val_loss" not in key]
     parts = list(dict.fromkeys(key[: -len("loss")] for key in losses))  # in training order
     if len(parts) > MAX_PARTS:
         raise UserError(
@@ -144,26 +121,21 @@ def history_figure(runs: list[TrainingRun], title: str) -> Figure:
             f"{len(parts)} ({', '.join(p.rstrip('_') or 'the model' for p in parts)})."
         )
     figure = Figure(figsize=(10, 1.3 + 3.0 * len(parts)), layout="constrained")
-    alpha = 1.0 if len(runs) == 1 else 0.6
     rows = figure.subfigures(len(parts), 1, squeeze=False)[:, 0] if len(parts) > 1 else [figure]
     for panel, part in zip(rows, parts, strict=True):
         if part:
             panel.suptitle(part.rstrip("_"), fontsize="medium", fontweight="bold")
         for ax, metric in zip(panel.subplots(1, 2), ("loss", "accuracy"), strict=True):
-            for i, run in enumerate(runs):
-                for key, style, color, label in ((f"{part}{metric}", "o-", "tab:blue", "training"),
-                        (f"{part}val_{metric}", "s--", "tab:orange", "validation")):  # fmt: skip
-                    values = run.history.get(key)
-                    if not values:
-                        continue
-                    epochs = np.arange(1, len(values) + 1)
-                    ax.plot(epochs, values, style, color=color, alpha=alpha,
-                            label=label if i == 0 else None)  # fmt: skip
-                    if len(values) == 1 and len(runs) == 1:  # a point, not a curve: its figure
-                        ax.annotate(f"{values[0]:.3f}", (1, values[0]), xytext=(8, 0),
-                                    textcoords="offset points", va="center",
-                                    color=color)  # fmt: skip
-            longest = max(len(run.history[f"{part}loss"]) for run in runs)
+            for key, style, color, label in ((f"{part}{metric}", "o-", "tab:blue", "training"),
+                    (f"{part}val_{metric}", "s--", "tab:orange", "validation")):  # fmt: skip
+                values = run.history.get(key)
+                if not values:
+                    continue
+                ax.plot(np.arange(1, len(values) + 1), values, style, color=color, label=label)
+                if len(values) == 1:  # a point, not a curve: its figure beside it
+                    ax.annotate(f"{values[0]:.3f}", (1, values[0]), xytext=(8, 0),
+                                textcoords="offset points", va="center", color=color)  # fmt: skip
+            longest = len(run.history[f"{part}loss"])
             ax.set_xticks(np.arange(1, longest + 1))
             ax.set_xlim(0.5, longest + 0.5)
             ax.set_xlabel("epoch")
@@ -176,8 +148,7 @@ def history_figure(runs: list[TrainingRun], title: str) -> Figure:
     figure.suptitle(title)
     figure.supxlabel(
         "Training figures are averaged over each epoch while the weights change; "
-        "validation figures are measured at its end."
-        + (f" One line per seed ({len(runs)} seeds)." if len(runs) > 1 else ""),
+        "validation figures are measured at its end.",
         fontsize="small",
         color="dimgray",
     )
@@ -198,7 +169,7 @@ def library_versions() -> dict[str, str]:
 def save_training_report(
     folder: Path,
     model_name: str,
-    runs: list[TrainingRun],
+    run: TrainingRun,
     *,
     parameters: int,
     settings: dict[str, Any],
@@ -210,29 +181,28 @@ def save_training_report(
 ) -> None:
     """Write history.png and metrics.json into `folder`, the model's version being written;
     the metrics name the model file they describe by its sha256."""
-    mean, std = mean_and_std([run.test_accuracy for run in runs])
-    result = f"{mean:.2%}" if len(runs) == 1 else f"{mean:.2%} ± {std:.2%} over {len(runs)} seeds"
     shown_name = model_name.upper().replace("_", " ")
     if learned_from != IMDB_NAME:  # hotel_cnn (learned from hotel.csv)
         shown_name = f"{printable(model_name)} (learned from {printable(learned_from)})"
-    title = f"{shown_name}: loss and accuracy per epoch (test accuracy: {result})"
-    save_history_plot(runs, title, folder / HISTORY_PLOT)
+    title = f"{shown_name}: loss and accuracy per epoch (test accuracy: {run.test_accuracy:.2%})"
+    save_figure(history_figure(run, title), folder / HISTORY_PLOT)
     write_json(
         folder / METRICS_FILE,
         {
             "model": model_name,
             "learned_from": learned_from,  # IMDB, or your own data's name: what it is tested on
             "model_sha256": model_sha256,
-            "test_accuracy": mean,  # the mean over the seeds; the one figure with one seed
-            "test_accuracy_std": std,  # sample standard deviation over the seeds
-            "test_accuracies": [run.test_accuracy for run in runs],
-            "per_label": stored_figures(per_label),  # the first seed's model, the one saved
+            "test_accuracy": run.test_accuracy,
+            # As files of several seeds hold them (compare_models.py reads those too).
+            "test_accuracy_std": 0.0,
+            "test_accuracies": [run.test_accuracy],
+            "per_label": stored_figures(per_label),
             "parameters": parameters,
             **settings,
             "data_source": data_source,
-            "seconds": clock.seconds,  # summed over the seeds
+            "seconds": clock.seconds,
             "peak_memory_mb": clock.peak_memory_mb,
-            "runs": [asdict(run) for run in runs],
+            "runs": [asdict(run)],  # the seed, the test figures, the history, epoch seconds
             "versions": library_versions(),
         },
     )

@@ -202,7 +202,7 @@ class RunRecord:
             save_training_report(
                 folder,
                 self.name,
-                [run],
+                run,
                 # What training learns: a bag of n-grams also holds fixed ratios and a vocabulary.
                 parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
                 settings={**vars(self.args), "output_dir": str(self.output_dir)},

@@ -19,7 +19,7 @@ def run_in_parts(parts: list[str], epochs: list[int] | None = None) -> TrainingR
 @pytest.mark.parametrize("count", [1, 3, MAX_PARTS])
 def test_every_part_gets_a_row_of_panels_in_the_order_it_was_trained(count: int) -> None:
     parts = [f"part {count - i}" for i in range(count)]  # not in alphabetical order
-    figure = history_figure([run_in_parts(parts)], "a model in parts")
+    figure = history_figure(run_in_parts(parts), "a model in parts")
     assert len(figure.axes) == 2 * count
     assert [ax.get_title() for ax in figure.axes] == ["Loss", "Accuracy"] * count
     if count > 1:  # a row of panels per part, under its name
@@ -33,7 +33,7 @@ def test_every_part_gets_a_row_of_panels_in_the_order_it_was_trained(count: int)
 
 def test_a_part_of_one_epoch_shows_its_figures() -> None:
     """MiniLM's encoder trains for one epoch: a lone point, with its value beside it."""
-    figure = history_figure([run_in_parts(["the bag", "the encoder"], [3, 1])], "in parts")
+    figure = history_figure(run_in_parts(["the bag", "the encoder"], [3, 1]), "in parts")
     encoder_loss = figure.axes[2]
     assert [text.get_text() for text in encoder_loss.texts] == ["0.500", "0.500"]
     assert not figure.axes[0].texts  # a curve speaks for itself
@@ -42,7 +42,7 @@ def test_a_part_of_one_epoch_shows_its_figures() -> None:
 
 def test_a_plain_model_is_one_part_without_a_name() -> None:
     history = {"loss": [0.6, 0.4], "accuracy": [0.7, 0.8]}
-    figure = history_figure([TrainingRun(7, 0.9, 0.3, history, [1.0, 1.0])], "a model")
+    figure = history_figure(TrainingRun(7, 0.9, 0.3, history, [1.0, 1.0]), "a model")
     assert [ax.get_title() for ax in figure.axes] == ["Loss", "Accuracy"]
     for ax in figure.axes:
         assert [line.get_label() for line in ax.get_lines()] == ["training"]
@@ -51,7 +51,7 @@ def test_a_plain_model_is_one_part_without_a_name() -> None:
 def test_more_parts_than_a_plot_holds_is_one_sentence() -> None:
     parts = [f"part {i}" for i in range(MAX_PARTS + 1)]
     with pytest.raises(common.UserError, match="at most 5 training parts; this run has 6"):
-        history_figure([run_in_parts(parts)], "too many parts")
+        history_figure(run_in_parts(parts), "too many parts")
 
 
 def test_the_metrics_file_holds_no_confusion_matrix_of_a_thousand_labels() -> None:
