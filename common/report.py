@@ -11,7 +11,7 @@ from typing import Any
 
 from common.cli import UserError, printable
 from common.files import atomic_path
-from common.saving import HISTORY_PLOT, IMDB_NAME, METRICS_FILE
+from common.saving import CALIBRATION_PLOT, HISTORY_PLOT, IMDB_NAME, METRICS_FILE
 from common.timing import PhaseClock
 
 import keras
@@ -19,6 +19,8 @@ import matplotlib
 import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
+
+from models.calibration import BINS
 
 
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
@@ -155,6 +157,36 @@ def history_figure(run: TrainingRun, title: str) -> Figure:
     return figure
 
 
+def calibration_figure(before: dict, after: dict, temperature: float, title: str) -> Figure:
+    """A reliability diagram: per bin of the top probability, the share of texts right
+    against the probability claimed, before and after the temperature (the diagonal:
+    a model whose 0.9 is right 90% of the time); below, how many texts fall in each bin."""
+    figure = Figure(figsize=(10, 5.5), layout="constrained")
+    ax, counts = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    ax.plot([0, 1], [0, 1], ":", color="gray", label="calibrated")
+    for side, figures, style, color, label in (
+        (0.25, before, "s--", "tab:gray", f"as trained (ECE {before['ece']:.4f})"),
+        (0.75, after, "o-", "tab:blue", f"temperature {temperature:.2f} (ECE {after['ece']:.4f})"),
+    ):
+        bins = figures["bins"]
+        ax.plot(bins["confidence"], bins["accuracy"], style, color=color, label=label)
+        # Each bin's texts, before (left) and after (right), in the bin's place.
+        counts.bar((np.asarray(bins["bin"]) + side) / BINS, bins["texts"], width=0.45 / BINS,
+                   color=color)  # fmt: skip
+    low = min(min(before["bins"]["confidence"]), min(after["bins"]["confidence"]), 0.5)
+    ax.set_xlim(low - 0.02, 1.01)
+    ax.set_ylim(min(low, *before["bins"]["accuracy"], *after["bins"]["accuracy"]) - 0.02, 1.01)
+    ax.set_ylabel("share of texts right")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    counts.set_yscale("log")
+    counts.set_ylabel("texts")
+    counts.set_xlabel("the model's top probability (15 equal bins)")
+    counts.grid(alpha=0.3)
+    figure.suptitle(title)
+    return figure
+
+
 def library_versions() -> dict[str, str]:
     """The versions a result depends on, for the metrics file."""
     return {
@@ -178,14 +210,22 @@ def save_training_report(
     model_sha256: str,
     per_label: dict[str, Any] | None = None,
     learned_from: str = IMDB_NAME,
+    calibration: dict[str, Any] | None = None,
 ) -> None:
-    """Write history.png and metrics.json into `folder`, the model's version being written;
-    the metrics name the model file they describe by its sha256."""
+    """Write history.png and metrics.json into `folder`, the model's version being written,
+    and calibration.png for a calibrated model; the metrics name the model file they
+    describe by its sha256."""
     shown_name = model_name.upper().replace("_", " ")
     if learned_from != IMDB_NAME:  # hotel_cnn (learned from hotel.csv)
         shown_name = f"{printable(model_name)} (learned from {printable(learned_from)})"
     title = f"{shown_name}: loss and accuracy per epoch (test accuracy: {run.test_accuracy:.2%})"
     save_figure(history_figure(run, title), folder / HISTORY_PLOT)
+    if calibration is not None:
+        texts = sum(calibration["after"]["bins"]["texts"])
+        title = f"{shown_name}: probability claimed and share right, on the {texts:,} test texts"
+        figure = calibration_figure(calibration["before"], calibration["after"],
+                                    calibration["temperature"], title)  # fmt: skip
+        save_figure(figure, folder / CALIBRATION_PLOT)
     write_json(
         folder / METRICS_FILE,
         {
@@ -197,6 +237,8 @@ def save_training_report(
             "test_accuracy_std": 0.0,
             "test_accuracies": [run.test_accuracy],
             "per_label": stored_figures(per_label),
+            # The temperature and, on the test set, ECE and Brier before and after it.
+            "calibration": calibration,
             "parameters": parameters,
             **settings,
             "data_source": data_source,

@@ -43,6 +43,7 @@ CONFIG_MAX_BYTES = 64 * 2**20  # a model archive's config.json: kilobytes, even 
 # The files of one version of a model, beside the export's saved_model.pb.
 MODEL_FILE, ENCODING_FILE = "model.keras", "encoding.json"
 METRICS_FILE, HISTORY_PLOT = "metrics.json", "history.png"
+CALIBRATION_PLOT = "calibration.png"  # the reliability diagram, before and after calibration
 IMDB_NAME = "IMDB"  # what a model trained on the IMDB reviews learned from
 
 

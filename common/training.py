@@ -39,6 +39,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from models.calibration import (
+    brier_score,
+    expected_calibration_error,
+    fit_temperature,
+    reliability,
+    with_temperature,
+)
 from models.outputs import predicted
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
@@ -178,8 +185,16 @@ class RunRecord:
             curves = history.history
         run = TrainingRun(self.args.seed, test_accuracy, test_loss, curves, self.watcher.seconds)
         data = self.data
-        # Each label's figures on the test set.
         outputs = predict_outputs(model, data.x_test)
+        calibration = self._calibrate(model, outputs)
+        if calibration is not None:  # what is saved: the same model, its probabilities scaled
+            model = with_temperature(model, calibration["temperature"])
+            labels = predicted(outputs)
+            outputs = predict_outputs(model, data.x_test)
+            calibration["after"] = _calibration_figures(outputs, data.y_test)
+            calibration["labels_changed"] = int(np.sum(predicted(outputs) != labels))
+            print(_calibration_line(calibration))
+        # Each label's figures on the test set.
         per_label = class_figures(data.y_test, predicted(outputs), data.labels)
         print("\nOn the test set, per label:")
         print(class_table(per_label))
@@ -211,6 +226,7 @@ class RunRecord:
                 model_sha256=model_sha256,
                 per_label=per_label,
                 learned_from=encoding.learned_from,
+                calibration=calibration,
             )
 
         try:
@@ -224,6 +240,23 @@ class RunRecord:
             ) from None
         print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
         print(accuracy)  # the last line: Accuracy: NN.NN%
+
+    def _calibrate(self, model: keras.Model, test_outputs: np.ndarray) -> dict | None:
+        """The temperature that makes the model's probabilities honest on the validation
+        texts (models/calibration.py), with the test set's figures before it; None
+        without validation texts."""
+        data = self.data
+        n = fit_size(len(data.x_train), self.args.validation_split)
+        if n == len(data.x_train):
+            print("\nNot calibrated: with --validation-split 0 no text is left to fit it on.")
+            return None
+        temperature = fit_temperature(predict_outputs(model, data.x_train[n:]), data.y_train[n:])
+        return {
+            "method": "temperature scaling, fitted on the validation texts",
+            "temperature": temperature,
+            "validation_texts": len(data.x_train) - n,
+            "before": _calibration_figures(test_outputs, data.y_test),
+        }
 
     def _say_if_not_learned(self, run: TrainingRun) -> None:
         """One line when the model's validation accuracy, at its last epoch, is no better
@@ -244,6 +277,28 @@ class RunRecord:
                 "model has not learned to tell the labels apart. More epochs (--epochs), more "
                 "texts, or the bag of n-grams (train_bow.py), which learns from few, may help."
             )
+
+
+def _calibration_figures(outputs: np.ndarray, y: np.ndarray) -> dict:
+    """ECE, Brier score and the reliability diagram's bins of `outputs` against `y`."""
+    return {
+        "ece": expected_calibration_error(outputs, y),
+        "brier": brier_score(outputs, y),
+        "bins": reliability(outputs, y),
+    }
+
+
+def _calibration_line(calibration: dict) -> str:
+    before, after = calibration["before"], calibration["after"]
+    return (
+        f"\nCalibrated: temperature {calibration['temperature']:.3f}, fitted on the "
+        f"{calibration['validation_texts']:,} validation texts. On the test set, expected "
+        f"calibration error {before['ece']:.4f} -> {after['ece']:.4f}, Brier score "
+        f"{before['brier']:.4f} -> {after['brier']:.4f}; "
+        + (f"{changed:,} test label{'s' if changed > 1 else ''} changed (a probability within "
+           "rounding of 0.5)." if (changed := calibration["labels_changed"]) else
+           "every test label is the one it was.")
+    )  # fmt: skip
 
 
 def saved_name(name: str, data: str | None) -> str:

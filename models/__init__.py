@@ -12,6 +12,6 @@ Importing it registers the custom layers, so that `keras.models.load_model` can 
 any saved model of this project.
 """
 
-from models import bag_of_ngrams, minilm, outputs, short_texts, word_ids
+from models import bag_of_ngrams, calibration, minilm, outputs, short_texts, word_ids
 
-__all__ = ["bag_of_ngrams", "minilm", "outputs", "short_texts", "word_ids"]
+__all__ = ["bag_of_ngrams", "calibration", "minilm", "outputs", "short_texts", "word_ids"]

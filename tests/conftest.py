@@ -192,8 +192,8 @@ def files_in(folder: Path) -> list[str]:
 
 
 # What a training run saves: one version folder, its export's files beside the model's.
-SAVED = ["assets", "encoding.json", "fingerprint.pb", "history.png", "metrics.json",
-         "model.keras", "saved_model.pb", "variables"]  # fmt: skip
+SAVED = ["assets", "calibration.png", "encoding.json", "fingerprint.pb", "history.png",
+         "metrics.json", "model.keras", "saved_model.pb", "variables"]  # fmt: skip
 
 
 def saved_files(out: Path, name: str) -> list[str]:
@@ -404,6 +404,10 @@ def check_trained_model(
     assert metrics["model"] == saved
     assert metrics["model_sha256"] == common.files.file_sha256(version / "model.keras")
     assert f"{metrics['test_accuracy'] * 100:.2f}" == f"{accuracy:.2f}"
+    # Calibrated on the validation texts: a temperature, the same labels, a diagram.
+    calibrated = metrics["calibration"]
+    assert calibrated["temperature"] > 0 and calibrated["labels_changed"] == 0
+    assert (version / "calibration.png").read_bytes().startswith(PNG_MAGIC)
 
     # The export takes raw text and scores it as the saved model does, n-gram layer and all.
     model, encoding = common.load_model(common.find_model(saved, out))

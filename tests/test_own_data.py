@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib.util
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pytest
 import tensorflow as tf
 from conftest import (
     LABEL_WORDS,
+    ROOT,
     SAVED,
     SHARED_WORDS,
     assert_one_sentence_error,
@@ -303,7 +307,8 @@ def test_two_labels_give_the_tutorial_model(run_here, tmp_path: Path) -> None:
     result = run_here("train_cnn.py", "--data", path, "--output-dir", tmp_path / "out", *SMALL)
     assert result.returncode == 0, result.stderr[-3000:]
     model, encoding = common.load_model(tmp_path / "out" / "two_cnn")  # named by its data
-    assert model.output_shape == (None, 1) and model.layers[-1].activation.__name__ == "sigmoid"
+    assert model.output_shape == (None, 1) and model.layers[-2].activation.__name__ == "sigmoid"
+    assert model.layers[-1].name == "temperature"  # then calibrated: models/calibration.py
     assert encoding.labels == ["negative", "positive"] and encoding.origin["kind"] == "csv"
 
 
@@ -458,3 +463,26 @@ def test_serve_gives_every_label(run_here, three_model: Path) -> None:
     expected = [[record["probabilities"][label] for label in labels] for record in records]
     np.testing.assert_allclose(predictions, expected, rtol=0, atol=1e-6)
     assert [e["explains"] for e in explained] == [r["label"] for r in records]
+
+
+def test_rating_texts_cut_each_review_to_its_end_labeled_by_its_stars(
+    tiny_archive: Path, tmp_path: Path
+) -> None:
+    """benchmarks/rating_texts.py: the stars make the label (8: mixed, 2: negative), the
+    last sentence or the last sentences up to 30 words the text."""
+    script = str(ROOT / "benchmarks" / "rating_texts.py")
+    for cut in ("last-sentence", "last-sentences"):
+        command = [sys.executable, script, "--data", str(tiny_archive), "--cut", cut]
+        result = subprocess.run([*command, str(tmp_path / cut)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        with open(tmp_path / cut / "train.csv", newline="", encoding="utf-8") as file:
+            rows = list(csv.DictReader(file))
+        assert len(rows) == 80 and {row["label"] for row in rows} == {"mixed", "negative"}
+        assert all(row["text"].strip() for row in rows)
+    spec = importlib.util.spec_from_file_location("rating_texts", script)
+    rating_texts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rating_texts)
+    review = "A first sentence. " + "word " * 25 + "ends here! Last one?"  # 3 + 27 + 2 words
+    assert rating_texts.cut(review, "last-sentence") == "Last one?"
+    assert rating_texts.cut(review, "last-sentences").startswith("word ")
+    assert rating_texts.cut("No end at all", "last-sentence") == "No end at all"
