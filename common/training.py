@@ -9,8 +9,10 @@ Keras. The project meets it in four statements of its `main()`:
     ...                                         # plain Keras: build, compile, fit, evaluate
     record.save(model, history, test_loss, test_accuracy)   # the model, its export, report
 
-What it records without touching `fit`'s arguments: seconds and peak memory per phase
-(data; build, fit and evaluate), seconds per epoch, and the test figures and history.
+The save also calibrates the model's probabilities on the validation texts
+(models/calibration.py). What it records without touching `fit`'s arguments: seconds
+and peak memory per phase (data; build, fit and evaluate), seconds per epoch, and the
+test figures and history.
 Keras has no global callbacks, so from `RunRecord` on, every `fit` of the process gets
 one more callback (`_watch_every_fit`): it times the epochs, stops cleanly on SIGTERM,
 and prints one line per epoch where the output is a file, not a terminal.
@@ -173,7 +175,10 @@ class RunRecord:
         (common/saving.py): the model with the word index and settings that predict.py
         needs to encode new text exactly as the training texts were, its export as a
         SavedModel that takes raw text (common/export.py), and the metrics and plot of
-        this run. The accuracy is the last line printed, also when the files cannot be
+        this run. Before that, the model is calibrated: a temperature fitted on the
+        validation texts becomes its last layer (models/calibration.py; the labels stay
+        the same), and calibration.png shows the test set's probabilities before and
+        after. The accuracy is the last line printed, also when the files cannot be
         written.
         """
         self.clock.lap("evaluate")
