@@ -27,6 +27,9 @@ def test_train_cnn_without_validation(run_here, tmp_path: Path, tiny_folder: Pat
     assert set(metrics["runs"][0]["history"]) == {"loss", "accuracy"}
     assert len(metrics["runs"][0]["history"]["loss"]) == 3
     assert (out / "cnn" / "1" / "history.png").read_bytes().startswith(PNG_MAGIC)
+    # No validation texts, nothing to fit a temperature on: saved as trained, and said.
+    assert metrics["calibration"] is None and "Not calibrated" in result.stdout
+    assert not (out / "cnn" / "1" / "calibration.png").exists()
 
 
 def test_train_cnn_with_global_pooling(
