@@ -160,6 +160,17 @@ def _fraction(text: str) -> float:
     return value
 
 
+def probability(text: str) -> float:
+    """An argparse type: a probability, from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a probability is from 0 to 1, got {value}")
+    return value
+
+
 def data_parser(
     description: str | None,
     *,

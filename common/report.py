@@ -211,6 +211,7 @@ def save_training_report(
     per_label: dict[str, Any] | None = None,
     learned_from: str = IMDB_NAME,
     calibration: dict[str, Any] | None = None,
+    abstaining: list[dict[str, Any]] | None = None,
 ) -> None:
     """Write history.png and metrics.json into `folder`, the model's version being written,
     and calibration.png for a calibrated model; the metrics name the model file they
@@ -239,6 +240,8 @@ def save_training_report(
             "per_label": stored_figures(per_label),
             # The temperature and, on the test set, ECE and Brier before and after it.
             "calibration": calibration,
+            # Answering only from a top probability: the share answered and right, on test.
+            "abstaining": abstaining,
             "parameters": parameters,
             **settings,
             "data_source": data_source,

@@ -62,6 +62,17 @@ def records(
     return result
 
 
+def abstain(records: list[dict[str, object]], min_confidence: float) -> list[dict[str, object]]:
+    """The records whose top probability is below `min_confidence` left unanswered: their
+    `label` None and `abstained` true (every record gets `abstained`); every probability
+    is kept, so that a caller can still see how close it was."""
+    for record in records:
+        record["abstained"] = max(record["probabilities"].values()) < min_confidence
+        if record["abstained"]:
+            record["label"] = None
+    return records
+
+
 def explained_records(
     model: keras.Model, encoding: TextEncoding, texts: Sequence[str]
 ) -> list[dict[str, object]]:

@@ -46,11 +46,13 @@ from models.calibration import (
     expected_calibration_error,
     fit_temperature,
     reliability,
+    selective,
     with_temperature,
 )
 from models.outputs import predicted
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
+ABSTAIN_AT = (0.8, 0.9, 0.95)  # the thresholds of the abstaining table
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -199,6 +201,7 @@ class RunRecord:
             calibration["after"] = _calibration_figures(outputs, data.y_test)
             calibration["labels_changed"] = int(np.sum(predicted(outputs) != labels))
             print(_calibration_line(calibration))
+        abstaining = _abstaining(outputs, data.y_test)
         # Each label's figures on the test set.
         per_label = class_figures(data.y_test, predicted(outputs), data.labels)
         print("\nOn the test set, per label:")
@@ -232,6 +235,7 @@ class RunRecord:
                 per_label=per_label,
                 learned_from=encoding.learned_from,
                 calibration=calibration,
+                abstaining=abstaining,
             )
 
         try:
@@ -291,6 +295,20 @@ def _calibration_figures(outputs: np.ndarray, y: np.ndarray) -> dict:
         "brier": brier_score(outputs, y),
         "bins": reliability(outputs, y),
     }
+
+
+def _abstaining(outputs: np.ndarray, y: np.ndarray) -> list[dict]:
+    """How many test texts the saved model answers, and how many of those right, if it
+    answers only from each probability of ABSTAIN_AT (predict.py --min-confidence);
+    printed as a table."""
+    rows = []
+    print("\nAnswering only where the top probability reaches P, on the test set:")
+    for p in ABSTAIN_AT:
+        answered, right = selective(outputs, y, p)
+        rows.append({"min_confidence": p, "answered": answered, "accuracy": right})
+        shown = "none answered" if right is None else f"{right:.2%} of them right"
+        print(f"  P = {p:.2f}: answers {answered:.2%} of the texts, {shown}")
+    return rows
 
 
 def _calibration_line(calibration: dict) -> str:

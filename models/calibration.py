@@ -121,6 +121,17 @@ def brier_score(outputs: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.sum((every - truth) ** 2, axis=-1)))
 
 
+def selective(
+    outputs: np.ndarray, y: np.ndarray, min_confidence: float
+) -> tuple[float, float | None]:
+    """Answering only where the top probability reaches `min_confidence`: the share of
+    the texts answered, and the share of those right (None where none is answered)."""
+    every = probabilities(outputs)
+    answered = every.max(axis=-1) >= min_confidence
+    right = every.argmax(axis=-1) == np.asarray(y)
+    return float(answered.mean()), float(right[answered].mean()) if answered.any() else None
+
+
 def reliability(outputs: np.ndarray, y: np.ndarray, bins: int = BINS) -> dict[str, list]:
     """Per bin of the top probability: its mean top probability, its accuracy and its
     number of texts (bins without a text left out): what a reliability diagram draws."""

@@ -415,6 +415,10 @@ def check_trained_model(
         assert (version / "calibration.png").read_bytes().startswith(PNG_MAGIC)
     else:
         assert metrics["calibration"] is None and "Not calibrated" in result.stdout
+    # How much it answers from each threshold of predict.py --min-confidence, and how well.
+    assert [row["min_confidence"] for row in metrics["abstaining"]] == [0.8, 0.9, 0.95]
+    answered = [row["answered"] for row in metrics["abstaining"]]
+    assert answered == sorted(answered, reverse=True) and "answers" in result.stdout
 
     # The export takes raw text and scores it as the saved model does, n-gram layer and all.
     model, encoding = common.load_model(common.find_model(saved, out))

@@ -74,3 +74,11 @@ def test_a_model_with_its_temperature_saves_and_loads(tmp_path: Path) -> None:
     assert loaded.get_layer("temperature").temperature == 1.7
     with pytest.raises(ValueError, match="above 0"):
         calibration.Temperature(0.0)
+
+
+def test_answering_only_the_sure_texts_counts_them_and_those_right() -> None:
+    outputs = np.array([[0.95], [0.05], [0.6], [0.85]])  # top probabilities 0.95 0.95 0.6 0.85
+    y = np.array([1, 1, 1, 0])  # right, wrong, right, wrong
+    assert calibration.selective(outputs, y, 0.9) == (0.5, 0.5)
+    assert calibration.selective(outputs, y, 0.8) == (0.75, pytest.approx(1 / 3))
+    assert calibration.selective(outputs, y, 0.99) == (0.0, None)

@@ -407,3 +407,34 @@ def test_a_stream_stopped_by_sigterm_exits_cleanly(trained: Path) -> None:
         process.stdin.close()
     assert code == 130, stderr[-2000:]
     assert "Fatal Python error" not in stderr and stderr.rstrip().endswith("interrupted")
+
+
+def test_min_confidence_leaves_unsure_texts_unanswered(run_here, trained: Path) -> None:
+    """Below the threshold a text is `unsure` (JSON: label null, abstained true, every
+    probability kept); at or above it, answered as without the flag."""
+    plain = run_here("predict.py", "--model", trained, "--format", "json", *TEXTS)
+    records = [json.loads(line) for line in plain.stdout.splitlines()]
+    tops = sorted(max(r["probabilities"].values()) for r in records)
+    threshold = (tops[0] + tops[1]) / 2  # between the least sure text and the next
+    result = run_here("predict.py", "--model", trained, "--format", "json",
+                      "--min-confidence", str(threshold), *TEXTS)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    said = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["abstained"] for r in said] == [max(r["probabilities"].values()) < threshold
+                                             for r in records]  # fmt: skip
+    assert sum(r["abstained"] for r in said) == 1
+    for before, after in zip(records, said, strict=True):
+        assert after["probabilities"] == before["probabilities"]
+        assert after["label"] == (None if after["abstained"] else before["label"])
+    text = run_here("predict.py", "--model", trained, "--min-confidence", "1", *TEXTS)
+    assert [line.split()[1] for line in text.stdout.splitlines()] == ["unsure"] * len(TEXTS)
+    bad = run_here("predict.py", "--model", trained, "--min-confidence", "1.5", "good")
+    assert_one_sentence_error(bad, "a probability is from 0 to 1, got 1.5")
+
+
+def test_explanations_and_their_page_say_unsure(run_here, trained: Path, tmp_path: Path) -> None:
+    page = tmp_path / "explained.html"
+    result = run_here("predict.py", "--model", trained, "--explain", "--min-confidence", "1",
+                      "--html", page, "great wonderful film")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[1] == "unsure" and " unsure</b>" in page.read_text()
