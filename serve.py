@@ -92,9 +92,12 @@ def make_app(
     max_body: int = MAX_BODY_BYTES,
     max_instances: int = MAX_INSTANCES,
     body_timeout: float = BODY_TIMEOUT,
+    min_confidence: float | None = None,
 ) -> Starlette:
     """The server's routes around one loaded model, served as `name` (default: its folder's)
-    to requests whose Host is one of `hosts` (default: those of a loopback address)."""
+    to requests whose Host is one of `hosts` (default: those of a loopback address);
+    `min_confidence`: the threshold below which a text is left unanswered, where a
+    request gives none."""
     labels = encoding.labels
     name = name or files.name
     hosts = allowed_hosts("127.0.0.1") if hosts is None else hosts
@@ -144,13 +147,21 @@ def make_app(
         check_json(request.headers)
         body = await read_body(request.stream(), request.headers, max_body, body_timeout)
         if verb == "predict":
-            texts, key = texts_of(body, max_instances)
+            texts, key, threshold = texts_of(body, max_instances)
             outputs = await batcher.submit(texts)
-            return JSON({key: (outputs[:, 0] if len(labels) == 2 else outputs).tolist()})
-        texts, _ = texts_of(body, MAX_EXPLAIN)
+            answer = {key: (outputs[:, 0] if len(labels) == 2 else outputs).tolist()}
+            threshold = min_confidence if threshold is None else threshold
+            if threshold is not None:  # beside TensorFlow Serving's answer, which it keeps
+                top = common.scoring.probabilities(outputs).max(axis=-1)
+                answer["abstained"] = (top < threshold).tolist()
+            return JSON(answer)
+        texts, _, threshold = texts_of(body, MAX_EXPLAIN)
         explained = await batcher.run_alone(
             lambda: common.scoring.explained_records(model, encoding, texts)
         )
+        threshold = min_confidence if threshold is None else threshold
+        if threshold is not None:
+            common.scoring.abstain(explained, threshold)
         return JSON({"explanations": explained})
 
     shown_name = common.cli.printable(name)
@@ -287,6 +298,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="a body that has not arrived whole by then is refused with 408 "
         f"(default: {BODY_TIMEOUT:g})",
     )
+    parser.add_argument(
+        "--min-confidence", type=common.cli.probability, metavar="P",
+        help='leave a text unanswered when its top probability is below P, where a request '
+        'gives no "min_confidence" of its own: "abstained" beside the predictions, label '
+        "null in an explanation (docs/trust.md)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not 0 < args.body_timeout <= 3600:
         parser.error("--body-timeout must be above 0 and at most 3600 seconds")
@@ -323,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             max_body=args.max_body_bytes,
             max_instances=args.max_instances,
             body_timeout=args.body_timeout,
+            min_confidence=args.min_confidence,
         )
         root = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         path = urllib.parse.quote(f"/v1/models/{name}", safe="/:@!$&'()*+,;=")

@@ -176,8 +176,9 @@ class ClientGone(RequestError):
     """The client closed its connection before its request was whole: no one to answer."""
 
 
-def texts_of(body: bytes, limit: int) -> tuple[list[str], str]:
-    """The texts of a TensorFlow Serving request, and the key its answer goes under.
+def texts_of(body: bytes, limit: int) -> tuple[list[str], str, float | None]:
+    """The texts of a TensorFlow Serving request, the key its answer goes under, and its
+    "min_confidence" beside them (a probability; None if it has none).
 
     The row format {"instances": ["text", ...]} is answered under "predictions", the
     columnar {"inputs": ["text", ...]} under "outputs", as TensorFlow Serving does. An
@@ -226,7 +227,13 @@ def texts_of(body: bytes, limit: int) -> tuple[list[str], str]:
         if problem:
             raise RequestError(400, f"{key}[{i}] {problem}.")
         texts.append(item)
-    return texts, answer
+    threshold = request.get("min_confidence")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(
+            threshold, int | float) or not 0 <= threshold <= 1):  # fmt: skip
+        raise RequestError(
+            400, f'"min_confidence" must be a probability from 0 to 1, not {_kind(threshold)}.'
+        )
+    return texts, answer, None if threshold is None else float(threshold)
 
 
 def _kind(value: object) -> str:

@@ -253,14 +253,19 @@ def test_a_reader_polling_while_versions_are_replaced_always_sees_a_whole_one(
 
     def replace() -> None:
         try:
-            for save in runs:
+            for version, save in enumerate(runs, start=2):
                 save()
+                # The next waits until the reader has loaded this one (a loaded machine
+                # could otherwise write both between two of its polls).
+                deadline = time.monotonic() + 60
+                while max(seen, default=0) < version and time.monotonic() < deadline:
+                    time.sleep(0.05)
         except BaseException as err:  # seen by the test below
             failures.append(err)
 
+    seen: list[int] = []
     replacing = threading.Thread(target=replace)
     replacing.start()
-    seen = []
     while replacing.is_alive():
         folder = common.find_model("tiny", tmp_path).folder
         with common.files.reading_version(folder) as present:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -632,24 +633,35 @@ def test_closing_does_not_wait_for_a_call_in_progress() -> None:
         gate.set()
 
 
+@contextlib.contextmanager
+def served_in_thread(app) -> Iterator[str]:
+    """`app` served by uvicorn in a thread of this process; yields its /v1/models URL."""
+    import uvicorn
+
+    import serve
+
+    sock = serve.listen("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, http=serve.Protocol))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1/models"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def test_model_name_is_the_name_in_the_url(trained: Path) -> None:
     """`--model-name`, TensorFlow Serving's --model_name: the model answers under it (a
     space and all), and under no other. In a thread of this process."""
     import urllib.error
     import urllib.request
 
-    import uvicorn
-
     import serve
 
     model, encoding = common.load_model(trained)
     app = serve.make_app(model, encoding, common.find_model(str(trained), "."), name="my reviews")
-    sock = serve.listen("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, http=serve.Protocol))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    root = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/models"
-    try:
+    with served_in_thread(app) as root:
         with urllib.request.urlopen(f"{root}/my%20reviews", timeout=30) as response:
             assert json.load(response)["name"] == "my reviews"
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -657,6 +669,37 @@ def test_model_name_is_the_name_in_the_url(trained: Path) -> None:
         assert (
             refused.value.code == 404 and "/v1/models/my reviews" in refused.value.read().decode()
         )
-    finally:
-        server.should_exit = True
-        thread.join(10)
+
+
+def test_min_confidence_leaves_unsure_texts_unanswered(trained: Path) -> None:
+    """serve.py --min-confidence 1: every text "abstained" beside TensorFlow Serving's
+    predictions (which stay), label null in explanations; a request's own
+    "min_confidence" takes its place; one that is not a probability is a 400."""
+    import urllib.error
+    import urllib.request
+
+    import serve
+
+    model, encoding = common.load_model(trained)
+    files = common.find_model(str(trained), ".")
+    app = serve.make_app(model, encoding, files, name="cnn", min_confidence=1.0)
+
+    def post(verb: str, body: dict) -> dict:
+        request = urllib.request.Request(f"{root}/cnn:{verb}", json.dumps(body).encode(),
+                                         {"Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    with served_in_thread(app) as root:
+        unsure = post("predict", {"instances": TEXTS})
+        assert unsure["abstained"] == [True] * len(TEXTS)
+        sure = post("predict", {"instances": TEXTS, "min_confidence": 0})
+        assert sure["abstained"] == [False] * len(TEXTS)
+        assert sure["predictions"] == unsure["predictions"]
+        (explained,) = post("explain", {"instances": TEXTS[:1]})["explanations"]
+        assert explained["label"] is None and explained["abstained"] is True
+        assert len(explained["probabilities"]) == 2
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            post("predict", {"instances": TEXTS, "min_confidence": 1.5})
+        said = refused.value.read().decode()
+        assert refused.value.code == 400 and "a probability from 0 to 1" in said
