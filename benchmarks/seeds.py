@@ -12,8 +12,8 @@ figures, to the last digit.
     python benchmarks/seeds.py train_bow.py --output-dir seeds/   # keep the models
 
 Flags this script does not know go to the training script. The models go to a
-temporary folder, removed at the end, unless --output-dir keeps them (one version
-per seed).
+temporary folder, removed at the end, unless --output-dir keeps them: a version per
+seed, of which the model's folder keeps the newest three, as always.
 """
 
 from __future__ import annotations
