@@ -145,7 +145,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--min-confidence", type=common.cli.probability, metavar="P",
         help="leave a text unanswered (unsure; in JSON \"label\": null, \"abstained\": true) "
-        "when the model's top probability is below P, e.g. 0.9 (docs/trust.md)",
+        "when the model's top probability is below P, e.g. 0.9; 0 answers every text "
+        "(default: the threshold the model was saved with, by --target-accuracy, if any; "
+        "docs/trust.md)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     if args.texts and args.file:
@@ -169,7 +171,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     files = common.find_model(args.model, args.models_dir)
     model, encoding = common.load_model(files)
     shown = common.cli.printable(str(files.folder))
-    print(f"Model {shown}: learned from {common.saving.describe(encoding)}.", file=sys.stderr)
+    threshold = encoding.min_confidence if args.min_confidence is None else args.min_confidence
+    unsure = f"; unsure below {threshold:g}" if threshold else ""
+    print(f"Model {shown}: learned from {common.saving.describe(encoding)}{unsure}.",
+          file=sys.stderr)  # fmt: skip
 
     labels = encoding.labels
     two = len(labels) == 2  # then the words are explained towards the positive label
@@ -186,8 +191,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             found = common.scoring.records(
                 common.scoring.score_texts(model, encoding, texts), labels, texts
             )
-        if args.min_confidence is not None:
-            common.scoring.abstain(found, args.min_confidence)
+        if threshold is not None:  # --min-confidence, else the model's own (--target-accuracy)
+            common.scoring.abstain(found, threshold)
         for record in found:
             show(record)
         sys.stdout.flush()  # each batch as soon as it is scored: a stream shows it live

@@ -119,6 +119,7 @@ def make_app(
             "labels": labels,
             "output": "P(positive) per text" if len(labels) == 2 else "P(label) per label",
             "positive_label": labels[1] if len(labels) == 2 else None,
+            "min_confidence": min_confidence,  # below it a text is left unanswered
             "maxlen": encoding.maxlen,
             "num_words": encoding.num_words,
             "batching": {"model_calls": batcher.calls, "texts": batcher.texts},
@@ -340,7 +341,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             max_body=args.max_body_bytes,
             max_instances=args.max_instances,
             body_timeout=args.body_timeout,
-            min_confidence=args.min_confidence,
+            # The model's own threshold (training's --target-accuracy), unless the flag says.
+            min_confidence=encoding.min_confidence
+            if args.min_confidence is None
+            else args.min_confidence,
         )
         root = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         path = urllib.parse.quote(f"/v1/models/{name}", safe="/:@!$&'()*+,;=")

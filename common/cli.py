@@ -314,6 +314,14 @@ def training_parser(
         "on all 25,000 and skips validation (default: 0.1)",
     )
     parser.add_argument(
+        "--target-accuracy",
+        type=probability,
+        metavar="A",
+        help="choose, on the validation texts, the lowest top probability P at which the "
+        "model is right on a share A of the texts it answers, and save it with the model: "
+        "predict.py and serve.py then say unsure below P (docs/trust.md)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="train and test on 512 reviews each, to check that everything runs; the "

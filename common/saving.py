@@ -62,6 +62,8 @@ class TextEncoding:
     # The class names by class id; with two, the model gives P(labels[1]).
     labels: list[str] = field(default_factory=lambda: list(IMDB_LABELS))
     origin: dict | None = None  # how your own data was read (columns, test part); IMDB: None
+    # Below this top probability a text is left unanswered (training's --target-accuracy).
+    min_confidence: float | None = None
 
     @property
     def learned_from(self) -> str:
@@ -106,6 +108,7 @@ def save_model(
     data_source: str,
     labels: Sequence[str] = IMDB_LABELS,
     origin: dict | None = None,
+    min_confidence: float | None = None,
 ) -> tuple[TextEncoding, str]:
     """Save `model` (model.keras) and its encoding file (encoding.json) into `folder`, a new
     version being written; return the encoding and the model file's sha256.
@@ -117,7 +120,9 @@ def save_model(
     # Words ranked beyond the vocabulary are encoded as OOV whether known or not, so
     # the words inside it are all that encoding new text needs.
     kept = {word: rank for word, rank in word_index.items() if rank + INDEX_FROM < num_words}
-    encoding = TextEncoding(kept, num_words, maxlen, labels=list(labels), origin=origin)
+    encoding = TextEncoding(
+        kept, num_words, maxlen, labels=list(labels), origin=origin, min_confidence=min_confidence
+    )
     settings = {key: value for key, value in asdict(encoding).items() if key != "word_index"}
     model.save(folder / MODEL_FILE)
     digest = file_sha256(folder / MODEL_FILE)
@@ -309,6 +314,7 @@ def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
         raise UserError(f"the encoding file {str(path)!r} is damaged: {problem}.")
     saved.setdefault("labels", list(IMDB_LABELS))  # saved before models had labels: IMDB's
     saved.setdefault("origin", None)
+    saved.setdefault("min_confidence", None)  # saved before --target-accuracy: none
     if saved["origin"] is not None and "data" not in saved["origin"]:  # saved before "data"
         source = str(saved.get("data_source") or "your data").split(" (test: ")[0]
         saved["origin"]["data"] = Path(source).name or source
@@ -325,7 +331,7 @@ def _is_int(value: object) -> bool:
 
 def _encoding_problem(saved: dict) -> str | None:
     """What is wrong with the values of an encoding file, or None."""
-    optional = ("labels", "origin")  # IMDB's labels when absent
+    optional = ("labels", "origin", "min_confidence")  # IMDB's labels when absent
     missing = [key for key in [*TextEncoding.__dataclass_fields__, "model_sha256"]
                if key not in saved and key not in optional]  # fmt: skip
     if missing:
@@ -352,6 +358,10 @@ def _encoding_problem(saved: dict) -> str | None:
         return f"labels must be 2 to {MAX_LABELS:,} distinct names, not {str(labels)[:80]}"
     if not isinstance(saved.get("origin"), dict | None):
         return "origin must be an object"
+    threshold = saved.get("min_confidence")
+    number = isinstance(threshold, int | float) and not isinstance(threshold, bool)
+    if threshold is not None and not (number and 0 <= threshold <= 1):
+        return f"min_confidence must be a probability from 0 to 1, not {str(threshold)[:40]}"
     name = (saved.get("origin") or {}).get("data", "")
     if not isinstance(name, str) or len(name) > 1000:
         return "origin's data must be the data's name, at most 1,000 characters"

@@ -45,6 +45,7 @@ from models.calibration import (
     brier_score,
     expected_calibration_error,
     fit_temperature,
+    lowest_threshold,
     reliability,
     selective,
     with_temperature,
@@ -116,6 +117,9 @@ class RunRecord:
         # Fail now, not after training; a dry run never replaces real results.
         self.output_dir = cli.prepare_output_dir(folder / DRY_RUN_DIR if args.dry_run else folder)
         self.model_dir = cli.prepare_output_dir(self.output_dir / self.name)  # 1/, 2/, ...
+        if getattr(args, "target_accuracy", None) is not None and args.validation_split == 0:
+            raise UserError("--target-accuracy chooses its threshold on the validation texts: "
+                            "--validation-split must be above 0.")  # fmt: skip
         self.clock = PhaseClock()
         self.watcher = FitWatcher(self.clock)
         _watch_every_fit(self.watcher)
@@ -202,6 +206,8 @@ class RunRecord:
             calibration["labels_changed"] = int(np.sum(predicted(outputs) != labels))
             print(_calibration_line(calibration))
         abstaining = _abstaining(outputs, data.y_test)
+        wanted = getattr(self.args, "target_accuracy", None)
+        threshold = self._threshold(model, outputs) if wanted is not None else None
         # Each label's figures on the test set.
         per_label = class_figures(data.y_test, predicted(outputs), data.labels)
         print("\nOn the test set, per label:")
@@ -219,6 +225,7 @@ class RunRecord:
                 data_source=data.source,
                 labels=data.labels,
                 origin=data.origin,
+                min_confidence=threshold,
             )
             # The same model with the tokenizer inside, for programs without this repository.
             export_text_model(model, encoding, folder)
@@ -249,6 +256,25 @@ class RunRecord:
             ) from None
         print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
         print(accuracy)  # the last line: Accuracy: NN.NN%
+
+    def _threshold(self, model: keras.Model, test_outputs: np.ndarray) -> float | None:
+        """The lowest top probability from which the model is right on --target-accuracy
+        of the validation texts it answers (the most it can answer so); None if no
+        threshold reaches it. Prints what it gives on the validation and test texts."""
+        data, target = self.data, self.args.target_accuracy
+        n = fit_size(len(data.x_train), self.args.validation_split)
+        threshold = lowest_threshold(predict_outputs(model, data.x_train[n:]), data.y_train[n:],
+                                     target)  # fmt: skip
+        if threshold is None:
+            print(f"\nNo threshold makes the model right on {target:.2%} of the validation "
+                  "texts it answers: saved without one.")  # fmt: skip
+            return None
+        answered, right = selective(test_outputs, data.y_test, threshold)
+        shown = "none" if right is None else f"{right:.2%} of them right"
+        print(f"\nUnsure below {threshold:.4f}: the lowest top probability at which it is right "
+              f"on {target:.2%} of the validation texts it answers; on the test set it answers "
+              f"{answered:.2%} of the texts, {shown}. predict.py and serve.py use it.")  # fmt: skip
+        return threshold
 
     def _calibrate(self, model: keras.Model, test_outputs: np.ndarray) -> dict | None:
         """The temperature that makes the model's probabilities honest on the validation

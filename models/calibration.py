@@ -132,6 +132,21 @@ def selective(
     return float(answered.mean()), float(right[answered].mean()) if answered.any() else None
 
 
+def lowest_threshold(outputs: np.ndarray, y: np.ndarray, target: float) -> float | None:
+    """The lowest top probability P at which the texts whose top probability reaches P
+    are right at least `target` of the time (the most texts answered so), or None."""
+    every = probabilities(outputs)
+    top = every.max(axis=-1)
+    right = every.argmax(axis=-1) == np.asarray(y)
+    order = np.argsort(-top, kind="stable")  # the surest first
+    top, right = top[order], right[order]
+    accuracy = np.cumsum(right) / np.arange(1, len(right) + 1)
+    # A threshold answers every text as sure as it: only the last of equal ones can end it.
+    ends = np.append(top[1:] < top[:-1], True)
+    reached = np.flatnonzero((accuracy >= target) & ends)
+    return float(top[reached[-1]]) if len(reached) else None
+
+
 def reliability(outputs: np.ndarray, y: np.ndarray, bins: int = BINS) -> dict[str, list]:
     """Per bin of the top probability: its mean top probability, its accuracy and its
     number of texts (bins without a text left out): what a reliability diagram draws."""

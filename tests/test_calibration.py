@@ -82,3 +82,13 @@ def test_answering_only_the_sure_texts_counts_them_and_those_right() -> None:
     assert calibration.selective(outputs, y, 0.9) == (0.5, 0.5)
     assert calibration.selective(outputs, y, 0.8) == (0.75, pytest.approx(1 / 3))
     assert calibration.selective(outputs, y, 0.99) == (0.0, None)
+
+
+def test_the_threshold_is_the_lowest_that_reaches_the_accuracy_asked() -> None:
+    outputs = np.array([[0.99], [0.95], [0.1], [0.8]])  # tops 0.99, 0.95, 0.9, 0.8
+    y = np.array([1, 1, 1, 1])  # right, right, wrong, right: 1, 1, 2/3, 3/4 from the top
+    assert calibration.lowest_threshold(outputs, y, 0.75) == pytest.approx(0.8)
+    assert calibration.lowest_threshold(outputs, y, 0.9) == pytest.approx(0.95)
+    assert calibration.lowest_threshold(outputs, y, 1.01) is None
+    # Texts as sure as each other are answered together: 0.9 answers both, half right.
+    assert calibration.lowest_threshold(np.array([[0.9], [0.9]]), np.array([1, 0]), 1.0) is None

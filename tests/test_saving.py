@@ -43,9 +43,12 @@ def test_a_model_and_an_encoding_file_that_do_not_belong_together(run_here, trai
         (lambda e: e.pop("maxlen"), "it has no maxlen"),
         (lambda e: e.update(maxlen=100), "takes inputs of shape (None, 64)"),
         (lambda e: e.update(num_words=9000), "does not accept the word ids"),
+        (lambda e: e.update(min_confidence=1.5), "min_confidence must be a probability"),
+        (lambda e: e.update(min_confidence="0.9"), "min_confidence must be a probability"),
     ],
     ids=["rank-string", "rank-huge", "maxlen-0", "maxlen-string", "index-list", "index-null",
-         "num-words-negative", "num-words-nan", "no-maxlen", "other-length", "other-vocabulary"],
+         "num-words-negative", "num-words-nan", "no-maxlen", "other-length", "other-vocabulary",
+         "threshold-above-1", "threshold-string"],
 )  # fmt: skip
 def test_an_encoding_file_that_does_not_fit(trained, tmp_path, change, expected):
     """In this process: predict.py prints the UserError as one sentence, exit 2 (test above)."""

@@ -148,3 +148,30 @@ def test_every_fit_after_a_run_record_is_timed_and_logged_a_line_per_epoch(
     common.training._watch_every_fit(None)  # as the save does
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     assert len(record.watcher.seconds) == 3
+
+
+def test_a_target_accuracy_saves_a_threshold_that_predict_uses(
+    run_here, tmp_path: Path, tiny_folder: Path
+) -> None:
+    """--target-accuracy: the threshold chosen on the validation texts is saved in the
+    encoding file, and predict.py leaves the texts below it unanswered unless told."""
+    out = tmp_path / "out"
+    result = run_here("train_bow.py", "--data", tiny_folder, "--output-dir", out,
+                      "--target-accuracy", "0.5", "--maxlen", "64")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Unsure below" in result.stdout
+    encoding = json.loads((out / "bow" / "1" / "encoding.json").read_text())
+    threshold = encoding["min_confidence"]
+    assert 0.5 <= threshold <= 1
+    texts = ["great wonderful film", "awful boring", "the film"]
+    said = run_here("predict.py", "--models-dir", out, "--model", "bow", "--format", "json", *texts)
+    assert f"unsure below {threshold:g}" in said.stderr
+    records = [json.loads(line) for line in said.stdout.splitlines()]
+    assert [r["abstained"] for r in records] == [max(r["probabilities"].values()) < threshold
+                                                for r in records]  # fmt: skip
+    every = run_here("predict.py", "--models-dir", out, "--model", "bow", "--min-confidence", "0",
+                     "--format", "json", *texts)  # fmt: skip
+    assert not any(json.loads(line)["abstained"] for line in every.stdout.splitlines())
+    refused = run_here("train_bow.py", "--data", tiny_folder, "--output-dir", out,
+                       "--target-accuracy", "0.9", "--validation-split", "0")  # fmt: skip
+    assert_one_sentence_error(refused, "--validation-split must be above 0")
