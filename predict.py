@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     files = common.find_model(args.model, args.models_dir)
     model, encoding = common.load_model(files)
     shown = common.cli.printable(str(files.folder))
-    threshold = encoding.min_confidence if args.min_confidence is None else args.min_confidence
+    threshold = common.scoring.min_confidence(args.min_confidence, encoding)
     unsure = f"; unsure below {threshold:g}" if threshold else ""
     print(f"Model {shown}: learned from {common.saving.describe(encoding)}{unsure}.",
           file=sys.stderr)  # fmt: skip

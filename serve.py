@@ -147,20 +147,18 @@ def make_app(
             return JSON(status())
         check_json(request.headers)
         body = await read_body(request.stream(), request.headers, max_body, body_timeout)
+        texts, key, threshold = texts_of(body, max_instances if verb == "predict" else MAX_EXPLAIN)
+        threshold = min_confidence if threshold is None else threshold  # the request's first
         if verb == "predict":
-            texts, key, threshold = texts_of(body, max_instances)
             outputs = await batcher.submit(texts)
             answer = {key: (outputs[:, 0] if len(labels) == 2 else outputs).tolist()}
-            threshold = min_confidence if threshold is None else threshold
             if threshold is not None:  # beside TensorFlow Serving's answer, which it keeps
                 top = common.scoring.probabilities(outputs).max(axis=-1)
                 answer["abstained"] = (top < threshold).tolist()
             return JSON(answer)
-        texts, _, threshold = texts_of(body, MAX_EXPLAIN)
         explained = await batcher.run_alone(
             lambda: common.scoring.explained_records(model, encoding, texts)
         )
-        threshold = min_confidence if threshold is None else threshold
         if threshold is not None:
             common.scoring.abstain(explained, threshold)
         return JSON({"explanations": explained})
@@ -341,10 +339,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             max_body=args.max_body_bytes,
             max_instances=args.max_instances,
             body_timeout=args.body_timeout,
-            # The model's own threshold (training's --target-accuracy), unless the flag says.
-            min_confidence=encoding.min_confidence
-            if args.min_confidence is None
-            else args.min_confidence,
+            min_confidence=common.scoring.min_confidence(args.min_confidence, encoding),
         )
         root = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         path = urllib.parse.quote(f"/v1/models/{name}", safe="/:@!$&'()*+,;=")

@@ -62,6 +62,12 @@ def records(
     return result
 
 
+def min_confidence(flag: float | None, encoding: TextEncoding) -> float | None:
+    """The threshold below which a text is left unanswered: --min-confidence if given,
+    else the one the model was saved with (training's --target-accuracy), if any."""
+    return encoding.min_confidence if flag is None else flag
+
+
 def abstain(records: list[dict[str, object]], min_confidence: float) -> list[dict[str, object]]:
     """The records whose top probability is below `min_confidence` left unanswered: their
     `label` None and `abstained` true (every record gets `abstained`); every probability

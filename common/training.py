@@ -260,11 +260,10 @@ class RunRecord:
     def _threshold(self, model: keras.Model, test_outputs: np.ndarray) -> float | None:
         """The lowest top probability from which the model is right on --target-accuracy
         of the validation texts it answers (the most it can answer so); None if no
-        threshold reaches it. Prints what it gives on the validation and test texts."""
+        threshold reaches it. Prints what it gives on the test texts."""
         data, target = self.data, self.args.target_accuracy
-        n = fit_size(len(data.x_train), self.args.validation_split)
-        threshold = lowest_threshold(predict_outputs(model, data.x_train[n:]), data.y_train[n:],
-                                     target)  # fmt: skip
+        x_val, y_val = self._validation()
+        threshold = lowest_threshold(predict_outputs(model, x_val), y_val, target)
         if threshold is None:
             print(f"\nNo threshold makes the model right on {target:.2%} of the validation "
                   "texts it answers: saved without one.")  # fmt: skip
@@ -280,18 +279,23 @@ class RunRecord:
         """The temperature that makes the model's probabilities honest on the validation
         texts (models/calibration.py), with the test set's figures before it; None
         without validation texts."""
-        data = self.data
-        n = fit_size(len(data.x_train), self.args.validation_split)
-        if n == len(data.x_train):
+        x_val, y_val = self._validation()
+        if not len(y_val):
             print("\nNot calibrated: with --validation-split 0 no text is left to fit it on.")
             return None
-        temperature = fit_temperature(predict_outputs(model, data.x_train[n:]), data.y_train[n:])
         return {
             "method": "temperature scaling, fitted on the validation texts",
-            "temperature": temperature,
-            "validation_texts": len(data.x_train) - n,
-            "before": _calibration_figures(test_outputs, data.y_test),
+            "temperature": fit_temperature(predict_outputs(model, x_val), y_val),
+            "validation_texts": len(y_val),
+            "before": _calibration_figures(test_outputs, self.data.y_test),
         }
+
+    def _validation(self) -> Arrays:
+        """The validation texts and labels: the last --validation-split of the training
+        texts, as `fit(validation_split=...)` held them out."""
+        data = self.data
+        n = fit_size(len(data.x_train), self.args.validation_split)
+        return data.x_train[n:], data.y_train[n:]
 
     def _say_if_not_learned(self, run: TrainingRun) -> None:
         """One line when the model's validation accuracy, at its last epoch, is no better
@@ -300,7 +304,7 @@ class RunRecord:
         accuracies = run.history.get("val_accuracy")
         if not accuracies:  # no validation, or a model trained in parts
             return
-        held = np.asarray(data.y_train[fit_size(len(data.y_train), self.args.validation_split) :])
+        held = np.asarray(self._validation()[1])
         if not len(held):
             return
         counts = np.bincount(held, minlength=len(data.labels))

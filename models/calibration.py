@@ -69,6 +69,12 @@ def scaled(outputs: np.ndarray, temperature: float) -> np.ndarray:
     return np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
 
 
+def top_and_right(outputs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's top probability, and whether the label it names is `y`'s."""
+    every = probabilities(outputs)
+    return every.max(axis=-1), every.argmax(axis=-1) == np.asarray(y)
+
+
 def log_loss(outputs: np.ndarray, y: np.ndarray) -> float:
     """The mean cross-entropy of the true labels `y` (class ids) under `outputs`."""
     p = probabilities(outputs)[np.arange(len(y)), np.asarray(y, dtype=np.int64)]
@@ -102,15 +108,11 @@ def expected_calibration_error(outputs: np.ndarray, y: np.ndarray, bins: int = B
     """How far the top probability is from the share right, on average: over `bins`
     equal-width bins of the top probability, |accuracy - mean top probability|,
     weighted by the bin's share of the texts."""
-    every = probabilities(outputs)
-    top, right = every.max(axis=-1), every.argmax(axis=-1) == np.asarray(y)
-    which = np.minimum((top * bins).astype(int), bins - 1)
-    error = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            error += inside.mean() * abs(right[inside].mean() - top[inside].mean())
-    return float(error)
+    figures = reliability(outputs, y, bins)
+    texts = sum(figures["texts"])
+    return float(sum(count / texts * abs(accuracy - confidence) for count, accuracy, confidence
+                     in zip(figures["texts"], figures["accuracy"], figures["confidence"],
+                            strict=True)))  # fmt: skip
 
 
 def brier_score(outputs: np.ndarray, y: np.ndarray) -> float:
@@ -126,18 +128,15 @@ def selective(
 ) -> tuple[float, float | None]:
     """Answering only where the top probability reaches `min_confidence`: the share of
     the texts answered, and the share of those right (None where none is answered)."""
-    every = probabilities(outputs)
-    answered = every.max(axis=-1) >= min_confidence
-    right = every.argmax(axis=-1) == np.asarray(y)
+    top, right = top_and_right(outputs, y)
+    answered = top >= min_confidence
     return float(answered.mean()), float(right[answered].mean()) if answered.any() else None
 
 
 def lowest_threshold(outputs: np.ndarray, y: np.ndarray, target: float) -> float | None:
     """The lowest top probability P at which the texts whose top probability reaches P
     are right at least `target` of the time (the most texts answered so), or None."""
-    every = probabilities(outputs)
-    top = every.max(axis=-1)
-    right = every.argmax(axis=-1) == np.asarray(y)
+    top, right = top_and_right(outputs, y)
     order = np.argsort(-top, kind="stable")  # the surest first
     top, right = top[order], right[order]
     accuracy = np.cumsum(right) / np.arange(1, len(right) + 1)
@@ -150,8 +149,7 @@ def lowest_threshold(outputs: np.ndarray, y: np.ndarray, target: float) -> float
 def reliability(outputs: np.ndarray, y: np.ndarray, bins: int = BINS) -> dict[str, list]:
     """Per bin of the top probability: its mean top probability, its accuracy and its
     number of texts (bins without a text left out): what a reliability diagram draws."""
-    every = probabilities(outputs)
-    top, right = every.max(axis=-1), every.argmax(axis=-1) == np.asarray(y)
+    top, right = top_and_right(outputs, y)
     which = np.minimum((top * bins).astype(int), bins - 1)
     kept = [b for b in range(bins) if (which == b).any()]
     return {
