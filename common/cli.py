@@ -177,11 +177,13 @@ def data_parser(
     writes: bool = True,
     output_help: str = "where this script writes its files",
     data_note: str = "",
+    split: bool = True,
 ) -> argparse.ArgumentParser:
     """A parser with the flags of the scripts that read the reviews: --data, --output-dir.
 
     `writes=False` leaves out --output-dir, for a script that writes nothing;
-    `output_help` says what the folder holds, `data_note` when --data matters.
+    `output_help` says what the folder holds, `data_note` when --data matters;
+    `split=False` leaves out --test-data and --test-split, for a script that reads every row.
     """
     parser = argparse.ArgumentParser(
         description=description,
@@ -214,7 +216,8 @@ def data_parser(
          "fields are escaped with CHAR, not doubled: '\\' for Kaggle's labeledTrainData.tsv "
          '(\\")'),
     ]:  # fmt: skip
-        own.add_argument(flag, metavar=metavar, type=kind, default=default, help=help)
+        if split or flag not in ("--test-data", "--test-split"):
+            own.add_argument(flag, metavar=metavar, type=kind, default=default, help=help)
     if writes:
         parser.add_argument(
             "--output-dir",

@@ -133,8 +133,8 @@ def options(args: argparse.Namespace) -> Options:
     """How to read your own data, from the flags of `common.cli.data_parser`."""
     return Options(
         Columns(args.text_column, args.label_column),
-        test_data=args.test_data,
-        test_split=args.test_split,
+        test_data=getattr(args, "test_data", None),  # not a flag of find_label_issues.py
+        test_split=getattr(args, "test_split", None),
         positive_label=args.positive_label,
         escape_char=args.escape_char,
     )
@@ -555,13 +555,7 @@ def load_labeled(
     # The vocabulary: the words of the training part, most frequent first, ties
     # alphabetically; a word seen only in the test part is unknown (OOV) like any other.
     train_ids, train_lengths = train.take(fit_rows)
-    words = list(vocabulary)
-    counts = np.bincount(train_ids, minlength=len(words))
-    seen = np.flatnonzero(counts)
-    ranked = sorted(seen.tolist(), key=lambda i: (-counts[i], words[i]))
-    final = np.full(len(words) + 1, OOV, np.int32)
-    final[ranked] = np.arange(1, len(ranked) + 1, dtype=np.int32) + INDEX_FROM
-    word_index = {words[i]: rank for rank, i in enumerate(ranked, start=1)}
+    final, word_index = _ranked_ids(vocabulary, train_ids)
     test_ids, test_lengths = test.take(test_rows)
 
     print(f"Labels: {_counts(labels, y_all if test is train else np.concatenate([y_all, y_test]))}")
@@ -595,6 +589,47 @@ def load_labeled(
         },
     )  # fmt: skip
     return dataset
+
+
+def _ranked_ids(vocabulary: dict[str, int], ids: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Each provisional id's final id (the words of `ids` by frequency, ties alphabetically,
+    from INDEX_FROM + 1; any other word OOV), and the word index they make."""
+    words = list(vocabulary)
+    counts = np.bincount(ids, minlength=len(words))
+    seen = np.flatnonzero(counts)
+    ranked = sorted(seen.tolist(), key=lambda i: (-counts[i], words[i]))
+    final = np.full(len(words) + 1, OOV, np.int32)
+    final[ranked] = np.arange(1, len(ranked) + 1, dtype=np.int32) + INDEX_FROM
+    return final, {words[i]: rank for rank, i in enumerate(ranked, start=1)}
+
+
+def load_every_row(
+    path: Path, options: Options, *, num_words: int | None, maxlen: int
+) -> tuple[np.ndarray, np.ndarray, list[str], list[int | str]]:
+    """Every row of your own labeled texts, in file order, encoded as `load_labeled`
+    encodes them (the vocabulary of all the rows: it reads no label), with its labels and
+    where each row is (its line, or its file): what find_label_issues.py checks."""
+    if is_imdb(path):
+        raise UserError(
+            f"--data {str(path)!r} is the IMDB dataset, whose labels come from its ratings: "
+            "give a file or folder of your own labeled texts."
+        )
+    _check_flags_apply(path, options, None)
+    rows = reader(path, options.columns, escape_char=options.escape_char)
+    encoded = _Encoded({}).read(iter(rows))
+    _report_reading(path, rows, None)
+    labels = label_order(set(encoded.labels), options.positive_label)
+    if len(labels) < 2:
+        raise UserError(
+            f"--data {str(path)!r} has {'one label only' if labels else 'no rows'}: "
+            "a classifier needs texts of two labels at least."
+        )
+    class_of = {label: i for i, label in enumerate(labels)}
+    y = np.array([class_of[label] for label in encoded.labels], np.int64)
+    ids, lengths = encoded.take(np.arange(len(y)))
+    final, _ = _ranked_ids(encoded.vocabulary, ids)
+    print(f"Labels: {_counts(labels, y)}")
+    return pad(_sequences(final[ids], lengths, num_words), maxlen), y, labels, encoded.where
 
 
 def _check_apart(train: Path, test: Path) -> None:

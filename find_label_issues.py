@@ -1,0 +1,183 @@
+"""Check your labels: which rows of your data are likely labeled wrong?
+
+A model learns what its labels say, the wrong ones too, and a test set with wrong labels
+scores a model against mistakes. Reading every row to find them takes days; this script
+points at the rows to read first. It fits the bag of n-grams of train_bow.py k times,
+each time on every row but one fold, and scores that fold: each row gets probabilities
+from a model that never saw it. Confident learning (Northcutt, Jiang and Chuang, 2021;
+models/label_issues.py) then estimates how many rows of each label really belong to
+another, and flags that many: those where the model most prefers another label.
+
+    python find_label_issues.py --data reviews.csv
+    python find_label_issues.py --data tweets.tsv --text-column tweet --maxlen 50 \\
+        --output issues.csv
+
+It prints the most suspicious rows, with their lines in the file, the label given and
+the label the model suggests; --output writes every flagged row, most suspicious first,
+as a CSV file with the columns line (file, for a folder of class folders), given,
+suggested, score (the out-of-fold probability of the given label) and text. Read
+docs/trust.md before correcting anything: a flagged row is a row to read, not a mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+from pathlib import Path
+
+import common  # before keras: it hides the lines TensorFlow prints as it loads
+
+import keras
+import numpy as np
+
+from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
+from models.label_issues import find_label_issues
+
+FOLDS = 5  # each row is scored by a model fitted on the other 80%
+NUM_WORDS = 5000
+MAXLEN = 500  # short texts need fewer: --maxlen 50 is faster and as good for tweets
+NGRAMS = 2
+EPOCHS = 2
+BATCH_SIZE = 128
+VALIDATION_SPLIT = 0.1  # of each fold's training rows: when to stop (train_bow.py's)
+SHOWN = 20  # suspects printed
+TEXT_WIDTH = 70
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = common.data_parser(__doc__, writes=False, split=False)
+    parser.add_argument(
+        "--folds", type=common.cli.whole_number(2, 100), default=FOLDS,
+        help=f"k: each row is scored by a model fitted on the other k - 1 folds (default: {FOLDS})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ngrams", type=int, choices=(1, 2), default=NGRAMS,
+        help="1: the bag of words; 2: words and adjacent word pairs (default)",
+    )  # fmt: skip
+    parser.add_argument("--epochs", type=common.cli.positive_int, default=EPOCHS,
+                        help=f"passes over each fold's rows (default: {EPOCHS})")  # fmt: skip
+    parser.add_argument("--batch-size", type=common.cli.whole_number(1, 2**20),
+                        default=BATCH_SIZE, help=f"(default: {BATCH_SIZE})")  # fmt: skip
+    common.cli.add_encoding_flags(parser, num_words=NUM_WORDS, maxlen=MAXLEN)
+    parser.add_argument(
+        "--seed", type=common.cli.seed_int, default=common.cli.DEFAULT_SEED,
+        help=f"draws the folds and seeds the models (default: {common.cli.DEFAULT_SEED})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--top", type=common.cli.whole_number(0), default=SHOWN, metavar="N",
+        help=f"how many of the most suspicious rows to print (default: {SHOWN})",
+    )  # fmt: skip
+    parser.add_argument("--output", metavar="FILE", type=Path,
+                        help="write every flagged row to this CSV file")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.data is None:
+        parser.error("--data is needed: the file or folder of your own labeled texts to check")
+    if args.output is not None and _same_file(args.output, Path(args.data)):
+        parser.error("--output is the --data file: give another name, or the data is lost")
+    return args
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def stratified_folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Each row's fold, 0 to folds - 1: every label spread evenly over the folds."""
+    rng = np.random.RandomState(seed)
+    fold = np.empty(len(y), np.int64)
+    start = 0  # each label's rows continue the rotation where the previous label's ended
+    for label in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        fold[rows] = (start + np.arange(len(rows))) % folds
+        start += len(rows)
+    return fold
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, fold: np.ndarray, args, num_labels: int) -> np.ndarray:
+    """Every row's probabilities, (rows, labels), from a bag of n-grams fitted on the other folds."""
+    probabilities = np.zeros((len(y), num_labels), np.float32)
+    for k in range(args.folds):
+        held = np.flatnonzero(fold == k)
+        # The fold's training rows, shuffled so that the validation part holds every label.
+        rest = np.random.RandomState(args.seed + k).permutation(np.flatnonzero(fold != k))
+        n = max(1, int(len(rest) * (1.0 - VALIDATION_SPLIT)))
+        x_fit, y_fit = x[rest[:n]], y[rest[:n]]
+        validation = (x[rest[n:]], y[rest[n:]]) if n < len(rest) else None
+
+        # train_bow.py's model, fitted as train_bow.py fits it; a fresh session for each
+        # fold frees the last fold's model.
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(args.seed)
+        pairs, ratios = fit_features(x_fit, y_fit, args.num_words, args.ngrams, num_labels)
+        model = build_bow(pairs, ratios, n, num_words=args.num_words, maxlen=args.maxlen)
+        model.compile(
+            loss="binary_crossentropy" if num_labels == 2 else "sparse_categorical_crossentropy",
+            optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        )
+        model.fit(
+            x_fit, y_fit, validation_data=validation, epochs=args.epochs,
+            batch_size=args.batch_size, callbacks=best_epoch(validation is not None), verbose=0,
+        )  # fmt: skip
+        # Called directly: predict() would trace a new function for each fold's model,
+        # and TensorFlow would warn of it by the fifth.
+        p = np.concatenate([keras.ops.convert_to_numpy(model(x[held[i : i + 1024]]))
+                            for i in range(0, len(held), 1024)])  # fmt: skip
+        probabilities[held] = np.concatenate([1 - p, p], axis=1) if num_labels == 2 else p
+        right = (probabilities[held].argmax(axis=1) == y[held]).mean()
+        print(f"Fold {k + 1} of {args.folds}: fitted on {len(rest):,} rows, "
+              f"{right:.2%} of its {len(held):,} held-out rows get their given label")  # fmt: skip
+    return probabilities
+
+
+def texts_of(args: argparse.Namespace, rows: set[int]) -> dict[int, str]:
+    """The texts of `rows` (indices in file order), read again from the file: only
+    their word ids were kept."""
+    options = common.labeled.options(args)
+    reader = common.labeled.reader(Path(args.data), options.columns, escape_char=args.escape_char)
+    return {i: row.text for i, row in enumerate(reader) if i in rows}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    x, y, labels, where = common.labeled.load_every_row(
+        Path(args.data), common.labeled.options(args), num_words=args.num_words, maxlen=args.maxlen
+    )
+    if len(y) < args.folds:
+        raise common.UserError(f"--data has {len(y):,} rows, fewer than --folds {args.folds}.")
+
+    # Out of fold: a row is never scored by a model that learned its label.
+    fold = stratified_folds(y, args.folds, args.seed)
+    probabilities = out_of_fold(x, y, fold, args, len(labels))
+
+    suspects = find_label_issues(probabilities, y)
+    given_p = probabilities[suspects, y[suspects]]
+    suggested = probabilities[suspects].argmax(axis=1)
+    print(f"Flagged {len(suspects):,} of {len(y):,} rows ({len(suspects) / len(y):.1%}) as "
+          "likely labeled wrong; most suspicious first:")  # fmt: skip
+
+    shown = suspects[: args.top]
+    texts = texts_of(args, set(suspects.tolist()) if args.output else set(shown.tolist()))
+    place = "file" if Path(args.data).is_dir() else "line"
+    for i, p in zip(shown, given_p, strict=False):
+        text = common.cli.printable(" ".join(texts[i].split()))
+        text = text if len(text) <= TEXT_WIDTH else text[: TEXT_WIDTH - 4] + " ..."
+        print(f"  {place} {where[i]}: given {common.cli.printable(labels[y[i]])!r} "
+              f"(p {p:.3f}), suggested {common.cli.printable(labels[probabilities[i].argmax()])!r}: "
+              f"{text}")  # fmt: skip
+
+    if args.output is not None:
+        with common.files.atomic_path(args.output) as temporary:
+            with open(temporary, "w", encoding="utf-8", newline="") as file:
+                out = csv.writer(file)
+                out.writerow([place, "given", "suggested", "score", "text"])
+                for i, p, s in zip(suspects, given_p, suggested, strict=True):
+                    out.writerow([where[i], labels[y[i]], labels[s], f"{p:.6f}", texts[i]])
+        print(f"Wrote {args.output} ({len(suspects):,} rows)")
+
+
+if __name__ == "__main__":
+    common.run(main)
