@@ -21,6 +21,10 @@ to draw one line for each (saved as outputs/<model>+<model>_length.png).
     python analyze_model.py --model mlp --data aclImdb_v1.tar.gz
     python analyze_model.py --model cnn,deep_cnn,bow,ensemble --show-errors 0
     python analyze_model.py --model bow --data tweets.csv
+    python analyze_model.py --model cnn --write-card   # a model saved without model_card.md
+
+--write-card writes model_card.md into each model's version folder, as training writes
+it now (common/model_card.py): for a version saved before cards were.
 
 Nothing is chosen on these figures: they describe models that are already trained.
 """
@@ -28,6 +32,7 @@ Nothing is chosen on these figures: they describe models that are already traine
 from __future__ import annotations
 
 import argparse
+import datetime
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--show-errors", type=common.cli.non_negative_int, default=5, metavar="N",
         help="how many of the most confidently wrong reviews to show; 0: none (default: 5)",
     )  # fmt: skip
+    parser.add_argument(
+        "--write-card", action="store_true",
+        help="write model_card.md into each model's version folder (training writes it; "
+        "this is for a version saved before it did)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.model.split(",") if name.strip()]
     if not names:
@@ -69,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for label, files, (model, encoding) in zip(curve_labels(names, found), found, loaded,
                                                 strict=True):  # fmt: skip
         check_same_data(encoding, data)
-        curves[label] = analyze(model, encoding, data, files.model, args)
+        curves[label], outputs = analyze(model, encoding, data, files.model, args)
+        if args.write_card:
+            print(f"Wrote {write_card(files, model, encoding, data, outputs)}\n")
         plot_confusion(curves[label].pop(), data.labels, label,
                        output_dir / f"{label.replace('/', '-')}_confusion.png")  # fmt: skip
 
@@ -139,7 +151,69 @@ def analyze(
     if args.show_errors:
         show_mistakes(probabilities(outputs), data, args.show_errors)
     print()
-    return [by_length[n] for n in LENGTHS] + [accuracy, figures["confusion"]]
+    return [by_length[n] for n in LENGTHS] + [accuracy, figures["confusion"]], outputs
+
+
+def write_card(files: common.ModelFiles, model: object, encoding: common.TextEncoding,
+               data: common.Dataset, outputs: np.ndarray) -> Path:  # fmt: skip
+    """Write model_card.md beside the model, from its metrics file and this test."""
+    metrics_path = files.folder / common.saving.METRICS_FILE
+    try:
+        metrics = common.files.read_json(metrics_path, 64 * 2**20)
+    except (OSError, ValueError):
+        metrics = None
+    if not isinstance(metrics, dict):
+        raise common.UserError(
+            f"{str(metrics_path)!r} cannot be read: the card needs the metrics its training saved."
+        )
+    split = metrics.get("validation_split")
+    fitted = len(data.y_train)
+    if isinstance(split, float):  # the last --validation-split of them validated
+        fitted = common.fit_size(fitted, split)
+    facts = common.model_card.CardFacts(
+        name=files.name,
+        model_sha256=common.files.file_sha256(files.model),
+        script=metrics.get("script") or script_of(files.name),
+        flags={k: v for k, v in metrics.items() if k not in common.report.REPORT_FIELDS},
+        seed=metrics.get("seed"),
+        parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+        data=data.source,
+        data_sha256=common.files.file_sha256(data_path) if (data_path := own_file(data)) else None,
+        split=common.model_card.split_description(encoding.origin),
+        labels=list(data.labels),
+        train_counts=np.bincount(data.y_train, minlength=len(data.labels)).tolist(),
+        validation_texts=len(data.y_train) - fitted,
+        y_test=np.asarray(data.y_test),
+        outputs=outputs,
+        words=np.minimum([len(s) - 1 for s in data.x_test], encoding.maxlen),
+        maxlen=encoding.maxlen,
+        calibration=metrics.get("calibration"),
+        min_confidence=encoding.min_confidence,
+        checks=common.behaviour.run_checks(
+            lambda texts: probabilities(common.scoring.score_texts(model, encoding, texts)),
+            data.labels,
+        ),
+        versions=metrics.get("versions") or common.report.library_versions(),
+        saved=datetime.datetime.fromtimestamp(files.model.stat().st_mtime, datetime.UTC).strftime(
+            "%Y-%m-%d"
+        ),
+        written_later=True,
+    )
+    return common.model_card.write(files.folder, facts)
+
+
+def script_of(name: str) -> str:
+    """The script that saves a model of this name: cnn, or reviews_cnn for your own data."""
+    known = [key for key in common.MODELS if name == key or name.endswith(f"_{key}")]
+    return common.MODELS[max(known, key=len)][0] if known else "a training script"
+
+
+def own_file(data: common.Dataset) -> Path | None:
+    """Your own data's file (not a folder, not IMDB), where the card gives its sha256."""
+    if not data.origin or data.origin.get("kind") == "folders":
+        return None
+    path = Path(data.source.split(" (test: ")[0])
+    return path if path.is_file() else None
 
 
 def show_mistakes(probabilities: np.ndarray, data: common.Dataset, count: int) -> None:

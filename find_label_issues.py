@@ -30,6 +30,7 @@ import common  # before keras: it hides the lines TensorFlow prints as it loads
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
 from models.label_issues import find_label_issues
@@ -43,6 +44,11 @@ BATCH_SIZE = 128
 VALIDATION_SPLIT = 0.1  # of each fold's training rows: when to stop (train_bow.py's)
 SHOWN = 20  # suspects printed
 TEXT_WIDTH = 70
+
+
+# Each fold's model is new, and TensorFlow traces its functions anew: by the fifth it warns
+# of "retracing", which here is expected.
+tf.get_logger().addFilter(lambda record: "retracing" not in record.getMessage())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -97,8 +103,11 @@ def stratified_folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return fold
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, fold: np.ndarray, args, num_labels: int) -> np.ndarray:
-    """Every row's probabilities, (rows, labels), from a bag of n-grams fitted on the other folds."""
+def out_of_fold(
+    x: np.ndarray, y: np.ndarray, fold: np.ndarray, args: argparse.Namespace, num_labels: int
+) -> np.ndarray:
+    """Every row's probabilities, (rows, labels), from a bag of n-grams fitted on the
+    other folds."""
     probabilities = np.zeros((len(y), num_labels), np.float32)
     for k in range(args.folds):
         held = np.flatnonzero(fold == k)
@@ -122,10 +131,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, fold: np.ndarray, args, num_labels
             x_fit, y_fit, validation_data=validation, epochs=args.epochs,
             batch_size=args.batch_size, callbacks=best_epoch(validation is not None), verbose=0,
         )  # fmt: skip
-        # Called directly: predict() would trace a new function for each fold's model,
-        # and TensorFlow would warn of it by the fifth.
-        p = np.concatenate([keras.ops.convert_to_numpy(model(x[held[i : i + 1024]]))
-                            for i in range(0, len(held), 1024)])  # fmt: skip
+        p = model.predict(x[held], batch_size=1024, verbose=0)
         probabilities[held] = np.concatenate([1 - p, p], axis=1) if num_labels == 2 else p
         right = (probabilities[held].argmax(axis=1) == y[held]).mean()
         print(f"Fold {k + 1} of {args.folds}: fitted on {len(rest):,} rows, "
@@ -162,12 +168,12 @@ def main(argv: list[str] | None = None) -> None:
     shown = suspects[: args.top]
     texts = texts_of(args, set(suspects.tolist()) if args.output else set(shown.tolist()))
     place = "file" if Path(args.data).is_dir() else "line"
-    for i, p in zip(shown, given_p, strict=False):
-        text = common.cli.printable(" ".join(texts[i].split()))
+    printable = common.cli.printable
+    for i, p, s in zip(shown, given_p, suggested, strict=False):
+        text = printable(" ".join(texts[i].split()))
         text = text if len(text) <= TEXT_WIDTH else text[: TEXT_WIDTH - 4] + " ..."
-        print(f"  {place} {where[i]}: given {common.cli.printable(labels[y[i]])!r} "
-              f"(p {p:.3f}), suggested {common.cli.printable(labels[probabilities[i].argmax()])!r}: "
-              f"{text}")  # fmt: skip
+        print(f"  {place} {where[i]}: given {printable(labels[y[i]])!r} (p {p:.3f}), "
+              f"suggested {printable(labels[s])!r}: {text}")  # fmt: skip
 
     if args.output is not None:
         with common.files.atomic_path(args.output) as temporary:

@@ -6,7 +6,8 @@ lesson: load and encode the IMDB reviews (data.py) or your own labeled texts
 (labeled.py), read its flags and report bad input in one sentence (cli.py), time its
 phases (timing.py) and record, save and report a training run (training.py,
 report.py), save and load a model with its encoding (saving.py) and its export
-(export.py), check a pre-trained checkpoint (pretrained.py), read the texts to score
+(export.py) and its card (model_card.py, with the behavioural checks of behaviour.py),
+check a pre-trained checkpoint (pretrained.py), read the texts to score
 (texts.py) and score them (scoring.py), write files whole or not at all (files.py).
 One is imported by name where it is used, since it loads a web server: serving.py,
 which reads and batches the requests of serve.py.
@@ -19,11 +20,13 @@ from common import startup  # first: TensorFlow loads without its start-up lines
 
 # isort: split
 from common import (
+    behaviour,
     cli,
     data,
     export,
     files,
     labeled,
+    model_card,
     pretrained,
     report,
     saving,
@@ -58,6 +61,7 @@ __all__ = [
     "RunRecord",
     "TextEncoding",
     "UserError",
+    "behaviour",
     "cli",
     "data",
     "data_parser",
@@ -72,6 +76,7 @@ __all__ = [
     "load_data",
     "load_imdb",
     "load_model",
+    "model_card",
     "prepare_output_dir",
     "pretrained",
     "report",

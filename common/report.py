@@ -198,6 +198,14 @@ def library_versions() -> dict[str, str]:
     }
 
 
+# What a metrics file holds besides the training flags (which it holds under their names).
+REPORT_FIELDS = frozenset({
+    "model", "script", "learned_from", "model_sha256", "test_accuracy", "test_accuracy_std",
+    "test_accuracies", "per_label", "calibration", "abstaining", "behaviour", "parameters",
+    "output_dir", "data_source", "seconds", "peak_memory_mb", "runs", "versions",
+})  # fmt: skip
+
+
 def save_training_report(
     folder: Path,
     model_name: str,
@@ -212,6 +220,8 @@ def save_training_report(
     learned_from: str = IMDB_NAME,
     calibration: dict[str, Any] | None = None,
     abstaining: list[dict[str, Any]] | None = None,
+    behaviour: list[dict[str, Any]] | None = None,
+    script: str | None = None,
 ) -> None:
     """Write history.png and metrics.json into `folder`, the model's version being written,
     and calibration.png for a calibrated model; the metrics name the model file they
@@ -231,6 +241,7 @@ def save_training_report(
         folder / METRICS_FILE,
         {
             "model": model_name,
+            "script": script,  # the training script; its flags are the settings below
             "learned_from": learned_from,  # IMDB, or your own data's name: what it is tested on
             "model_sha256": model_sha256,
             "test_accuracy": run.test_accuracy,
@@ -242,6 +253,8 @@ def save_training_report(
             "calibration": calibration,
             # Answering only from a top probability: the share answered and right, on test.
             "abstaining": abstaining,
+            # The behavioural checks (common/behaviour.py): pairs tried and passed, worst pair.
+            "behaviour": behaviour,
             "parameters": parameters,
             **settings,
             "data_source": data_source,

@@ -26,15 +26,22 @@ import re
 import sys
 from pathlib import Path
 
-from common import cli
+from common import cli, model_card
+from common.behaviour import run_checks
 from common.cli import DRY_RUN_DIR, UserError
 from common.data import Dataset, fit_size, is_imdb
 from common.export import export_text_model
-from common.files import write_version
+from common.files import file_sha256, write_version
 from common.labeled import load_data, options, table_kind
-from common.report import TrainingRun, class_figures, class_table, save_training_report
+from common.report import (
+    TrainingRun,
+    class_figures,
+    class_table,
+    library_versions,
+    save_training_report,
+)
 from common.saving import MODEL_FILE, save_model
-from common.scoring import predict_outputs
+from common.scoring import predict_outputs, score_texts
 from common.timing import EpochTimer, PhaseClock
 
 import keras
@@ -42,6 +49,7 @@ import numpy as np
 import tensorflow as tf
 
 from models.calibration import (
+    ABSTAIN_AT,
     brier_score,
     expected_calibration_error,
     fit_temperature,
@@ -50,10 +58,10 @@ from models.calibration import (
     selective,
     with_temperature,
 )
-from models.outputs import predicted
+from models.outputs import predicted, probabilities
+from models.word_ids import START
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
-ABSTAIN_AT = (0.8, 0.9, 0.95)  # the thresholds of the abstaining table
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -113,6 +121,7 @@ class RunRecord:
         """`name` is what the model is (cnn); `args` the training flags, as parsed. It is
         saved as `saved_name(name, args.data)`."""
         self.name, self.args = saved_name(name, getattr(args, "data", None)), args
+        self.script = Path(sys._getframe(1).f_code.co_filename).name  # train_cnn.py, for the card
         folder = Path(args.output_dir)
         # Fail now, not after training; a dry run never replaces real results.
         self.output_dir = cli.prepare_output_dir(folder / DRY_RUN_DIR if args.dry_run else folder)
@@ -229,6 +238,11 @@ class RunRecord:
             )
             # The same model with the tokenizer inside, for programs without this repository.
             export_text_model(model, encoding, folder)
+            checks = run_checks(lambda texts: probabilities(score_texts(model, encoding, texts)),
+                                data.labels)  # fmt: skip
+            print("\nBehavioural checks (model_card.md):")
+            for check in checks:
+                print(f"  {check['check']}: {check['passed']} of {check['pairs']} pairs pass")
             save_training_report(
                 folder,
                 self.name,
@@ -243,7 +257,11 @@ class RunRecord:
                 learned_from=encoding.learned_from,
                 calibration=calibration,
                 abstaining=abstaining,
+                behaviour=checks,
+                script=self.script,
             )
+            model_card.write(folder, self._card_facts(model, outputs, calibration, threshold,
+                                                      checks, model_sha256))  # fmt: skip
 
         try:
             version = write_version(self.model_dir, write)
@@ -256,6 +274,38 @@ class RunRecord:
             ) from None
         print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
         print(accuracy)  # the last line: Accuracy: NN.NN%
+
+    def _card_facts(
+        self, model: keras.Model, outputs: np.ndarray, calibration: dict | None,
+        threshold: float | None, checks: list[dict], sha256: str,
+    ) -> model_card.CardFacts:  # fmt: skip
+        """What the model card says of this run."""
+        data, args = self.data, self.args
+        origin = data.origin or {}
+        path = Path(args.data) if getattr(args, "data", None) else None
+        return model_card.CardFacts(
+            name=self.name,
+            model_sha256=sha256,
+            script=self.script,
+            flags={k: v for k, v in vars(args).items() if k != "output_dir"},
+            seed=args.seed,
+            parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+            data=data.source,
+            data_sha256=file_sha256(path) if origin and path.is_file() else None,
+            split=model_card.split_description(data.origin)
+            + (" (--dry-run: the first 512)" if args.dry_run else ""),
+            labels=list(data.labels),
+            train_counts=np.bincount(data.y_train, minlength=len(data.labels)).tolist(),
+            validation_texts=len(self._validation()[1]),
+            y_test=np.asarray(data.y_test),
+            outputs=outputs,
+            words=np.sum(np.asarray(data.x_test) > START, axis=1),
+            maxlen=data.maxlen,
+            calibration=calibration,
+            min_confidence=threshold,
+            checks=checks,
+            versions=library_versions(),
+        )
 
     def _threshold(self, model: keras.Model, test_outputs: np.ndarray) -> float | None:
         """The lowest top probability from which the model is right on --target-accuracy

@@ -23,6 +23,7 @@ from models.outputs import probabilities
 EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON] before the logarithm
 BINS = 15  # equal-width bins of the top probability, for the expected calibration error
 T_RANGE = (0.05, 20.0)  # the temperatures searched: far beyond any model here
+ABSTAIN_AT = (0.8, 0.9, 0.95)  # the top probabilities from which to answer, in the tables
 
 
 @keras.saving.register_keras_serializable(package="imdb_sentiment")

@@ -193,7 +193,7 @@ def files_in(folder: Path) -> list[str]:
 
 # What a training run saves: one version folder, its export's files beside the model's.
 SAVED = ["assets", "calibration.png", "encoding.json", "fingerprint.pb", "history.png",
-         "metrics.json", "model.keras", "saved_model.pb", "variables"]  # fmt: skip
+         "metrics.json", "model.keras", "model_card.md", "saved_model.pb", "variables"]  # fmt: skip
 
 
 def saved_files(out: Path, name: str) -> list[str]:

@@ -6,6 +6,8 @@ import csv
 import gzip
 import importlib.util
 import json
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -406,6 +408,46 @@ def test_analyze_model_per_label(run_here, three_model: Path, three: Path, tmp_p
         assert f"  {label:<8}" in result.stdout and f"{f1:.2%}" in result.stdout
     assert (tmp_path / "three_cnn_confusion.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "three_cnn_length.png").exists()
+
+
+def test_the_model_card_says_what_the_model_does(run_here, three_model: Path, three: Path,
+                                                tmp_path: Path) -> None:  # fmt: skip
+    version = three_model / "three_cnn" / "1"
+    card = (version / "model_card.md").read_text(encoding="utf-8")
+    metrics = json.loads((version / "metrics.json").read_text())
+    assert card.startswith("# Model card: three_cnn\n\nTrained by `train_cnn.py` on ")
+    assert f"| its sha256 | `{common.files.file_sha256(three)}` |" in card
+    assert f"| model.keras sha256 | `{metrics['model_sha256']}` |" in card
+    assert "| labels tested on | negative 6, neutral 6, positive 6 |" in card
+    accuracy = re.search(
+        r"Accuracy \*\*([\d.]+)%\*\* \(95% interval ([\d.]+)% to ([\d.]+)%\)", card
+    )
+    assert accuracy and accuracy[1] == f"{metrics['test_accuracy'] * 100:.2f}"
+    assert float(accuracy[2]) <= float(accuracy[1]) <= float(accuracy[3])
+    for i, label in enumerate(WORDS):
+        figures = metrics["per_label"]
+        assert (f"| {label} | {figures['precision'][i]:.2%} | {figures['recall'][i]:.2%} | "
+                f"{figures['f1'][i]:.2%} | 6 |") in card  # fmt: skip
+    assert f"A temperature of {metrics['calibration']['temperature']:.3f}" in card
+    for row in metrics["abstaining"]:
+        assert f"| {row['min_confidence']:.4g} | {row['answered']:.2%} |" in card
+    assert "| 1-10 | 18 |" in card  # every text is 9 words
+    checks = [line for line in card.splitlines() if line.startswith(("| negation", "| intensity",
+                                                                     "| invariance"))]  # fmt: skip
+    assert len(checks) == len(metrics["behaviour"]) == 7  # negative and positive: all seven
+    for line, check in zip(checks, metrics["behaviour"], strict=True):
+        assert line.startswith(f"| {check['check']} | {check['passed']} of {check['pairs']} ")
+
+    # analyze_model.py writes the same card for a version saved without one.
+    shutil.copytree(three_model, tmp_path / "models")
+    (tmp_path / "models" / "three_cnn" / "1" / "model_card.md").unlink()
+    result = run_here("analyze_model.py", "--models-dir", tmp_path / "models", "--model",
+                      "three_cnn", "--data", three, "--output-dir", tmp_path,
+                      "--show-errors", "0", "--write-card")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = (tmp_path / "models" / "three_cnn" / "1" / "model_card.md").read_text()
+    later = " (this card written later, by analyze_model.py, on the same test texts)."
+    assert written.replace(later, ".", 1) == card
 
 
 def test_explore_embeddings_colours_by_label(run_here, three_model: Path, tmp_path: Path):

@@ -22,6 +22,7 @@ from conftest import (
 )
 
 
+@pytest.mark.slow  # two trainings, each in a process of its own
 def test_the_seeds_benchmark_trains_once_per_seed_and_gives_the_spread(
     tmp_path: Path, tiny_archive: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
