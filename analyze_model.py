@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         check_same_data(encoding, data)
         curves[label], outputs = analyze(model, encoding, data, files.model, args)
         if args.write_card:
-            print(f"Wrote {write_card(files, model, encoding, data, outputs)}\n")
+            print(f"Wrote {write_card(files, model, encoding, data, outputs, args.data)}\n")
         plot_confusion(curves[label].pop(), data.labels, label,
                        output_dir / f"{label.replace('/', '-')}_confusion.png")  # fmt: skip
 
@@ -154,8 +154,10 @@ def analyze(
     return [by_length[n] for n in LENGTHS] + [accuracy, figures["confusion"]], outputs
 
 
-def write_card(files: common.ModelFiles, model: object, encoding: common.TextEncoding,
-               data: common.Dataset, outputs: np.ndarray) -> Path:  # fmt: skip
+def write_card(
+    files: common.ModelFiles, model: object, encoding: common.TextEncoding,
+    data: common.Dataset, outputs: np.ndarray, data_path: str | None,
+) -> Path:  # fmt: skip
     """Write model_card.md beside the model, from its metrics file and this test."""
     metrics_path = files.folder / common.saving.METRICS_FILE
     try:
@@ -178,7 +180,9 @@ def write_card(files: common.ModelFiles, model: object, encoding: common.TextEnc
         seed=metrics.get("seed"),
         parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
         data=data.source,
-        data_sha256=common.files.file_sha256(data_path) if (data_path := own_file(data)) else None,
+        data_sha256=common.files.file_sha256(data_path)
+        if data_path and Path(data_path).is_file()
+        else None,
         split=common.model_card.split_description(encoding.origin),
         labels=list(data.labels),
         train_counts=np.bincount(data.y_train, minlength=len(data.labels)).tolist(),
@@ -206,14 +210,6 @@ def script_of(name: str) -> str:
     """The script that saves a model of this name: cnn, or reviews_cnn for your own data."""
     known = [key for key in common.MODELS if name == key or name.endswith(f"_{key}")]
     return common.MODELS[max(known, key=len)][0] if known else "a training script"
-
-
-def own_file(data: common.Dataset) -> Path | None:
-    """Your own data's file (not a folder, not IMDB), where the card gives its sha256."""
-    if not data.origin or data.origin.get("kind") == "folders":
-        return None
-    path = Path(data.source.split(" (test: ")[0])
-    return path if path.is_file() else None
 
 
 def show_mistakes(probabilities: np.ndarray, data: common.Dataset, count: int) -> None:

@@ -6,8 +6,9 @@ checks ask it pointed questions, each on sentences built from templates:
 
 * negation: "The film was not good." must score further from positive than "The film
   was good." (by at least `MARGIN`), and "not bad" further from negative than "bad";
-* intensity: "The film was very good." must not score less positive than "The film was
-  good." (by more than `MARGIN`), nor "very bad" less negative than "bad";
+* intensity: "The film was very good." (or really, or extremely) must not score less
+  positive than "The film was good." (by more than `MARGIN`), nor "very bad" less
+  negative than "bad";
 * invariance: changing a person's name, the punctuation, or one letter of a word that
   holds no opinion ("flim") must not change the label the model gives.
 
@@ -56,9 +57,10 @@ def polarity(labels: Sequence[str]) -> tuple[int, int] | None:
     return None
 
 
-def pairs(labels: Sequence[str]) -> list[tuple[str, list[str], list[str], int | None]]:
-    """Each check: its name, the sentences before and after the change, and the label
-    whose probability it watches (None: the label given must stay the same)."""
+def pairs(labels: Sequence[str]) -> list[tuple[str, list[str], list[str], int | None, int]]:
+    """Each check: its name, the sentences before and after the change, the label whose
+    probability it watches (None: the label given must stay the same), and which way
+    that probability must go (-1: down by MARGIN at least; 0: not down by more)."""
     checks = []
     sides = polarity(labels)
     if sides is not None:
@@ -68,22 +70,22 @@ def pairs(labels: Sequence[str]) -> list[tuple[str, list[str], list[str], int | 
             plain = [f.format(noun=n, adjective=a) for f, n, a in sentences(words)]
             negated = [f.format(noun=n, adjective=f"not {a}") for f, n, a in sentences(words)]
             checks.append((f"negation: not + a {name} word scores less {name}", plain,
-                           negated, label))  # fmt: skip
+                           negated, label, -1))  # fmt: skip
             stronger = [f.format(noun=n, adjective=f"{very} {a}") for very in INTENSIFIERS
                         for f, n, a in sentences(words)]  # fmt: skip
-            checks.append((f"intensity: very + a {name} word is no less {name}",
-                           plain * len(INTENSIFIERS), stronger, label))  # fmt: skip
+            check = f"intensity: very, really or extremely + a {name} word is no less {name}"
+            checks.append((check, plain * len(INTENSIFIERS), stronger, label, 0))
     words = POSITIVE_WORDS[:4] + NEGATIVE_WORDS[:4]
     named = [[f.format(name=name, adjective=a) for name in NAMES]
              for f, a in itertools.product(NAME_FRAMES, words)]  # fmt: skip
     base = [group[0] for group in named for _ in group[1:]]
     other = [text for group in named for text in group[1:]]
-    checks.append(("invariance: another person's name", base, other, None))
+    checks.append(("invariance: another person's name", base, other, None, 0))
     plain = [f.format(noun=n, adjective=a) for f, n, a in sentences(words)]
     ended = [text.rstrip(".") + "!" for text in plain]
-    checks.append(("invariance: ! for . at the end", plain, ended, None))
+    checks.append(("invariance: ! for . at the end", plain, ended, None, 0))
     typo = [f.format(noun=TYPOS[n], adjective=a) for f, n, a in sentences(words)]
-    checks.append(("invariance: a typo in the noun (flim for film)", plain, typo, None))
+    checks.append(("invariance: a typo in the noun (flim for film)", plain, typo, None, 0))
     return checks
 
 
@@ -93,21 +95,18 @@ def run_checks(score: Score, labels: Sequence[str]) -> list[dict]:
     probability of the label the check watches before and after. Every sentence is
     scored once, in one call."""
     checks = pairs(labels)
-    texts = sorted({text for _, before, after, _ in checks for text in before + after})
+    texts = sorted({text for _, before, after, _, _ in checks for text in before + after})
     scored = score(texts)
     row = {text: i for i, text in enumerate(texts)}
     results = []
-    for name, before, after, label in checks:
+    for name, before, after, label, sign in checks:
         first = scored[[row[text] for text in before]]
         second = scored[[row[text] for text in after]]
         if label is None:
             results.append(_same_label(first, second, before, after, name))
-        elif name.startswith("negation"):
-            results.append(
-                _moved(first[:, label], second[:, label], before, after, label, -1, name)
-            )
         else:
-            results.append(_moved(first[:, label], second[:, label], before, after, label, 0, name))
+            results.append(_moved(first[:, label], second[:, label], before, after, label,
+                                  sign, name))  # fmt: skip
     return results
 
 

@@ -281,7 +281,6 @@ class RunRecord:
     ) -> model_card.CardFacts:  # fmt: skip
         """What the model card says of this run."""
         data, args = self.data, self.args
-        origin = data.origin or {}
         path = Path(args.data) if getattr(args, "data", None) else None
         return model_card.CardFacts(
             name=self.name,
@@ -291,7 +290,7 @@ class RunRecord:
             seed=args.seed,
             parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
             data=data.source,
-            data_sha256=file_sha256(path) if origin and path.is_file() else None,
+            data_sha256=file_sha256(path) if path is not None and path.is_file() else None,
             split=model_card.split_description(data.origin)
             + (" (--dry-run: the first 512)" if args.dry_run else ""),
             labels=list(data.labels),
