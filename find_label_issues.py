@@ -12,6 +12,12 @@ another, and flags that many: those where the model most prefers another label.
     python find_label_issues.py --data tweets.tsv --text-column tweet --maxlen 50 \\
         --output issues.csv
 
+Any other model by a flag: --script train_cnn.py (or any training script) trains that
+script in each fold instead, as you would run it, and scores the held-out fold with the
+model it saved: slower (k trainings), and as good as that model is on your texts.
+
+    python find_label_issues.py --data tweets.csv --maxlen 50 --script train_minilm.py
+
 It prints the most suspicious rows, with their lines in the file, the label given and
 the label the model suggests; --output writes every flagged row, most suspicious first,
 as a CSV file with the columns line (file, for a folder of class folders), given,
@@ -23,7 +29,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
+import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import common  # before keras: it hides the lines TensorFlow prints as it loads
@@ -34,6 +45,7 @@ import tensorflow as tf
 
 from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
 from models.label_issues import find_label_issues
+from models.outputs import probabilities as probabilities_of
 
 FOLDS = 5  # each row is scored by a model fitted on the other 80%
 NUM_WORDS = 5000
@@ -44,6 +56,8 @@ BATCH_SIZE = 128
 VALIDATION_SPLIT = 0.1  # of each fold's training rows: when to stop (train_bow.py's)
 SHOWN = 20  # suspects printed
 TEXT_WIDTH = 70
+ROOT = Path(__file__).resolve().parent
+SCRIPTS = sorted({command[0] for command in common.MODELS.values()})  # train_bow.py, ...
 
 
 # Each fold's model is new, and TensorFlow traces its functions anew: by the fifth it warns
@@ -61,10 +75,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--ngrams", type=int, choices=(1, 2), default=NGRAMS,
         help="1: the bag of words; 2: words and adjacent word pairs (default)",
     )  # fmt: skip
-    parser.add_argument("--epochs", type=common.cli.positive_int, default=EPOCHS,
-                        help=f"passes over each fold's rows (default: {EPOCHS})")  # fmt: skip
+    parser.add_argument(
+        "--script", metavar="SCRIPT", choices=SCRIPTS,
+        help=f"train this script's model in each fold instead ({', '.join(SCRIPTS)})",
+    )  # fmt: skip
+    parser.add_argument("--epochs", type=common.cli.positive_int,
+                        help=f"passes over each fold's rows (default: {EPOCHS}; with --script, "
+                        "the script's)")  # fmt: skip
     parser.add_argument("--batch-size", type=common.cli.whole_number(1, 2**20),
-                        default=BATCH_SIZE, help=f"(default: {BATCH_SIZE})")  # fmt: skip
+                        help=f"(default: {BATCH_SIZE}; with --script, the script's)")  # fmt: skip
     common.cli.add_encoding_flags(parser, num_words=NUM_WORDS, maxlen=MAXLEN)
     parser.add_argument(
         "--seed", type=common.cli.seed_int, default=common.cli.DEFAULT_SEED,
@@ -77,6 +96,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", metavar="FILE", type=Path,
                         help="write every flagged row to this CSV file")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.script and args.ngrams != NGRAMS:
+        parser.error("--ngrams is the bag of n-grams'; with --script, the script's flags apply")
     if args.data is None:
         parser.error("--data is needed: the file or folder of your own labeled texts to check")
     if args.output is not None and _same_file(args.output, Path(args.data)):
@@ -128,8 +149,9 @@ def out_of_fold(
             optimizer=keras.optimizers.Adam(LEARNING_RATE),
         )
         model.fit(
-            x_fit, y_fit, validation_data=validation, epochs=args.epochs,
-            batch_size=args.batch_size, callbacks=best_epoch(validation is not None), verbose=0,
+            x_fit, y_fit, validation_data=validation, epochs=args.epochs or EPOCHS,
+            batch_size=args.batch_size or BATCH_SIZE, callbacks=best_epoch(validation is not None),
+            verbose=0,
         )  # fmt: skip
         p = model.predict(x[held], batch_size=1024, verbose=0)
         probabilities[held] = np.concatenate([1 - p, p], axis=1) if num_labels == 2 else p
@@ -139,12 +161,58 @@ def out_of_fold(
     return probabilities
 
 
+def out_of_fold_by_script(
+    args: argparse.Namespace, fold: np.ndarray, labels: list[str]
+) -> np.ndarray:
+    """Every row's probabilities from the model that --script saves, trained on the other
+    folds' rows (written as JSON Lines) and tested on this fold's, in a process of its own."""
+    probabilities = np.zeros((len(fold), len(labels)), np.float32)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        for k in range(args.folds):
+            train, held = folder / f"train{k}.jsonl", folder / f"held{k}.jsonl"
+            texts = []
+            with open(train, "w", encoding="utf-8") as fit_file, \
+                    open(held, "w", encoding="utf-8") as held_file:  # fmt: skip
+                for i, row in enumerate(rows_of(args)):
+                    line = json.dumps({"text": row.text, "label": row.label}) + "\n"
+                    (held_file if fold[i] == k else fit_file).write(line)
+                    if fold[i] == k:
+                        texts.append(row.text)
+            flags = ["--data", train, "--test-data", held, "--output-dir", folder / f"out{k}",
+                     "--seed", args.seed, "--num-words", args.num_words,
+                     "--maxlen", args.maxlen]  # fmt: skip
+            flags += ["--epochs", args.epochs] if args.epochs else []
+            flags += ["--batch-size", args.batch_size] if args.batch_size else []
+            result = subprocess.run([sys.executable, str(ROOT / args.script), *map(str, flags)],
+                                    capture_output=True, text=True)  # fmt: skip
+            saved = re.findall(r"^Saved (.+)/: ", result.stdout, re.M)
+            if result.returncode != 0 or not saved:
+                reason = (result.stderr.strip().splitlines() or ["no reason given"])[-1]
+                raise common.UserError(f"{args.script} failed on fold {k + 1}: {reason}")
+            model, encoding = common.load_model(common.find_model(saved[-1], folder))
+            p = probabilities_of(common.scoring.score_texts(model, encoding, texts))
+            columns = [encoding.labels.index(label) for label in labels if label in encoding.labels]
+            known = [label in encoding.labels for label in labels]
+            probabilities[np.flatnonzero(fold == k)[:, None], np.flatnonzero(known)] = p[:, columns]
+            accuracy = re.findall(r"^Accuracy: ([\d.]+%)", result.stdout, re.M)[-1]
+            print(f"Fold {k + 1} of {args.folds}: {args.script} on {len(fold) - len(texts):,} "
+                  f"rows, {accuracy} of its {len(texts):,} held-out rows get their given "
+                  "label")  # fmt: skip
+    return probabilities
+
+
+def rows_of(args: argparse.Namespace):
+    """The rows of --data, read again, in file order."""
+    options = common.labeled.options(args)
+    return iter(common.labeled.reader(Path(args.data), options.columns,
+                                      escape_char=args.escape_char))  # fmt: skip
+
+
 def texts_of(args: argparse.Namespace, rows: set[int]) -> dict[int, str]:
     """The texts of `rows` (indices in file order), read again from the file: only
     their word ids were kept."""
-    options = common.labeled.options(args)
-    reader = common.labeled.reader(Path(args.data), options.columns, escape_char=args.escape_char)
-    return {i: row.text for i, row in enumerate(reader) if i in rows}
+    return {i: row.text for i, row in enumerate(rows_of(args)) if i in rows}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -157,7 +225,10 @@ def main(argv: list[str] | None = None) -> None:
 
     # Out of fold: a row is never scored by a model that learned its label.
     fold = stratified_folds(y, args.folds, args.seed)
-    probabilities = out_of_fold(x, y, fold, args, len(labels))
+    if args.script is None:
+        probabilities = out_of_fold(x, y, fold, args, len(labels))
+    else:
+        probabilities = out_of_fold_by_script(args, fold, labels)
 
     suspects = find_label_issues(probabilities, y)
     given_p = probabilities[suspects, y[suspects]]

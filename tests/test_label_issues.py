@@ -104,3 +104,23 @@ def test_bad_input_is_one_sentence(run_here, tmp_path: Path, tiny_folder: Path, 
     assert result.returncode == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
     assert data.read_bytes() == before
+
+
+@pytest.mark.slow  # three trainings, each in a process of its own
+def test_any_training_script_can_score_the_folds(run_here, tmp_path: Path) -> None:
+    data, lines = flipped_file(tmp_path / "reviews.csv")
+    issues = tmp_path / "issues.csv"
+    result = run_here("find_label_issues.py", "--data", data, "--folds", "3", "--maxlen", "16",
+                      "--num-words", "100", "--script", "train_mlp.py", "--epochs", "10",
+                      "--batch-size", "8", "--output", issues)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("train_mlp.py on 5") == 3  # 53 or 54 rows a fold
+    with open(issues, encoding="utf-8", newline="") as file:
+        flagged = [int(row["line"]) for row in csv.DictReader(file)]
+    assert len(set(flagged[:5]) & lines) >= 3  # an MLP on 53 texts: most of the flipped first
+
+
+def test_a_script_that_is_not_a_training_script_is_refused(run_here, tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "few.csv", labeled_texts(4, labels=("negative", "positive")))
+    result = run_here("find_label_issues.py", "--data", data, "--script", "predict.py")
+    assert result.returncode == 2 and "invalid choice: 'predict.py'" in result.stderr
