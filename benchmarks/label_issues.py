@@ -7,8 +7,9 @@ flags and of its top N, N being the number of rows flipped. The peers, on the sa
 noisy rows: scikit-learn as a reader would write it, `TfidfVectorizer()` and
 `LogisticRegression()` 5-fold out of fold (`cross_val_predict`), ranked by the
 probability of the given label; and cleanlab's `find_label_issues` on those
-probabilities. Then train_bow.py is trained on the clean labels, on the noisy ones, and
-on the noisy ones less the rows flagged, each tested once on the test set.
+probabilities, beside models/label_issues.py's on the same. Then train_bow.py is
+trained on the clean labels, on the noisy ones, and on the noisy ones less the rows
+flagged, each tested once on the test set.
 
 scikit-learn and cleanlab are benchmark-only dependencies: pip install -r requirements-bench.txt
 
@@ -35,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
+
+from models import label_issues  # noqa: E402
 
 FOLDS = 5
 
@@ -118,9 +121,10 @@ def scores(ranked: np.ndarray, flipped: np.ndarray) -> tuple[float, float]:
     return hits / max(len(ranked), 1), hits / max(flipped.sum(), 1)
 
 
-def peers(texts: list[str], given: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def peers(texts: list[str], given: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
     """scikit-learn's out-of-fold ranking by the probability of the given label, and the
-    rows cleanlab flags on the same probabilities, most suspicious first."""
+    rows cleanlab and models/label_issues.py flag on the same probabilities, most
+    suspicious first."""
     from cleanlab.filter import find_label_issues
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -132,7 +136,7 @@ def peers(texts: list[str], given: np.ndarray, seed: int) -> tuple[np.ndarray, n
                                       cv=folds, method="predict_proba")  # fmt: skip
     ranked = np.argsort(probabilities[np.arange(len(given)), given], kind="stable")
     flagged = find_label_issues(given, probabilities, return_indices_ranked_by="self_confidence")
-    return ranked, np.asarray(flagged)
+    return ranked, np.asarray(flagged), label_issues.find_label_issues(probabilities, given)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -168,12 +172,14 @@ def main(argv: list[str] | None = None) -> None:
                       ours, ours[:n], f"{seconds:.0f} s"))  # fmt: skip
 
         start = time.perf_counter()
-        ranked, flagged = peers([text for text, _ in train], noisy, args.seed)
+        ranked, flagged, ours_on_theirs = peers([text for text, _ in train], noisy, args.seed)
         seconds = time.perf_counter() - start
         table.append(("scikit-learn TF-IDF + LogisticRegression, by p(given)", None, ranked[:n],
                       f"{seconds:.0f} s"))  # fmt: skip
         table.append(("the same probabilities, cleanlab's find_label_issues", flagged,
                       flagged[:n], ""))  # fmt: skip
+        table.append(("the same probabilities, models/label_issues.py", ours_on_theirs,
+                      ours_on_theirs[:n], ""))  # fmt: skip
 
         keep = np.ones(len(y), bool)
         keep[ours] = False

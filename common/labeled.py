@@ -512,19 +512,7 @@ def load_labeled(
         test = _Encoded(vocabulary).read(iter(test_reader))
     _report_reading(path, train_reader, test_reader)
 
-    labels = label_order(set(train.labels), options.positive_label)
-    if options.positive_label is not None and len(labels) != 2:
-        raise UserError(
-            f"--positive-label is for data of two labels; this data has {len(labels):,}, "
-            "each with its own probability."
-        )
-    if len(labels) < 2:
-        raise UserError(
-            f"--data {str(path)!r} has one label only ({labels[0]!r}): a classifier needs "
-            "texts of two labels at least."
-        )
-    class_of = {label: i for i, label in enumerate(labels)}
-    y_all = np.array([class_of[label] for label in train.labels], np.int64)
+    labels, y_all = _class_ids(path, train.labels, options.positive_label)
     test_split = TEST_SPLIT if options.test_split is None else options.test_split
     if test is None:
         fit_rows, test_rows = stratified_split(y_all, test_split, labels)
@@ -545,7 +533,7 @@ def load_labeled(
                 "needs every label the training data has, to measure each one."
             )
         fit_rows, test_rows = np.arange(len(y_all)), np.arange(len(test.labels))
-        y_test = np.array([class_of[label] for label in test.labels], np.int64)
+        y_test = np.array([labels.index(label) for label in test.labels], np.int64)
         test_where = test.where
         split = f"{str(test_path)!r}"
     # A file sorted by label would leave validation (the last share) one label: shuffle.
@@ -591,6 +579,24 @@ def load_labeled(
     return dataset
 
 
+def _class_ids(path: Path, given: list[str], positive: str | None) -> tuple[list[str], np.ndarray]:
+    """The labels in class-id order (`label_order`) and each row's class id; one sentence
+    for data of fewer than two labels, or a positive label for more than two."""
+    labels = label_order(set(given), positive)
+    if positive is not None and len(labels) != 2:
+        raise UserError(
+            f"--positive-label is for data of two labels; this data has {len(labels):,}, "
+            "each with its own probability."
+        )
+    if len(labels) < 2:
+        one = f"one label only ({labels[0]!r})" if labels else "no labeled rows"
+        raise UserError(
+            f"--data {str(path)!r} has {one}: a classifier needs texts of two labels at least."
+        )
+    class_of = {label: i for i, label in enumerate(labels)}
+    return labels, np.array([class_of[label] for label in given], np.int64)
+
+
 def _ranked_ids(vocabulary: dict[str, int], ids: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
     """Each provisional id's final id (the words of `ids` by frequency, ties alphabetically,
     from INDEX_FROM + 1; any other word OOV), and the word index they make."""
@@ -618,14 +624,7 @@ def load_every_row(
     rows = reader(path, options.columns, escape_char=options.escape_char)
     encoded = _Encoded({}).read(iter(rows))
     _report_reading(path, rows, None)
-    labels = label_order(set(encoded.labels), options.positive_label)
-    if len(labels) < 2:
-        raise UserError(
-            f"--data {str(path)!r} has {'one label only' if labels else 'no rows'}: "
-            "a classifier needs texts of two labels at least."
-        )
-    class_of = {label: i for i, label in enumerate(labels)}
-    y = np.array([class_of[label] for label in encoded.labels], np.int64)
+    labels, y = _class_ids(path, encoded.labels, options.positive_label)
     ids, lengths = encoded.take(np.arange(len(y)))
     final, _ = _ranked_ids(encoded.vocabulary, ids)
     print(f"Labels: {_counts(labels, y)}")
