@@ -49,7 +49,7 @@ from models.outputs import probabilities as probabilities_of
 
 FOLDS = 5  # each row is scored by a model fitted on the other 80%
 NUM_WORDS = 5000
-MAXLEN = 500  # short texts need fewer: --maxlen 50 is faster and as good for tweets
+MAXLEN = 500  # short texts need fewer: --maxlen 50 for tweets is faster
 NGRAMS = 2
 EPOCHS = 2
 BATCH_SIZE = 128
@@ -102,6 +102,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--data is needed: the file or folder of your own labeled texts to check")
     if args.output is not None and _same_file(args.output, Path(args.data)):
         parser.error("--output is the --data file: give another name, or the data is lost")
+    if args.output is not None and not args.output.resolve().parent.is_dir():
+        parser.error(f"--output {str(args.output)!r}: its folder does not exist")  # before hours
+    if args.output is not None and args.output.is_dir():
+        parser.error(f"--output {str(args.output)!r} is a folder: give a file's name")
     return args
 
 

@@ -93,13 +93,16 @@ def test_find_label_issues_finds_the_flipped_rows_by_their_lines(run_here, tmp_p
         ("output is the data", "--output is the --data file"),
         ("imdb", "is the IMDB dataset"),
         ("too few rows", "fewer than --folds 5"),
+        ("no such folder", "its folder does not exist"),
     ],
 )
 def test_bad_input_is_one_sentence(run_here, tmp_path: Path, tiny_folder: Path, case, expected):
     data = write_csv(tmp_path / "few.csv", labeled_texts(2, labels=("negative", "positive")))
     before = data.read_bytes()
     flags = {"no data": [], "output is the data": ["--data", data, "--output", data],
-             "imdb": ["--data", tiny_folder], "too few rows": ["--data", data]}[case]  # fmt: skip
+             "imdb": ["--data", tiny_folder], "too few rows": ["--data", data],
+             "no such folder": ["--data", data, "--output", tmp_path / "no" / "issues.csv"],
+             }[case]  # fmt: skip
     result = run_here("find_label_issues.py", *flags)
     assert result.returncode == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
