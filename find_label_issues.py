@@ -66,7 +66,7 @@ tf.get_logger().addFilter(lambda record: "retracing" not in record.getMessage())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = common.data_parser(__doc__, writes=False, split=False)
+    parser = common.data_parser(__doc__, writes=False, every_row=True)
     parser.add_argument(
         "--folds", type=common.cli.whole_number(2, 100), default=FOLDS,
         help=f"k: each row is scored by a model fitted on the other k - 1 folds (default: {FOLDS})",
@@ -98,8 +98,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.script and args.ngrams != NGRAMS:
         parser.error("--ngrams is the bag of n-grams'; with --script, the script's flags apply")
-    if args.data is None:
-        parser.error("--data is needed: the file or folder of your own labeled texts to check")
     if args.output is not None and _same_file(args.output, Path(args.data)):
         parser.error("--output is the --data file: give another name, or the data is lost")
     if args.output is not None and not args.output.resolve().parent.is_dir():
@@ -237,8 +235,9 @@ def main(argv: list[str] | None = None) -> None:
     suspects = find_label_issues(probabilities, y)
     given_p = probabilities[suspects, y[suspects]]
     suggested = probabilities[suspects].argmax(axis=1)
+    then = "; most suspicious first:" if len(suspects) else "."
     print(f"Flagged {len(suspects):,} of {len(y):,} rows ({len(suspects) / len(y):.1%}) as "
-          "likely labeled wrong; most suspicious first:")  # fmt: skip
+          f"likely labeled wrong{then}")  # fmt: skip
 
     shown = suspects[: args.top]
     texts = texts_of(args, set(suspects.tolist()) if args.output else set(shown.tolist()))

@@ -177,27 +177,35 @@ def data_parser(
     writes: bool = True,
     output_help: str = "where this script writes its files",
     data_note: str = "",
-    split: bool = True,
+    every_row: bool = False,
 ) -> argparse.ArgumentParser:
     """A parser with the flags of the scripts that read the reviews: --data, --output-dir.
 
     `writes=False` leaves out --output-dir, for a script that writes nothing;
     `output_help` says what the folder holds, `data_note` when --data matters;
-    `split=False` leaves out --test-data and --test-split, for a script that reads every row.
+    `every_row=True` is for a script that reads every row of your own data: --data is
+    needed, and there is no --test-data nor --test-split.
     """
     parser = argparse.ArgumentParser(
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--data",
-        metavar="PATH",
-        default=os.environ.get("IMDB_DATA") or None,
-        help="the Stanford Large Movie Review Dataset (aclImdb_v1.tar.gz or its extracted "
-        "aclImdb/ folder), or your own labeled texts: a .csv, .tsv or .jsonl file (also "
-        ".gz), or a folder with one folder of .txt files per label (default: $IMDB_DATA "
-        f"if set, else download IMDB through keras.datasets.imdb){data_note}",
-    )
+    if every_row:
+        parser.add_argument(
+            "--data", metavar="PATH", required=True,
+            help="your own labeled texts: a .csv, .tsv or .jsonl file (also .gz), or a folder "
+            "with one folder of .txt files per label",
+        )  # fmt: skip
+    else:
+        parser.add_argument(
+            "--data",
+            metavar="PATH",
+            default=os.environ.get("IMDB_DATA") or None,
+            help="the Stanford Large Movie Review Dataset (aclImdb_v1.tar.gz or its extracted "
+            "aclImdb/ folder), or your own labeled texts: a .csv, .tsv or .jsonl file (also "
+            ".gz), or a folder with one folder of .txt files per label (default: $IMDB_DATA "
+            f"if set, else download IMDB through keras.datasets.imdb){data_note}",
+        )
     own = parser.add_argument_group("your own data (docs/your-own-data.md)")
     for flag, metavar, kind, default, help in [
         ("--text-column", "NAME", _column, None, "the column (or JSON key) holding the text: a "
@@ -216,7 +224,7 @@ def data_parser(
          "fields are escaped with CHAR, not doubled: '\\' for Kaggle's labeledTrainData.tsv "
          '(\\")'),
     ]:  # fmt: skip
-        if split or flag not in ("--test-data", "--test-split"):
+        if not every_row or flag not in ("--test-data", "--test-split"):
             own.add_argument(flag, metavar=metavar, type=kind, default=default, help=help)
     if writes:
         parser.add_argument(

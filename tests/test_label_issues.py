@@ -89,7 +89,7 @@ def test_find_label_issues_finds_the_flipped_rows_by_their_lines(run_here, tmp_p
 @pytest.mark.parametrize(
     "case, expected",
     [
-        ("no data", "--data is needed"),
+        ("no data", "the following arguments are required: --data"),
         ("output is the data", "--output is the --data file"),
         ("imdb", "is the IMDB dataset"),
         ("too few rows", "fewer than --folds 5"),
