@@ -58,12 +58,16 @@ class NgramIds(keras.layers.Layer):
     The output has one column per word and one per adjacent pair (length * 2 - 1 with
     pairs, `length` without); each feature id appears once, and 0 fills the rest.
     The pair vocabulary is a (non-trainable) weight, so it is saved with the model.
+    `portable=True` looks the pairs up with operations that ONNX and LiteRT have, for
+    the same ids (`_lower_bound`).
     """
 
     def __init__(
-        self, num_words: int, num_pairs: int = 0, pairs: np.ndarray | None = None, **kwargs
-    ) -> None:
+        self, num_words: int, num_pairs: int = 0, pairs: np.ndarray | None = None,
+        portable: bool = False, **kwargs,
+    ) -> None:  # fmt: skip
         super().__init__(**kwargs)
+        self.portable = portable
         if pairs is not None:
             num_pairs = len(pairs)
         self.num_words, self.num_pairs = num_words, num_pairs
@@ -88,9 +92,11 @@ class NgramIds(keras.layers.Layer):
         if self.num_pairs:
             left, right = tokens[:, :-1], tokens[:, 1:]
             keys = left * self.num_words + right
-            # Binary search in the sorted vocabulary: where would each pair be?
-            where = ops.searchsorted(self.pairs, ops.reshape(keys, (-1,)))
-            where = ops.reshape(where, ops.shape(keys))
+            if self.portable:
+                where = self._lower_bound(keys)
+            else:  # binary search in the sorted vocabulary: where would each pair be?
+                where = ops.reshape(ops.searchsorted(self.pairs, ops.reshape(keys, (-1,))),
+                                    ops.shape(keys))  # fmt: skip
             where = ops.minimum(where, self.num_pairs - 1)
             known = (ops.take(self.pairs, where) == keys) & (left > START) & (right > START)
             ids = ops.concatenate([ids, ops.where(known, self.num_words + where, 0)], axis=1)
@@ -101,6 +107,22 @@ class NgramIds(keras.layers.Layer):
         )
         return ops.where(repeat, 0, ids)
 
+    def _lower_bound(self, keys):
+        """Where each key is, or would go, in the sorted pair vocabulary: the first place
+        whose pair is not below it, as `searchsorted` gives it. A binary search of a fixed
+        number of halvings, each a gather and a comparison: operations that ONNX and
+        LiteRT have, where `searchsorted` (TensorFlow's LowerBound) is in neither; in
+        TensorFlow it takes 4.5 times as long, so only a portable layer uses it."""
+        ops, n = keras.ops, self.num_pairs
+        low, high = ops.zeros_like(keys), ops.full_like(keys, n)
+        for _ in range(n.bit_length()):  # enough halvings to narrow n + 1 places to one
+            middle = (low + high) // 2
+            below = ops.take(self.pairs, ops.minimum(middle, n - 1)) < keys
+            open_ = low < high
+            low = ops.where(open_ & below, middle + 1, low)
+            high = ops.where(open_ & ~below, middle, high)
+        return low
+
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         batch, length = input_shape
         columns = None if length is None else length * 2 - 1 if self.num_pairs else length
@@ -110,7 +132,8 @@ class NgramIds(keras.layers.Layer):
         return keras.KerasTensor(self.compute_output_shape(tokens.shape), dtype="int32")
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "num_words": self.num_words, "num_pairs": self.num_pairs}
+        return {**super().get_config(), "num_words": self.num_words, "num_pairs": self.num_pairs,
+                "portable": self.portable}  # fmt: skip
 
 
 def feature_presence(

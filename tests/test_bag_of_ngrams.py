@@ -60,6 +60,31 @@ def test_each_feature_once_per_review_and_unknown_pairs_none() -> None:
     assert keras.ops.convert_to_numpy(layer(REVIEWS)).shape == (2, 2 * REVIEWS.shape[1] - 1)
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 9, 1000, 1024])
+def test_the_pair_lookup_is_searchsorted(size: int) -> None:
+    """The fixed-step binary search gives NumPy's searchsorted for every key: below the
+    first pair, on each, between, and above the last (the sizes around powers of two)."""
+    rng = np.random.RandomState(size)
+    pairs = np.sort(rng.choice(10**6, size, replace=False)).astype(np.int32)
+    keys = np.concatenate([pairs, pairs + 1, pairs - 1, [-5, 0, 10**6 + 7],
+                           rng.randint(-10, 10**6 + 10, 500)]).astype(np.int32)  # fmt: skip
+    layer = NgramIds(1000, pairs=pairs)
+    found = keras.ops.convert_to_numpy(layer._lower_bound(keras.ops.convert_to_tensor(keys)))
+    np.testing.assert_array_equal(found, np.searchsorted(pairs, keys))
+
+
+def test_the_portable_layer_gives_the_same_ids() -> None:
+    rng = np.random.RandomState(1)
+    x = rng.randint(0, NUM_WORDS, (32, 40)).astype(np.int32)
+    x[:, :5] = 0  # padding, then the start token
+    x[:, 5] = word_ids.START
+    vocabulary = pair_vocabulary(x[:16], NUM_WORDS)  # pairs known and unknown
+    both = [NgramIds(NUM_WORDS, pairs=vocabulary, portable=p) for p in (False, True)]
+    np.testing.assert_array_equal(*(keras.ops.convert_to_numpy(layer(x)) for layer in both))
+    rebuilt = NgramIds.from_config(both[1].get_config())  # saved and loaded as it is
+    assert rebuilt.portable and not NgramIds.from_config(both[0].get_config()).portable
+
+
 def test_words_only() -> None:
     layer = NgramIds(NUM_WORDS)
     assert layer.num_features == NUM_WORDS
