@@ -20,13 +20,21 @@ exactly the same ids.
 from __future__ import annotations
 
 import os
+import warnings
 
+from common.cli import printable
 from common.data import LINE_BREAK, TYPOGRAPHIC_APOSTROPHE, UPPERCASE, WORD_CHARACTERS
 from common.saving import TextEncoding
 
 import keras
 import tensorflow as tf
 from keras.export import ExportArchive
+
+from models.bag_of_ngrams import NgramIds
+
+# Beside the SavedModel: the model alone, from word ids to its (calibrated) probabilities,
+# for runtimes without TensorFlow (onnxruntime; LiteRT on phones and in ai-edge-litert).
+PORTABLE_FILES = {"onnx": "model.onnx", "litert": "model.tflite"}
 
 # The same character class as common.data's _WORD, in RE2's syntax (TensorFlow's regexes).
 _LETTER = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CHARACTERS)
@@ -112,3 +120,58 @@ def export_text_model(
     archive.add_endpoint("encode", text_model.traced_encode)
     archive.add_endpoint("labels", text_model.labels, input_signature=[])
     archive.write_out(str(folder), verbose=False)
+
+
+def portable_model(model: keras.Model) -> keras.Model:
+    """`model`, with the same weights, its bag of n-grams' pair lookup made of operations
+    that ONNX and LiteRT have (`NgramIds(portable=True)`); `model` itself if it has none."""
+    if not any(isinstance(layer, NgramIds) for layer in _layers(model)):
+        return model
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        config = layer.get_config()
+        return layer.__class__.from_config({**config, "portable": True} if isinstance(
+            layer, NgramIds) else config)  # fmt: skip
+
+    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    copy.set_weights(model.get_weights())
+    tokens = model.inputs[0]
+    copy(keras.ops.zeros((1, *tokens.shape[1:]), tokens.dtype))  # the ONNX export needs a call
+    return copy
+
+
+def _layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """Every layer of `model`, those of the models inside it too."""
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if isinstance(layer, keras.Model):
+            found += _layers(layer)
+    return found
+
+
+def export_portable(model: keras.Model, folder: str | os.PathLike[str]) -> list[str]:
+    """Write model.onnx and model.tflite into `folder` (Keras's own `export`); return one
+    line for each that this model cannot be made into, saying why."""
+    portable = portable_model(model)
+    missing = []
+    logger, level = tf.get_logger(), tf.get_logger().level
+    for kind, name in PORTABLE_FILES.items():
+        try:
+            # The converters' notices say nothing wrong: a FutureWarning of Keras's shim for
+            # tf2onnx, TensorFlow's "Issue encountered when serializing table_initializer".
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                logger.setLevel("ERROR")
+                portable.export(os.path.join(folder, name), format=kind, verbose=False)
+        except ImportError as err:  # tf2onnx, which requirements.txt installs
+            missing.append(f"No {name}: {printable(str(err))} (pip install -r requirements.txt).")
+        except Exception as err:  # noqa: BLE001 - a converter's refusal, of any kind
+            reason = printable((str(err).strip().splitlines() or [type(err).__name__])[0])
+            missing.append(f"No {name}: {kind} cannot convert this model ({reason[:200]}).")
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                os.remove(path)
+        finally:
+            logger.setLevel(level)
+    return missing

@@ -30,7 +30,7 @@ from common import cli, model_card
 from common.behaviour import run_checks
 from common.cli import DRY_RUN_DIR, UserError
 from common.data import Dataset, fit_size, is_imdb
-from common.export import export_text_model
+from common.export import export_portable, export_text_model
 from common.files import file_sha256, write_version
 from common.labeled import load_data, options, table_kind
 from common.report import (
@@ -238,6 +238,8 @@ class RunRecord:
             )
             # The same model with the tokenizer inside, for programs without this repository.
             export_text_model(model, encoding, folder)
+            for line in export_portable(model, folder):  # model.onnx and model.tflite
+                print(line)
             checks = run_checks(lambda texts: probabilities(score_texts(model, encoding, texts)),
                                 data.labels)  # fmt: skip
             print("\nBehavioural checks (model_card.md):")

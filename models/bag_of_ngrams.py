@@ -93,12 +93,17 @@ class NgramIds(keras.layers.Layer):
             left, right = tokens[:, :-1], tokens[:, 1:]
             keys = left * self.num_words + right
             if self.portable:
-                where = self._lower_bound(keys)
+                where = self._lower_bound(left, right)
             else:  # binary search in the sorted vocabulary: where would each pair be?
                 where = ops.reshape(ops.searchsorted(self.pairs, ops.reshape(keys, (-1,))),
                                     ops.shape(keys))  # fmt: skip
             where = ops.minimum(where, self.num_pairs - 1)
-            known = (ops.take(self.pairs, where) == keys) & (left > START) & (right > START)
+            if self.portable:  # the pair's two words, as `_lower_bound` compares them
+                first, second = self._words_of(where)
+                known = (first == left) & (second == right)
+            else:
+                known = ops.take(self.pairs, where) == keys
+            known = known & (left > START) & (right > START)
             ids = ops.concatenate([ids, ops.where(known, self.num_words + where, 0)], axis=1)
         # Presence, not counts: sort each row and blank every repeat of the id before it.
         ids = ops.sort(ids, axis=1)
@@ -107,17 +112,26 @@ class NgramIds(keras.layers.Layer):
         )
         return ops.where(repeat, 0, ids)
 
-    def _lower_bound(self, keys):
-        """Where each key is, or would go, in the sorted pair vocabulary: the first place
-        whose pair is not below it, as `searchsorted` gives it. A binary search of a fixed
-        number of halvings, each a gather and a comparison: operations that ONNX and
-        LiteRT have, where `searchsorted` (TensorFlow's LowerBound) is in neither; in
-        TensorFlow it takes 4.5 times as long, so only a portable layer uses it."""
+    def _words_of(self, where):
+        """The two words of the pairs at places `where` of the vocabulary."""
+        key = keras.ops.take(self.pairs, where)
+        first = key // self.num_words
+        return first, key - first * self.num_words
+
+    def _lower_bound(self, left, right):
+        """Where each pair (left, right) is, or would go, in the sorted pair vocabulary:
+        the first place whose pair is not below it, as `searchsorted` gives for its key.
+        A binary search of a fixed number of halvings, each a gather and comparisons, of
+        word ids, never of keys (a * num_words + b, up to 25 million): operations that
+        ONNX and LiteRT have, where `searchsorted` (TensorFlow's LowerBound) is in
+        neither, on numbers that stay exact where a converter computes in float32. In
+        TensorFlow it takes several times as long, so only a portable layer uses it."""
         ops, n = keras.ops, self.num_pairs
-        low, high = ops.zeros_like(keys), ops.full_like(keys, n)
+        low, high = ops.zeros_like(left), ops.full_like(left, n)
         for _ in range(n.bit_length()):  # enough halvings to narrow n + 1 places to one
             middle = (low + high) // 2
-            below = ops.take(self.pairs, ops.minimum(middle, n - 1)) < keys
+            first, second = self._words_of(ops.minimum(middle, n - 1))
+            below = (first < left) | ((first == left) & (second < right))
             open_ = low < high
             low = ops.where(open_ & below, middle + 1, low)
             high = ops.where(open_ & ~below, middle, high)

@@ -193,7 +193,45 @@ def files_in(folder: Path) -> list[str]:
 
 # What a training run saves: one version folder, its export's files beside the model's.
 SAVED = ["assets", "calibration.png", "encoding.json", "fingerprint.pb", "history.png",
-         "metrics.json", "model.keras", "model_card.md", "saved_model.pb", "variables"]  # fmt: skip
+         "metrics.json", "model.keras", "model.onnx", "model.tflite", "model_card.md",
+         "saved_model.pb", "variables"]  # fmt: skip
+
+
+# Scores word ids with a version's model.onnx (onnxruntime) and model.tflite (LiteRT), in a
+# process that never imports TensorFlow: argv: the version folder, the ids (.npy), the output.
+PORTABLE_RUNTIMES = """
+import sys
+import numpy as np
+import onnxruntime
+from ai_edge_litert.interpreter import Interpreter
+
+folder, ids, output = sys.argv[1:]
+ids = np.load(ids)
+session = onnxruntime.InferenceSession(folder + "/model.onnx")
+onnx = session.run(None, {session.get_inputs()[0].name: ids})[0]
+litert = Interpreter(model_path=folder + "/model.tflite")
+given = litert.get_input_details()[0]
+litert.resize_tensor_input(given["index"], ids.shape)
+litert.allocate_tensors()
+litert.set_tensor(given["index"], ids)
+litert.invoke()
+np.save(output, np.stack([onnx, litert.get_tensor(litert.get_output_details()[0]["index"])]))
+assert "tensorflow" not in sys.modules and "keras" not in sys.modules
+"""
+
+
+def check_portable_files(version: Path, model, ids: np.ndarray) -> None:
+    """model.onnx and model.tflite give `model`'s outputs for `ids`, to 1e-5, without TensorFlow."""
+    ids = np.asarray(ids, np.int32)
+    np.save(version.parent / "ids.npy", ids)
+    output = version.parent / "portable.npy"
+    result = subprocess.run([sys.executable, "-c", PORTABLE_RUNTIMES, str(version),
+                             str(version.parent / "ids.npy"), str(output)],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    expected = model.predict(ids, verbose=0)
+    for outputs in np.load(output):
+        np.testing.assert_allclose(outputs, expected, atol=1e-5)
 
 
 def saved_files(out: Path, name: str) -> list[str]:

@@ -25,6 +25,7 @@ from conftest import (
     SAVED,
     SHARED_WORDS,
     assert_one_sentence_error,
+    check_portable_files,
     files_in,
     labeled_texts,
     printed_accuracy,
@@ -346,6 +347,7 @@ def test_three_labels_train_every_model(run_here, tmp_path: Path, three: Path, n
     exported = tf.saved_model.load(str(version))
     np.testing.assert_allclose(exported.serve(tf.constant(texts)).numpy(), expected, atol=1e-6)
     assert [b.decode() for b in exported.labels().numpy()] == list(WORDS)
+    check_portable_files(version, model, encoding.encode_texts(texts))  # ONNX and LiteRT
 
 
 # --- Downstream: predict, analyze, explore, compare -------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import common
+
 import pytest
-from conftest import check_trained_model, printed_accuracy
+from conftest import check_portable_files, check_trained_model, printed_accuracy
 
 
 @pytest.mark.slow
@@ -39,3 +41,10 @@ def test_the_bag_of_ngrams_baseline_learns(run_script, tmp_path: Path, imdb_data
     print(f"bow and bow_short: whole reviews {whole}, first 30 words {short}")
     assert whole[0] == accuracy and short[1] > short[0] + 1.0 and whole[1] > whole[0] - 0.5
     assert (tmp_path / "bow+bow_short_length.png").exists()
+
+    # model.onnx and model.tflite, without TensorFlow, on the 25,000 test reviews: the
+    # pair lookup of each is the portable one, whose ids are searchsorted's.
+    data = common.load_data(imdb_data)
+    for name in ("bow", "bow_short"):
+        model, _ = common.load_model(tmp_path / name / "1")
+        check_portable_files(tmp_path / name / "1", model, data.x_test)

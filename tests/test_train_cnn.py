@@ -10,7 +10,7 @@ import common
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import PNG_MAGIC, printed_accuracy
+from conftest import PNG_MAGIC, check_portable_files, printed_accuracy
 
 
 def test_train_cnn_without_validation(run_here, tmp_path: Path, tiny_folder: Path) -> None:
@@ -89,3 +89,6 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
           f"{difference.max():.2e}")  # fmt: skip
     assert len(predicted) == len(reviews) == 25_000
     assert difference.max() <= 1e-5
+    # model.onnx and model.tflite, without TensorFlow, on the same 25,000 test reviews.
+    model, encoding = common.load_model(tmp_path / "cnn" / "1")
+    check_portable_files(tmp_path / "cnn" / "1", model, encoding.encode_texts(reviews))
