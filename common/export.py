@@ -20,6 +20,7 @@ exactly the same ids.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 from common.cli import printable
@@ -164,6 +165,11 @@ def export_portable(model: keras.Model, folder: str | os.PathLike[str]) -> list[
                 warnings.simplefilter("ignore", FutureWarning)
                 logger.setLevel("ERROR")
                 portable.export(os.path.join(folder, name), format=kind, verbose=False)
+            flex = _tensorflow_ops(os.path.join(folder, name)) if kind == "litert" else None
+            if flex:
+                os.remove(os.path.join(folder, name))
+                missing.append(f"No {name}: LiteRT alone cannot run this model (it would need "
+                               f"TensorFlow's own {flex}, through the Flex delegate).")  # fmt: skip
         except ImportError as err:  # tf2onnx, which requirements.txt installs
             missing.append(f"No {name}: {printable(str(err))} (pip install -r requirements.txt).")
         except Exception as err:  # noqa: BLE001 - a converter's refusal, of any kind
@@ -175,3 +181,12 @@ def export_portable(model: keras.Model, folder: str | os.PathLike[str]) -> list[
         finally:
             logger.setLevel(level)
     return missing
+
+
+def _tensorflow_ops(path: str) -> str | None:
+    """The first TensorFlow operation (`FlexTensorListReserve`, ...) that the converter
+    left in a LiteRT file for want of a LiteRT one, or None: a file with any needs
+    TensorFlow's Flex delegate, which LiteRT alone (ai-edge-litert, a phone) has not."""
+    with open(path, "rb") as file:
+        found = re.search(rb"Flex[A-Z][A-Za-z0-9]+", file.read())
+    return found.group().decode("ascii") if found else None
