@@ -168,41 +168,15 @@ def write_card(
         raise common.UserError(
             f"{str(metrics_path)!r} cannot be read: the card needs the metrics its training saved."
         )
-    split = metrics.get("validation_split")
-    fitted = len(data.y_train)
-    if isinstance(split, float):  # the last --validation-split of them validated
-        fitted = common.fit_size(fitted, split)
-    facts = common.model_card.CardFacts(
-        name=files.name,
+    trained = datetime.datetime.fromtimestamp(files.model.stat().st_mtime, datetime.UTC)
+    facts = common.model_card.gather(
+        model, encoding, data, outputs, name=files.name,
         model_sha256=common.files.file_sha256(files.model),
         script=metrics.get("script") or script_of(files.name),
         flags={k: v for k, v in metrics.items() if k not in common.report.REPORT_FIELDS},
-        seed=metrics.get("seed"),
-        parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
-        data=data.source,
-        data_sha256=common.files.file_sha256(data_path)
-        if data_path and Path(data_path).is_file()
-        else None,
-        split=common.model_card.split_description(encoding.origin),
-        labels=list(data.labels),
-        train_counts=np.bincount(data.y_train, minlength=len(data.labels)).tolist(),
-        validation_texts=len(data.y_train) - fitted,
-        y_test=np.asarray(data.y_test),
-        outputs=outputs,
-        words=np.minimum([len(s) - 1 for s in data.x_test], encoding.maxlen),
-        maxlen=encoding.maxlen,
-        calibration=metrics.get("calibration"),
-        min_confidence=encoding.min_confidence,
-        checks=common.behaviour.run_checks(
-            lambda texts: probabilities(common.scoring.score_texts(model, encoding, texts)),
-            data.labels,
-        ),
-        versions=metrics.get("versions") or common.report.library_versions(),
-        saved=datetime.datetime.fromtimestamp(files.model.stat().st_mtime, datetime.UTC).strftime(
-            "%Y-%m-%d"
-        ),
-        written_later=True,
-    )
+        data_path=data_path, calibration=metrics.get("calibration"),
+        versions=metrics.get("versions"), saved=trained.strftime("%Y-%m-%d"),
+    )  # fmt: skip
     return common.model_card.write(files.folder, facts)
 
 

@@ -102,6 +102,7 @@ class Dataset:
     test_files: list[str] | None = None  # each test review's file, e.g. test/neg/0_2.txt
     labels: list[str] = dataclasses.field(default_factory=lambda: list(IMDB_LABELS))
     origin: dict | None = None  # how your own data was read: kind, columns, test part
+    sha256: str | None = None  # of the archive read (computed to key the cache); else None
 
     @property
     def num_classes(self) -> int:
@@ -303,6 +304,7 @@ def _load_local(
         word_index,
         f"{path.resolve()} (sha256 {content[:16]}{', a folder' if path.is_dir() else ''})",
         test_files=bytes(arrays["test_names"]).decode("utf-8").split("\n"),
+        sha256=None if path.is_dir() else content,
     )
 
 

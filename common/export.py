@@ -158,16 +158,17 @@ def export_portable(model: keras.Model, folder: str | os.PathLike[str]) -> list[
     missing = []
     logger, level = tf.get_logger(), tf.get_logger().level
     for kind, name in PORTABLE_FILES.items():
+        path = os.path.join(folder, name)
         try:
             # The converters' notices say nothing wrong: a FutureWarning of Keras's shim for
             # tf2onnx, TensorFlow's "Issue encountered when serializing table_initializer".
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
                 logger.setLevel("ERROR")
-                portable.export(os.path.join(folder, name), format=kind, verbose=False)
-            flex = _tensorflow_ops(os.path.join(folder, name)) if kind == "litert" else None
+                portable.export(path, format=kind, verbose=False)
+            flex = _tensorflow_ops(path) if kind == "litert" else None
             if flex:
-                os.remove(os.path.join(folder, name))
+                os.remove(path)
                 missing.append(f"No {name}: LiteRT alone cannot run this model (it would need "
                                f"TensorFlow's own {flex}, through the Flex delegate).")  # fmt: skip
         except ImportError as err:  # tf2onnx, which requirements.txt installs
@@ -175,7 +176,6 @@ def export_portable(model: keras.Model, folder: str | os.PathLike[str]) -> list[
         except Exception as err:  # noqa: BLE001 - a converter's refusal, of any kind
             reason = printable((str(err).strip().splitlines() or [type(err).__name__])[0])
             missing.append(f"No {name}: {kind} cannot convert this model ({reason[:200]}).")
-            path = os.path.join(folder, name)
             if os.path.exists(path):
                 os.remove(path)
         finally:

@@ -533,7 +533,7 @@ def load_labeled(
                 "needs every label the training data has, to measure each one."
             )
         fit_rows, test_rows = np.arange(len(y_all)), np.arange(len(test.labels))
-        y_test = np.array([labels.index(label) for label in test.labels], np.int64)
+        y_test = _ids_of(labels, test.labels)
         test_where = test.where
         split = f"{str(test_path)!r}"
     # A file sorted by label would leave validation (the last share) one label: shuffle.
@@ -593,8 +593,13 @@ def _class_ids(path: Path, given: list[str], positive: str | None) -> tuple[list
         raise UserError(
             f"--data {str(path)!r} has {one}: a classifier needs texts of two labels at least."
         )
+    return labels, _ids_of(labels, given)
+
+
+def _ids_of(labels: list[str], given: list[str]) -> np.ndarray:
+    """Each of `given`'s class id: its place in `labels`."""
     class_of = {label: i for i, label in enumerate(labels)}
-    return labels, np.array([class_of[label] for label in given], np.int64)
+    return np.array([class_of[label] for label in given], np.int64)
 
 
 def _ranked_ids(vocabulary: dict[str, int], ids: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:

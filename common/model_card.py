@@ -14,14 +14,20 @@ import dataclasses
 import datetime
 from pathlib import Path
 
+from common.behaviour import run_checks
 from common.cli import printable
-from common.files import atomic_path
-from common.report import class_figures
+from common.data import Dataset, fit_size
+from common.files import atomic_path, file_sha256
+from common.report import class_figures, library_versions
+from common.saving import TextEncoding
+from common.scoring import score_texts
 
+import keras
 import numpy as np
 
 from models.calibration import ABSTAIN_AT, selective
-from models.outputs import predicted
+from models.outputs import predicted, probabilities
+from models.word_ids import START
 
 CARD_FILE = "model_card.md"
 RESAMPLES = 1000  # bootstrap resamples of the test texts
@@ -57,6 +63,65 @@ class CardFacts:
         default_factory=lambda: datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     )
     written_later: bool = False  # by analyze_model.py, for a version saved without a card
+
+
+def gather(
+    model: keras.Model,
+    encoding: TextEncoding,
+    data: Dataset,
+    outputs: np.ndarray,
+    *,
+    name: str,
+    model_sha256: str,
+    script: str,
+    flags: dict,
+    data_path: str | None,
+    calibration: dict | None,
+    versions: dict[str, str] | None = None,
+    saved: str | None = None,
+) -> CardFacts:
+    """The card's facts of a saved model, its encoding, the data it was tested on and its
+    outputs for the test texts; the behavioural checks are run here. `flags` are the
+    training flags as parsed; `saved`, the day it was trained where that was not today
+    (the card is then written later)."""
+    split = flags.get("validation_split")
+    fitted = fit_size(len(data.y_train), split) if isinstance(split, float) else len(data.y_train)
+    own_file = data_path is not None and data.sha256 is None and Path(data_path).is_file()
+    later = {"saved": saved, "written_later": True} if saved else {}
+    return CardFacts(
+        name=name,
+        model_sha256=model_sha256,
+        script=script,
+        flags=flags,
+        seed=flags.get("seed"),
+        parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+        data=data.source,
+        data_sha256=file_sha256(data_path) if own_file else data.sha256,
+        split=split_description(encoding.origin)
+        + (" (--dry-run: the first 512)" if flags.get("dry_run") else ""),
+        labels=list(data.labels),
+        train_counts=np.bincount(data.y_train, minlength=len(data.labels)).tolist(),
+        validation_texts=len(data.y_train) - fitted,
+        y_test=np.asarray(data.y_test),
+        outputs=outputs,
+        words=words_read(data.x_test, encoding.maxlen),
+        maxlen=encoding.maxlen,
+        calibration=calibration,
+        min_confidence=encoding.min_confidence,
+        checks=run_checks(
+            lambda texts: probabilities(score_texts(model, encoding, texts)), data.labels
+        ),  # fmt: skip
+        versions=versions or library_versions(),
+        **later,
+    )
+
+
+def words_read(x: np.ndarray, maxlen: int) -> np.ndarray:
+    """How many words of each text a model of `maxlen` reads: from padded ids (the start
+    token and padding not counted), or from every word of each text, up to maxlen."""
+    if x.dtype != object:
+        return np.sum(np.asarray(x) > START, axis=1)
+    return np.minimum([len(s) - 1 for s in x], maxlen)  # without the start token
 
 
 def bootstrap(y: np.ndarray, guess: np.ndarray, num_labels: int) -> dict[str, tuple[float, float]]:

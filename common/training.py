@@ -27,21 +27,19 @@ import sys
 from pathlib import Path
 
 from common import cli, model_card
-from common.behaviour import run_checks
 from common.cli import DRY_RUN_DIR, UserError
 from common.data import Dataset, fit_size, is_imdb
 from common.export import export_portable, export_text_model
-from common.files import file_sha256, write_version
+from common.files import write_version
 from common.labeled import load_data, options, table_kind
 from common.report import (
     TrainingRun,
     class_figures,
     class_table,
-    library_versions,
     save_training_report,
 )
 from common.saving import MODEL_FILE, save_model
-from common.scoring import predict_outputs, score_texts
+from common.scoring import predict_outputs
 from common.timing import EpochTimer, PhaseClock
 
 import keras
@@ -58,8 +56,7 @@ from models.calibration import (
     selective,
     with_temperature,
 )
-from models.outputs import predicted, probabilities
-from models.word_ids import START
+from models.outputs import predicted
 
 DRY_RUN_REVIEWS = 512  # --dry-run trains and tests on this many reviews
 
@@ -240,10 +237,14 @@ class RunRecord:
             export_text_model(model, encoding, folder)
             for line in export_portable(model, folder):  # model.onnx and model.tflite
                 print(line)
-            checks = run_checks(lambda texts: probabilities(score_texts(model, encoding, texts)),
-                                data.labels)  # fmt: skip
+            card = model_card.gather(
+                model, encoding, data, outputs, name=self.name, model_sha256=model_sha256,
+                script=self.script, flags={k: v for k, v in vars(self.args).items()
+                                           if k != "output_dir"},
+                data_path=getattr(self.args, "data", None), calibration=calibration,
+            )  # fmt: skip
             print("\nBehavioural checks (model_card.md):")
-            for check in checks:
+            for check in card.checks:
                 print(f"  {check['check']}: {check['passed']} of {check['pairs']} pairs pass")
             save_training_report(
                 folder,
@@ -259,11 +260,10 @@ class RunRecord:
                 learned_from=encoding.learned_from,
                 calibration=calibration,
                 abstaining=abstaining,
-                behaviour=checks,
+                behaviour=card.checks,
                 script=self.script,
             )
-            model_card.write(folder, self._card_facts(model, outputs, calibration, threshold,
-                                                      checks, model_sha256))  # fmt: skip
+            model_card.write(folder, card)
 
         try:
             version = write_version(self.model_dir, write)
@@ -276,37 +276,6 @@ class RunRecord:
             ) from None
         print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
         print(accuracy)  # the last line: Accuracy: NN.NN%
-
-    def _card_facts(
-        self, model: keras.Model, outputs: np.ndarray, calibration: dict | None,
-        threshold: float | None, checks: list[dict], sha256: str,
-    ) -> model_card.CardFacts:  # fmt: skip
-        """What the model card says of this run."""
-        data, args = self.data, self.args
-        path = Path(args.data) if getattr(args, "data", None) else None
-        return model_card.CardFacts(
-            name=self.name,
-            model_sha256=sha256,
-            script=self.script,
-            flags={k: v for k, v in vars(args).items() if k != "output_dir"},
-            seed=args.seed,
-            parameters=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
-            data=data.source,
-            data_sha256=file_sha256(path) if path is not None and path.is_file() else None,
-            split=model_card.split_description(data.origin)
-            + (" (--dry-run: the first 512)" if args.dry_run else ""),
-            labels=list(data.labels),
-            train_counts=np.bincount(data.y_train, minlength=len(data.labels)).tolist(),
-            validation_texts=len(self._validation()[1]),
-            y_test=np.asarray(data.y_test),
-            outputs=outputs,
-            words=np.sum(np.asarray(data.x_test) > START, axis=1),
-            maxlen=data.maxlen,
-            calibration=calibration,
-            min_confidence=threshold,
-            checks=checks,
-            versions=library_versions(),
-        )
 
     def _threshold(self, model: keras.Model, test_outputs: np.ndarray) -> float | None:
         """The lowest top probability from which the model is right on --target-accuracy
