@@ -151,10 +151,8 @@ MIN_MAXLEN = 10  # the deep CNN halves the length three times; fewer words say l
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    """An argparse type: a share, at least 0 and below 1."""
+    value = _number(text)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {value}")
     return value
@@ -162,13 +160,17 @@ def _fraction(text: str) -> float:
 
 def probability(text: str) -> float:
     """An argparse type: a probability, from 0 to 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"a probability is from 0 to 1, got {value}")
     return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def data_parser(
