@@ -98,12 +98,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.script and args.ngrams != NGRAMS:
         parser.error("--ngrams is the bag of n-grams'; with --script, the script's flags apply")
-    if args.output is not None and _same_file(args.output, Path(args.data)):
-        parser.error("--output is the --data file: give another name, or the data is lost")
-    if args.output is not None and not args.output.resolve().parent.is_dir():
-        parser.error(f"--output {str(args.output)!r}: its folder does not exist")  # before hours
-    if args.output is not None and args.output.is_dir():
-        parser.error(f"--output {str(args.output)!r} is a folder: give a file's name")
+    output = args.output
+    if output is not None:  # refused now, not after hours of fitting
+        if _same_file(output, Path(args.data)):
+            parser.error("--output is the --data file: give another name, or the data is lost")
+        if not output.resolve().parent.is_dir():
+            parser.error(f"--output {str(output)!r}: its folder does not exist")
+        if output.is_dir():
+            parser.error(f"--output {str(output)!r} is a folder: give a file's name")
     return args
 
 
@@ -178,9 +180,11 @@ def out_of_fold_by_script(
                     open(held, "w", encoding="utf-8") as held_file:  # fmt: skip
                 for i, row in enumerate(rows_of(args)):
                     line = json.dumps({"text": row.text, "label": row.label}) + "\n"
-                    (held_file if fold[i] == k else fit_file).write(line)
                     if fold[i] == k:
+                        held_file.write(line)
                         texts.append(row.text)
+                    else:
+                        fit_file.write(line)
             flags = ["--data", train, "--test-data", held, "--output-dir", folder / f"out{k}",
                      "--seed", args.seed, "--num-words", args.num_words,
                      "--maxlen", args.maxlen]  # fmt: skip
