@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
-import json
 import os
 import re
 import signal
@@ -43,9 +42,9 @@ import socket
 import sys
 import urllib.parse
 from collections.abc import Sequence
-from pathlib import Path
 
 import common
+from common.page import page_html
 from common.serving import (
     JSON,
     LOG,
@@ -75,7 +74,6 @@ MAX_EXPLAIN = 16  # texts per :explain request: each costs one model input per w
 BODY_TIMEOUT = 10.0  # seconds for a request's body to arrive whole
 MAX_CONNECTIONS = 1_000  # open at once; more are answered 503 at once
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-PAGE = Path(__file__).with_name("serve.html")
 # What follows the model's name: "", ":predict", "/versions/3", "/versions/3:explain". The
 # name is matched as the server knows it, so that it may hold a colon itself (t10:00).
 AFTER_NAME = re.compile(r"(?:/versions/(?P<version>[^/:]+))?(?::(?P<verb>[^/]*))?")
@@ -164,10 +162,7 @@ def make_app(
         return JSON({"explanations": explained})
 
     shown_name = common.cli.printable(name)
-    page = PAGE.read_text(encoding="utf-8").replace(
-        "{{MODEL}}",
-        json.dumps(name).replace("<", "\\u003c"),  # safe inside <script>
-    )
+    page = page_html(name)  # web/page.html, which asks this server
 
     async def index(request: Request) -> Response:
         check_origin(request.headers, hosts)

@@ -19,9 +19,11 @@ exactly the same ids.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import warnings
+from pathlib import Path
 
 from common.cli import printable
 from common.data import LINE_BREAK, TYPOGRAPHIC_APOSTROPHE, UPPERCASE, WORD_CHARACTERS
@@ -34,8 +36,11 @@ from keras.export import ExportArchive
 from models.bag_of_ngrams import NgramIds
 
 # Beside the SavedModel: the model alone, from word ids to its (calibrated) probabilities,
-# for runtimes without TensorFlow (onnxruntime; LiteRT on phones and in ai-edge-litert).
+# for runtimes without TensorFlow (onnxruntime; LiteRT on phones and in ai-edge-litert),
+# and the tokenizer as data, for a program in another language to give it those ids.
 PORTABLE_FILES = {"onnx": "model.onnx", "litert": "model.tflite"}
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_FORMAT = "imdb-sentiment-tokenizer/1"
 
 # The same character class as common.data's _WORD, in RE2's syntax (TensorFlow's regexes).
 _LETTER = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CHARACTERS)
@@ -123,6 +128,39 @@ def export_text_model(
     archive.write_out(str(folder), verbose=False)
 
 
+def tokenizer_spec(encoding: TextEncoding) -> dict:
+    """Everything another language needs to turn a text into the model's word ids, exactly
+    as `TextEncoding.encode_texts` does: the rules of `common.data.tokenize` as code point
+    ranges and a regular expression, the vocabulary as each word's id, and the padding.
+    web/tokenizer.js follows it (tests/test_web_tokenizer.py checks it on any text)."""
+    ids = {word: rank + encoding.index_from for word, rank in encoding.word_index.items()
+           if rank + encoding.index_from < encoding.num_words}  # fmt: skip
+    return {
+        "format": TOKENIZER_FORMAT,
+        "steps": [
+            "replace each match of line_break (a <br /> tag) by a space",
+            "lowercase: add 32 to each code point in the uppercase ranges, and no other",
+            "replace typographic_apostrophe by an apostrophe (')",
+            "the words: the leftmost-longest runs of word_characters (code point ranges, "
+            "inclusive), each run joined to the next by one apostrophe between them: "
+            "the regular expression [W]+(?:'[W]+)*, W the ranges",
+            "ids: start, then each word's id in vocabulary, or oov for any other word",
+            "pad with 0 or cut to maxlen ids, both at the front (the last maxlen are kept)",
+        ],
+        "line_break": LINE_BREAK,
+        "uppercase": [list(pair) for pair in UPPERCASE],
+        "word_characters": [list(pair) for pair in WORD_CHARACTERS],
+        "typographic_apostrophe": TYPOGRAPHIC_APOSTROPHE,
+        "start": encoding.start,
+        "oov": encoding.oov,
+        "maxlen": encoding.maxlen,
+        "padding": encoding.padding,
+        "truncating": encoding.truncating,
+        "labels": list(encoding.labels),
+        "vocabulary": dict(sorted(ids.items(), key=lambda item: item[1])),
+    }
+
+
 def portable_model(model: keras.Model) -> keras.Model:
     """`model`, with the same weights, its bag of n-grams' pair lookup made of operations
     that ONNX and LiteRT have (`NgramIds(portable=True)`); `model` itself if it has none."""
@@ -151,36 +189,47 @@ def _layers(model: keras.Model) -> list[keras.layers.Layer]:
     return found
 
 
-def export_portable(model: keras.Model, folder: str | os.PathLike[str]) -> list[str]:
-    """Write model.onnx and model.tflite into `folder` (Keras's own `export`); return one
-    line for each that this model cannot be made into, saying why."""
+def export_portable(
+    model: keras.Model, encoding: TextEncoding, folder: str | os.PathLike[str]
+) -> list[str]:
+    """Write tokenizer.json, model.onnx and model.tflite into `folder` (the model files by
+    Keras's own `export`); return one line for each model file that this model cannot be
+    made into, saying why."""
+    spec = json.dumps(tokenizer_spec(encoding), ensure_ascii=False, separators=(",", ":"))
+    Path(folder, TOKENIZER_FILE).write_text(spec + "\n", encoding="utf-8")
     portable = portable_model(model)
-    missing = []
+    missing = [export_file(portable, kind, os.path.join(folder, name))
+               for kind, name in PORTABLE_FILES.items()]  # fmt: skip
+    return [line for line in missing if line]
+
+
+def export_file(portable: keras.Model, kind: str, path: str | os.PathLike[str]) -> str | None:
+    """Write `portable` (`portable_model`'s) as a file of `kind`, "onnx" or "litert", at
+    `path`; None, or the line that says why this model cannot be made into one."""
+    name = os.path.basename(path)
     logger, level = tf.get_logger(), tf.get_logger().level
-    for kind, name in PORTABLE_FILES.items():
-        path = os.path.join(folder, name)
-        try:
-            # The converters' notices say nothing wrong: a FutureWarning of Keras's shim for
-            # tf2onnx, TensorFlow's "Issue encountered when serializing table_initializer".
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                logger.setLevel("ERROR")
-                portable.export(path, format=kind, verbose=False)
-            flex = _tensorflow_ops(path) if kind == "litert" else None
-            if flex:
-                os.remove(path)
-                missing.append(f"No {name}: LiteRT alone cannot run this model (it would need "
-                               f"TensorFlow's own {flex}, through the Flex delegate).")  # fmt: skip
-        except ImportError as err:  # tf2onnx, which requirements.txt installs
-            missing.append(f"No {name}: {printable(str(err))} (pip install -r requirements.txt).")
-        except Exception as err:  # noqa: BLE001 - a converter's refusal, of any kind
-            reason = printable((str(err).strip().splitlines() or [type(err).__name__])[0])
-            missing.append(f"No {name}: {kind} cannot convert this model ({reason[:200]}).")
-            if os.path.exists(path):
-                os.remove(path)
-        finally:
-            logger.setLevel(level)
-    return missing
+    try:
+        # The converters' notices say nothing wrong: a FutureWarning of Keras's shim for
+        # tf2onnx, TensorFlow's "Issue encountered when serializing table_initializer".
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            logger.setLevel("ERROR")
+            portable.export(path, format=kind, verbose=False)
+        flex = _tensorflow_ops(path) if kind == "litert" else None
+        if flex:
+            os.remove(path)
+            return (f"No {name}: LiteRT alone cannot run this model (it would need "
+                    f"TensorFlow's own {flex}, through the Flex delegate).")  # fmt: skip
+    except ImportError as err:  # tf2onnx, which requirements.txt installs
+        return f"No {name}: {printable(str(err))} (pip install -r requirements.txt)."
+    except Exception as err:  # noqa: BLE001 - a converter's refusal, of any kind
+        if os.path.exists(path):
+            os.remove(path)
+        reason = printable((str(err).strip().splitlines() or [type(err).__name__])[0])
+        return f"No {name}: {kind} cannot convert this model ({reason[:200]})."
+    finally:
+        logger.setLevel(level)
+    return None
 
 
 def _tensorflow_ops(path: str) -> str | None:

@@ -1,8 +1,9 @@
 """Writing files so that a crash or a full disk never leaves half a file behind.
 
-Two units: one file (`atomic_path`), and a versioned folder (`write_version`): a model
+Three units: one file (`atomic_path`); a versioned folder (`write_version`): a model
 folder holds versions 1/, 2/, ..., each written in full under a hidden name and
-then renamed into place, so that a reader sees a version whole or not at all.
+then renamed into place, so that a reader sees a version whole or not at all; and one
+folder written whole, replacing the one before (`write_folder`: make_page.py's page).
 """
 
 from __future__ import annotations
@@ -86,25 +87,56 @@ def write_version(base: str | os.PathLike[str], write: Callable[[Path], None]) -
     base = Path(base)
     base.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(base)
-    created = Path(tempfile.mkdtemp(dir=base, prefix=".version.new-"))
-    fd = os.open(created, os.O_RDONLY | os.O_DIRECTORY)
-    partial = created
-    try:
-        partial = _locked_as_temporary(fd, created)
-        os.chmod(partial, default_folder_mode())  # mkdtemp makes it private (0700)
+    with _hidden_folder(base, "version") as partial:
         write(partial)
         _fsync_tree(partial)
         version = _publish(partial, base)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    finally:
-        os.close(fd)
     try:
         _prune_versions(base, KEEP_VERSIONS)
     except OSError:  # the new version is saved; an old one left behind does no harm
         pass
     return version
+
+
+def write_folder(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Write the folder `path` whole: `write(folder)` fills a new hidden folder beside it,
+    which, once complete and flushed to disk, takes the place of `path` (an existing
+    `path` is removed: the caller decides whether it may be). If `write` fails, or the
+    process is killed, `path` is as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
+    with _hidden_folder(path.parent, path.name) as partial:
+        write(partial)
+        _fsync_tree(partial)
+        if path.exists():  # the old one moves aside under a temporary's name, then goes
+            old = path.with_name(f".{path.name}.tmp-{secrets.token_hex(6)}")
+            os.rename(path, old)
+            os.rename(partial, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(partial, path)
+        _fsync_folder(path.parent)
+    return path
+
+
+@contextmanager
+def _hidden_folder(parent: Path, name: str) -> Iterator[Path]:
+    """A new hidden folder in `parent` for the block to fill and rename into place, locked
+    while the block runs (a cleaner takes an unlocked one for a dead run's) and removed
+    if the block fails."""
+    created = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.new-"))
+    fd = os.open(created, os.O_RDONLY | os.O_DIRECTORY)
+    partial = created
+    try:
+        partial = _locked_as_temporary(fd, created)
+        os.chmod(partial, default_folder_mode())  # mkdtemp makes it private (0700)
+        yield partial
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        os.close(fd)
 
 
 KEEP_VERSIONS = 3  # older versions are removed, unless a reader holds them or they are read-only

@@ -235,7 +235,8 @@ class RunRecord:
             )
             # The same model with the tokenizer inside, for programs without this repository.
             export_text_model(model, encoding, folder)
-            for line in export_portable(model, folder):  # model.onnx and model.tflite
+            # tokenizer.json, model.onnx and model.tflite
+            for line in export_portable(model, encoding, folder):
                 print(line)
             card = model_card.gather(
                 model, encoding, data, outputs, name=self.name, model_sha256=model_sha256,
