@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import fcntl
 import functools
@@ -17,11 +18,12 @@ import string
 import subprocess
 import sys
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the scripts, common/ and models/ live at the top of the repository
@@ -186,6 +188,43 @@ def run_here(keras_home: Path, monkeypatch: pytest.MonkeyPatch, capsys):
     return run
 
 
+# Characters where a tokenizer can go wrong: the edges of every range, apostrophes (plain,
+# typographic, doubled), the pieces of <br />, whitespace of every kind, capitals, and
+# characters TensorFlow's and Python's Unicode tables disagree on (U+2C2F, U+10570).
+RANGES = common.data.WORD_CHARACTERS + common.data.UPPERCASE
+EDGES = sorted(
+    {chr(c) for first, last in RANGES for c in (first - 1, first, last, last + 1)}
+    | set("'\u2019\u2018`<>/bBrR \t\n\r\x0b\x0c\x00\x85\xa0\u2028\u3000_-.,!?")
+    | set("\u0130\u0131\u017f\u212a\u2c2f\U00010570\u00df\u1e9e\u03a3\u00b5\ufb01\U0001f600")
+)
+ANY_TEXT = st.text(st.sampled_from(EDGES), max_size=40) | st.text(max_size=40)
+
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+
+
+@contextlib.contextmanager
+def chromium_page(**options: object) -> Iterator:
+    """A page of Debian's headless Chromium, driven by Playwright (its own browser download
+    cannot reach the internet here), with the flags that keep it from calling out."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )  # fmt: skip
+        try:
+            yield browser.new_page(**options)
+        finally:
+            browser.close()
+
+
 def files_in(folder: Path) -> list[str]:
     """Every file under `folder`, hidden temporary files included."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
@@ -194,7 +233,7 @@ def files_in(folder: Path) -> list[str]:
 # What a training run saves: one version folder, its export's files beside the model's.
 SAVED = ["assets", "calibration.png", "encoding.json", "fingerprint.pb", "history.png",
          "metrics.json", "model.keras", "model.onnx", "model.tflite", "model_card.md",
-         "saved_model.pb", "variables"]  # fmt: skip
+         "saved_model.pb", "tokenizer.json", "variables"]  # fmt: skip
 
 
 # The models whose LiteRT file would need TensorFlow's own operations (the Flex delegate):

@@ -6,25 +6,14 @@ import os
 from pathlib import Path
 
 import common
-from common.data import UPPERCASE, WORD_CHARACTERS
 from common.export import _TextModel, tokenize_ops
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import ANY_TEXT
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-# Characters where a tokenizer can go wrong: the edges of every range, apostrophes (plain,
-# typographic, doubled), the pieces of <br />, whitespace of every kind, capitals, and
-# characters TensorFlow's and Python's Unicode tables disagree on (U+2C2F, U+10570).
-RANGES = WORD_CHARACTERS + UPPERCASE
-EDGES = sorted(
-    {chr(c) for first, last in RANGES for c in (first - 1, first, last, last + 1)}
-    | set("'\u2019\u2018`<>/bBrR \t\n\r\x0b\x0c\x00\x85\xa0\u2028\u3000_-.,!?")
-    | set("\u0130\u0131\u017f\u212a\u2c2f\U00010570\u00df\u1e9e\u03a3\u00b5\ufb01\U0001f600")
-)
-ANY_TEXT = st.text(st.sampled_from(EDGES), max_size=40) | st.text(max_size=40)
 
 
 def python_words(texts: list[str]) -> list[list[str]]:

@@ -27,7 +27,7 @@ from common.serving import Batcher
 
 import numpy as np
 import pytest
-from conftest import ONE_THREAD, ROOT
+from conftest import ONE_THREAD, ROOT, chromium_page, needs_chromium
 
 TEXTS = ["great wonderful film", "awful boring plot, the worst", "The camera loved the actor!"]
 SERVING = re.compile(r"at http://[^ ]+:(\d+)/ ")
@@ -461,62 +461,41 @@ def test_predict_streams_each_line_before_the_next_arrives(
     stdin.close()
 
 
-CHROMIUM = shutil.which("chromium")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run does)")
+@needs_chromium
 def test_the_page_in_a_real_browser(server: Server, predicted, tmp_path: Path) -> None:
     """Type two reviews into the page in headless Chromium: the label each shows is the
     API's, its words are shaded, and nothing but this server was asked for anything."""
-    from playwright.sync_api import sync_playwright
-
     screenshot = Path(os.environ.get("SERVE_SCREENSHOT", tmp_path / "serve.png"))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],  # fmt: skip
-        )
-        try:
-            page = browser.new_page(viewport={"width": 900, "height": 700})
-            asked = []
-            page.on("request", lambda request: asked.append(request.url))
-            page.goto(f"http://127.0.0.1:{server.port}/")
-            for text in ("not bad at all", "a waste of two hours"):
-                page.fill("#text", "")
-                page.type("#text", text, delay=20)  # as a person types: one answer at the end
-                page.wait_for_function(
-                    "t => document.querySelector('#result').hidden === false && "
-                    "[...document.querySelectorAll('#words span')].map(s => s.textContent)"
-                    ".join(' ') === t", arg=text, timeout=15_000,
-                )  # fmt: skip
-                (p,) = server.predict([text])
-                assert page.text_content("#label") == ("positive" if p >= 0.5 else "negative")
-                shades = page.eval_on_selector_all(
-                    "#words span", "spans => spans.map(s => getComputedStyle(s).backgroundColor)"
-                )
-                assert len(shades) == len(text.split()) and any(
-                    not s.endswith(", 0)") for s in shades
-                ), shades  # some word is shaded
-            page.click("text=I loved every minute of it")
-            page.wait_for_function(
-                "() => document.querySelector('#words').textContent.includes('loved')"
-            )
+    with chromium_page(viewport={"width": 900, "height": 700}) as page:
+        asked = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        for text in ("not bad at all", "a waste of two hours"):
             page.fill("#text", "")
-            page.type("#text", "a waste of two hours", delay=20)
+            page.type("#text", text, delay=20)  # as a person types: one answer at the end
             page.wait_for_function(
-                "() => document.querySelector('#words').textContent.includes('waste')"
+                "t => document.querySelector('#result').hidden === false && "
+                "[...document.querySelectorAll('#words span')].map(s => s.textContent)"
+                ".join(' ') === t", arg=text, timeout=15_000,
+            )  # fmt: skip
+            (p,) = server.predict([text])
+            assert page.text_content("#label") == ("positive" if p >= 0.5 else "negative")
+            shades = page.eval_on_selector_all(
+                "#words span", "spans => spans.map(s => getComputedStyle(s).backgroundColor)"
             )
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            browser.close()
+            assert len(shades) == len(text.split()) and any(
+                not s.endswith(", 0)") for s in shades
+            ), shades  # some word is shaded
+        page.click("text=I loved every minute of it")
+        page.wait_for_function(
+            "() => document.querySelector('#words').textContent.includes('loved')"
+        )
+        page.fill("#text", "")
+        page.type("#text", "a waste of two hours", delay=20)
+        page.wait_for_function(
+            "() => document.querySelector('#words').textContent.includes('waste')"
+        )
+        page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
     port = f"http://127.0.0.1:{server.port}/"
     assert asked and all(url.startswith(port) for url in asked), asked
