@@ -4,6 +4,8 @@ page make_page.py writes runs the model in Chromium from disk, with predict.py's
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -127,6 +129,8 @@ def test_the_page_runs_the_model_from_disk(
         asked.append(request.url)
 
     page.on("request", note)
+    # Refused, were it asked: anything that is not a file of the page or its own blob.
+    page.route(re.compile(r"^(?!file:|blob:)"), lambda route: route.abort())
     try:
         page.goto(pages[trained].joinpath("index.html").as_uri())
         assert_same_records(page_records(page, TEXTS), expected)
@@ -136,7 +140,8 @@ def test_the_page_runs_the_model_from_disk(
                                ".includes('music')", timeout=15_000)  # fmt: skip
         assert page.text_content("#label") == expected[0]["label"]
         assert page.text_content("#model") == "cnn"
-        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+        screenshot = os.environ.get("PAGE_SCREENSHOT", tmp_path / "page.png")
+        page.screenshot(path=str(screenshot), full_page=True)
 
         page.goto(pages[unsure].joinpath("index.html").as_uri())
         records = page_records(page, TEXTS[:2])
@@ -147,6 +152,7 @@ def test_the_page_runs_the_model_from_disk(
         page.wait_for_function("() => document.querySelector('#label').textContent === 'unsure'")
     finally:
         page.remove_listener("request", note)
+        page.unroute_all()
     folders = (pages[trained].as_uri() + "/", pages[unsure].as_uri() + "/")
     assert asked and all(url.startswith((*folders, "blob:")) for url in asked), asked
 

@@ -93,4 +93,8 @@
   }
 
   window.explainHere = explain;
+  // For programs that drive the page (benchmarks/portable.py): the model's outputs for
+  // rows of ids, and when it was ready (milliseconds from the page's start).
+  window.scoreHere = outputs;
+  window.modelReady = session.then(() => performance.now());
 })();
