@@ -8,7 +8,8 @@ phases (timing.py) and record, save and report a training run (training.py,
 report.py), save and load a model with its encoding (saving.py) and its export
 (export.py) and its card (model_card.py, with the behavioural checks of behaviour.py),
 check a pre-trained checkpoint (pretrained.py), read the texts to score
-(texts.py) and score them (scoring.py), write files whole or not at all (files.py).
+(texts.py) and score them (scoring.py), write files whole or not at all (files.py),
+fill in the page where a person tries a model (page.py).
 One is imported by name where it is used, since it loads a web server: serving.py,
 which reads and batches the requests of serve.py.
 
@@ -27,6 +28,7 @@ from common import (
     files,
     labeled,
     model_card,
+    page,
     pretrained,
     report,
     saving,
@@ -77,6 +79,7 @@ __all__ = [
     "load_imdb",
     "load_model",
     "model_card",
+    "page",
     "prepare_output_dir",
     "pretrained",
     "report",

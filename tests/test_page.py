@@ -63,6 +63,30 @@ def test_javascript_gives_the_python_ids_of_any_text(browser, texts: list[str]) 
         assert given == [[common.tokenize(text), row] for text, row in zip(texts, ids, strict=True)]
 
 
+def docs_python_tokenizer(version: Path) -> dict:
+    """The namespace of docs/portable.md's Python tokenizer, run on `version`'s file."""
+    page = (ROOT / "docs" / "portable.md").read_text("utf-8")
+    code = (
+        page.split("In Python without TensorFlow", 1)[1].split("```python\n", 1)[1].split("```")[0]
+    )
+    namespace: dict = {}
+    exec(code.replace("outputs/bow/1", str(version)), namespace)  # noqa: S102 - our own docs
+    return namespace
+
+
+@given(st.lists(ANY_TEXT | SPOKEN_TEXT, min_size=1, max_size=10))
+@settings(max_examples=200, deadline=None)
+def test_the_docs_python_tokenizer_gives_the_same_ids(trained_tokenizer, texts: list[str]) -> None:
+    ids, encoding = trained_tokenizer
+    assert [ids(text) for text in texts] == encoding.encode_texts(texts).tolist()
+
+
+@pytest.fixture(scope="module")
+def trained_tokenizer(trained: Path):
+    """docs/portable.md's `ids` on the tiny CNN's tokenizer.json, and the model's encoding."""
+    return docs_python_tokenizer(trained)["ids"], common.load_model(trained)[1]
+
+
 def test_every_version_holds_its_tokenizer(trained: Path) -> None:
     """tokenizer.json: the vocabulary the model reads, the rules and the padding."""
     _, encoding = common.load_model(trained)
