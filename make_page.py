@@ -14,8 +14,9 @@ version that package-lock.json pins into node_modules/), then:
     python make_page.py --model bow            # writes pages/bow/; open pages/bow/index.html
     python make_page.py --model cnn --output site/
 
-The folder holds about 15 MB of onnxruntime's WebAssembly beside the model; every file
-is a script of the page, since a page opened from disk may not read its neighbours.
+The folder holds about 20 MB of onnxruntime's WebAssembly (as base64) beside the model;
+every file is a script of the page, since a page opened from disk may not read its
+neighbours.
 """
 
 from __future__ import annotations
