@@ -110,13 +110,14 @@ def onnx_model(version: Path, keras_model, encoding: common.TextEncoding, tempor
         ) from None
     inputs, outputs = [[[d.dim_value or None for d in value.type.tensor_type.shape.dim]
                         for value in values] for values in (graph.input, graph.output)]  # fmt: skip
-    expected = ([[None, encoding.maxlen]], [[None, output_units(len(encoding.labels))]])
+    units = output_units(len(encoding.labels))
+    expected = ([[None, encoding.maxlen]], [[None, units]])
     int32 = graph.input and graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT32
     if (inputs, outputs) != expected or not int32:
         raise common.UserError(
             f"{path} is not this version's model: it takes {inputs} and gives {outputs}, where "
             f"the model reads {encoding.maxlen} int32 ids per text and gives "
-            f"{output_units(len(encoding.labels))} output(s)."
+            f"{units} output(s)."
         )
     return path
 
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     runtime = runtime_files(Path(args.onnxruntime))
     with common.saving.held_model(args.model, args.models_dir) as (model, encoding, files), \
             tempfile.TemporaryDirectory() as temporary:  # fmt: skip
-        name = files.base.name if files.base is not None else files.name
+        name = files.name
         output = Path(args.output or Path("pages") / name)
         index = output / "index.html"
         if output.exists() and not (

@@ -202,7 +202,7 @@ def main() -> None:
                     result = subprocess.run(
                         [sys.executable, __file__, "--repeat", str(args.repeat), "--child",
                          runtime, str(folder), work],
-                        capture_output=True, text=True, check=False, env={**os.environ},
+                        capture_output=True, text=True, check=False,
                     )  # fmt: skip
                     if result.returncode:
                         sys.exit(f"{runtime} failed:\n{result.stderr[-2000:]}")

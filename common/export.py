@@ -73,12 +73,8 @@ class _TextModel:
 
     def __init__(self, model: keras.Model, encoding: TextEncoding) -> None:
         self.model, self.encoding = model, encoding
-        # Only the words the model can tell apart: every other word is OOV, as
-        # clip_vocabulary makes an id of num_words or more.
-        ranks = {w: r for w, r in encoding.word_index.items()
-                 if r + encoding.index_from < encoding.num_words}  # fmt: skip
-        words = sorted(ranks, key=ranks.get)
-        ids = [ranks[w] + encoding.index_from for w in words]
+        vocabulary = word_ids(encoding)
+        words, ids = list(vocabulary), list(vocabulary.values())
         # Traced once, and called by `serve` as it is: tracing the tokenizer's ops is most of
         # an export's time, and without this `serve` would trace them all again.
         strings = [tf.TensorSpec(shape=(None,), dtype=tf.string, name="texts")]
@@ -128,13 +124,19 @@ def export_text_model(
     archive.write_out(str(folder), verbose=False)
 
 
+def word_ids(encoding: TextEncoding) -> dict[str, int]:
+    """Each word the model can tell apart and the id it reads for it, by id: every other
+    word is OOV, as clip_vocabulary makes an id of num_words or more."""
+    ids = {word: rank + encoding.index_from for word, rank in encoding.word_index.items()
+           if rank + encoding.index_from < encoding.num_words}  # fmt: skip
+    return dict(sorted(ids.items(), key=lambda item: item[1]))
+
+
 def tokenizer_spec(encoding: TextEncoding) -> dict:
     """Everything another language needs to turn a text into the model's word ids, exactly
     as `TextEncoding.encode_texts` does: the rules of `common.data.tokenize` as code point
     ranges and a regular expression, the vocabulary as each word's id, and the padding.
-    web/tokenizer.js follows it (tests/test_web_tokenizer.py checks it on any text)."""
-    ids = {word: rank + encoding.index_from for word, rank in encoding.word_index.items()
-           if rank + encoding.index_from < encoding.num_words}  # fmt: skip
+    web/tokenizer.js follows it (tests/test_page.py checks it on any text)."""
     return {
         "format": TOKENIZER_FORMAT,
         "steps": [
@@ -157,7 +159,7 @@ def tokenizer_spec(encoding: TextEncoding) -> dict:
         "padding": encoding.padding,
         "truncating": encoding.truncating,
         "labels": list(encoding.labels),
-        "vocabulary": dict(sorted(ids.items(), key=lambda item: item[1])),
+        "vocabulary": word_ids(encoding),
     }
 
 

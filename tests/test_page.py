@@ -13,12 +13,13 @@ import common
 from common.export import TOKENIZER_FILE, tokenizer_spec
 
 import pytest
-from conftest import ANY_TEXT, ROOT, assert_one_sentence_error, chromium_page
+from conftest import ANY_TEXT, CHROMIUM, ROOT, assert_one_sentence_error, chromium_page
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from make_page import ONNXRUNTIME_WEB
+
 TOKENIZER_JS = ROOT / "web" / "tokenizer.js"
-ONNXRUNTIME_WEB = ROOT / "node_modules" / "onnxruntime-web" / "dist"
 needs_onnxruntime_web = pytest.mark.skipif(
     not ONNXRUNTIME_WEB.is_dir(), reason="onnxruntime-web is not installed: run npm ci"
 )
@@ -42,7 +43,7 @@ def encodings() -> list[common.TextEncoding]:
 @pytest.fixture(scope="module")
 def browser():
     """One page of Chromium for the module's tests (Playwright runs one at a time)."""
-    if shutil.which("chromium") is None:
+    if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     with chromium_page(viewport={"width": 900, "height": 700}) as page:
         yield page
