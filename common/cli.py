@@ -210,10 +210,10 @@ def data_parser(
         )
     own = parser.add_argument_group("your own data (docs/your-own-data.md)")
     for flag, metavar, kind, default, help in [
-        ("--text-column", "NAME", _column, None, "the column (or JSON key) holding the text: a "
+        ("--text-column", "NAME", column, None, "the column (or JSON key) holding the text: a "
          "name, or a 0-based position for a file without a header row (default: recognised "
          "by name: text, review, sentence, ...)"),
-        ("--label-column", "NAME", _column, None, "the column holding the label (default: "
+        ("--label-column", "NAME", column, None, "the column holding the label (default: "
          "recognised by name: label, sentiment, class, ...)"),
         ("--test-data", "PATH", str, None, "a separate test file or folder of the same form "
          "(default: hold out --test-split of each label)"),
@@ -245,7 +245,7 @@ def _one_char(text: str) -> str:
     return text
 
 
-def _column(text: str) -> str | int:
+def column(text: str) -> str | int:
     """An argparse type: a column's name, or a whole number for its 0-based position."""
     if not text.strip():
         raise argparse.ArgumentTypeError("a column needs a name or a 0-based position")

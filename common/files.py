@@ -299,6 +299,30 @@ def utf8_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, str]]:
         offset += len(raw)
 
 
+class ChunkLines:
+    """`readline(limit)` over any `read(size)`: a file descriptor read with no lock held (a
+    stream's reader thread, which a signal must be able to leave at any time), or a
+    decompressing stream whose own readline has no limit (a corpus file of any size)."""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self.read, self.pending, self.ended = read, bytearray(), False
+
+    def readline(self, limit: int) -> bytes:
+        """The next line with its line feed, at most `limit` bytes; b"" at the end."""
+        searched = 0
+        while True:
+            end = self.pending.find(b"\n", searched, limit)
+            if end >= 0 or len(self.pending) >= limit or self.ended:
+                size = end + 1 if end >= 0 else min(limit, len(self.pending))
+                line = bytes(self.pending[:size])
+                del self.pending[:size]
+                return line
+            searched = len(self.pending)
+            chunk = self.read(1 << 16)
+            self.ended = not chunk
+            self.pending += chunk
+
+
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """The sha256 of a file's bytes, read a MiB at a time."""
     digest = hashlib.sha256()

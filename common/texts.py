@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from common.cli import UserError, skipped
 from common.data import tokenize
-from common.files import BadLine, utf8_lines
+from common.files import BadLine, ChunkLines, utf8_lines
 
 MAX_LINE_BYTES = 2**20  # one review per line: a line of more than 1 MiB is not one
 
@@ -87,7 +87,9 @@ class Lines:
         except (OSError, ValueError, AttributeError):  # not a file descriptor (a test's stream)
             regular = True
         if not regular:
-            yield from self._as_they_come(self._lines(_Unbuffered(self.stream.fileno())))
+            fd = self.stream.fileno()
+            unbuffered = ChunkLines(lambda size: os.read(fd, size))
+            yield from self._as_they_come(self._lines(unbuffered))
             return
         batch: list[tuple[str, str]] = []
         try:
@@ -136,7 +138,7 @@ class Lines:
             if isinstance(item, UserError):
                 raise item
 
-    def _lines(self, stream: BinaryIO | _Unbuffered) -> Iterator[tuple[str, str]]:
+    def _lines(self, stream: BinaryIO | ChunkLines) -> Iterator[tuple[str, str]]:
         try:
             for number, text in utf8_lines(stream, MAX_LINE_BYTES):
                 yield from self._kept(number, text)
@@ -160,30 +162,3 @@ class Lines:
             where = f"in {self.name}"
             print(skipped(self.blank, "blank line", "line", self.first_blank, where) + ".",
                   file=sys.stderr)  # fmt: skip
-
-
-class _Unbuffered:
-    """`readline` straight from a file descriptor, for the thread that reads a pipe ahead.
-
-    A buffered stream (sys.stdin.buffer) holds a lock while it waits for a line, and
-    Python aborts at exit if a thread still holds it: a stream stopped by a signal
-    must end cleanly whatever its reader is doing, so this one holds nothing.
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd, self.pending, self.ended = fd, bytearray(), False
-
-    def readline(self, limit: int) -> bytes:
-        """The next line with its line feed, at most `limit` bytes; b"" at the end."""
-        searched = 0
-        while True:
-            end = self.pending.find(b"\n", searched, limit)
-            if end >= 0 or len(self.pending) >= limit or self.ended:
-                size = end + 1 if end >= 0 else min(limit, len(self.pending))
-                line = bytes(self.pending[:size])
-                del self.pending[:size]
-                return line
-            searched = len(self.pending)
-            chunk = os.read(self.fd, 1 << 16)
-            self.ended = not chunk
-            self.pending += chunk

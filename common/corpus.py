@@ -1,0 +1,217 @@
+"""The texts of a corpus file, each with the line it starts on; what cannot be scored, skipped.
+
+score_corpus.py hands every file it matches to `read_texts`, one file to one worker, so
+that each text keeps its file and line. A file is read by its name, as the training
+scripts read theirs: `.csv`, `.tsv` and `.jsonl` (each also compressed: `.gz`, `.bz2`,
+...) are tables whose text is in `--text-column` or a column named as `common.labeled`
+recognises; any other file holds one text per line, as `predict.py --file` reads it.
+
+Nothing here raises for what a file holds: a line that is not UTF-8 or too long, an
+empty text, a row without its column, a line that is not JSON, comes back as a `Skip`
+that says where and why, so that one bad line among millions costs that line, not
+the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from common.cli import printable, short_reason
+from common.files import ChunkLines
+from common.labeled import MAX_LINE_BYTES as MAX_ROW_BYTES
+from common.labeled import TABLE_SUFFIXES, TEXT_NAMES
+from common.texts import MAX_LINE_BYTES, text_problem
+
+# What a reader may compress a file with; Beam's file systems decompress by the same names.
+COMPRESSED = (".gz", ".bz2", ".deflate", ".zst", ".zstd", ".xz", ".lzma")
+# Why a line is skipped, in a word or two: the summary counts them by these.
+NOT_UTF8, TOO_LONG, EMPTY, NO_WORDS = "not UTF-8", "too long", "empty", "no words"
+NO_TEXT, NOT_A_ROW, UNREADABLE = "no text", "not a row", "unreadable file"
+JSON_TYPES = {dict: "an object", list: "an array", int: "a number", float: "a number",
+              bool: "true or false"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text to score, and where it starts: its file and 1-based line."""
+
+    source: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A line that is not scored: where, why (a phrase: "is not UTF-8 (...)"), and the
+    kind of reason it is, for the counts."""
+
+    source: str
+    line: int
+    reason: str
+    kind: str
+
+    def record(self) -> dict[str, object]:
+        """What the skipped-lines files hold of it: one JSON object per line."""
+        return {"source": self.source, "line": self.line, "reason": self.reason}
+
+
+def file_kind(path: str) -> str | None:
+    """ ".csv", ".tsv" or ".jsonl" for a table (compressed or not); None for lines of text."""
+    name = path.lower()
+    for suffix in COMPRESSED:
+        name = name.removesuffix(suffix)
+    return next((suffix for suffix in TABLE_SUFFIXES if name.endswith(suffix)), None)
+
+
+def read_texts(
+    stream: BinaryIO, source: str, column: str | int | None = None
+) -> Iterator[Text | Skip]:
+    """Each text of the file `stream` (named `source`), or a Skip for each line or row that
+    cannot be scored. `column`: a table's text column, by name or 0-based position (a
+    CSV or TSV without a header row); None: the first named as TEXT_NAMES names it."""
+    kind = file_kind(source)
+    if kind is None:
+        found = _plain(stream, source)
+    elif kind == ".jsonl":
+        found = _json_rows(stream, source, column)
+    else:
+        found = _csv_rows(stream, source, column, TABLE_SUFFIXES[kind])
+    for item in found:
+        yield item if isinstance(item, Skip) else _checked(item)
+
+
+def _checked(text: Text) -> Text | Skip:
+    """The text, or a Skip if the model cannot read it (empty, or no word it knows how to read)."""
+    problem = text_problem(text.text)
+    if problem is None:
+        return text
+    return Skip(
+        text.source, text.line, problem, EMPTY if problem.startswith("is empty") else NO_WORDS
+    )
+
+
+def _lines(stream: BinaryIO, source: str, limit: int) -> Iterator[tuple[int, str] | Skip]:
+    """(number, text) of each line, its line end dropped; a Skip for a line that is not UTF-8
+    or longer than `limit` bytes (read past, never held)."""
+    lines = ChunkLines(stream.read)
+    number = 0
+    while raw := lines.readline(limit + 2):  # room for \r\n after `limit` bytes
+        number += 1
+        if not raw.endswith(b"\n") and len(raw) > limit:  # the rest of it, unread
+            while (rest := lines.readline(limit)) and not rest.endswith(b"\n"):
+                pass
+            yield Skip(source, number, f"is longer than {limit / 2**20:g} MiB", TOO_LONG)
+            continue
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as err:
+            where = f"byte {raw[err.start]:#04x} at column {err.start + 1:,}"
+            yield Skip(source, number, f"is not UTF-8 ({where})", NOT_UTF8)
+            continue
+        yield number, text.removesuffix("\n").removesuffix("\r")
+
+
+def _plain(stream: BinaryIO, source: str) -> Iterator[Text | Skip]:
+    for item in _lines(stream, source, MAX_LINE_BYTES):
+        yield item if isinstance(item, Skip) else Text(source, *item)
+
+
+def _csv_rows(
+    stream: BinaryIO, source: str, column: str | int | None, delimiter: str
+) -> Iterator[Text | Skip]:
+    """The texts of a CSV or TSV file; a quoted text may span lines, and is placed at the
+    line it starts on."""
+    csv.field_size_limit(MAX_ROW_BYTES)
+    fed: list[int] = []  # the numbers of the lines the csv module has read for this row
+    skipped: list[Skip] = []
+
+    def feed() -> Iterator[str]:
+        for item in _lines(stream, source, MAX_ROW_BYTES):
+            if isinstance(item, Skip):
+                skipped.append(item)
+                continue
+            fed.append(item[0])
+            yield item[1] + "\n"
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+    position = column if isinstance(column, int) else None
+    names = {column: f"column {column}"} if isinstance(column, int) else {}
+    while True:
+        fed.clear()
+        try:
+            record = next(reader)
+        except StopIteration:
+            yield from skipped
+            return
+        except csv.Error as err:
+            yield from skipped
+            skipped.clear()
+            kind = "TSV" if delimiter == "\t" else "CSV"
+            yield Skip(source, fed[0] if fed else 1, f"is not valid {kind} ({err})", NOT_A_ROW)
+            continue
+        yield from skipped
+        skipped.clear()
+        if not record:  # a blank line between rows
+            continue
+        line = fed[0]
+        if position is None:  # the first row is the header: find the column in it
+            names = [name.strip() for name in record]
+            position = _position(names, column)
+            if isinstance(position, str):
+                yield Skip(source, line, position, NO_TEXT)
+                return
+            continue
+        if position >= len(record):
+            yield Skip(source, line, f"has no field {names[position]!r}", NO_TEXT)
+            continue
+        yield Text(source, line, record[position])
+
+
+def _position(names: list[str], column: str | None) -> int | str:
+    """Where the text column is among a header's `names`, or why it is not there."""
+    if column is not None and column in names:
+        return names.index(column)
+    lowered = [name.lower() for name in names]
+    if column is None:
+        found = next((lowered.index(name) for name in TEXT_NAMES if name in lowered), None)
+        if found is not None:
+            return found
+    shown = ", ".join(repr(printable(name)) for name in names[:20])
+    wanted = f"no column {column!r}" if column is not None else "no column named as a text is"
+    return f"has {wanted} (its columns: {shown}): the file is skipped; name it with --text-column"
+
+
+def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Iterator[Text | Skip]:
+    """The texts of a JSON Lines file: one object per line, its text under `column` or the
+    first key TEXT_NAMES names."""
+    for item in _lines(stream, source, MAX_ROW_BYTES):
+        if isinstance(item, Skip):
+            yield item
+            continue
+        number, line = item
+        if not line.strip():
+            yield Skip(source, number, "is empty: there is nothing to score", EMPTY)
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as err:
+            yield Skip(source, number, f"is not valid JSON ({short_reason(err)})", NOT_A_ROW)
+            continue
+        if not isinstance(record, dict):
+            kind = type(record).__name__
+            yield Skip(source, number, f"is a JSON {kind}, not an object", NOT_A_ROW)
+            continue
+        key = column if column is not None else next(
+            (name for name in record if str(name).lower() in TEXT_NAMES), None)  # fmt: skip
+        text = record.get(key) if isinstance(key, str) else None
+        if not isinstance(text, str):
+            said = "no key named as a text is" if key is None else f"no {key!r}"
+            if text is not None:
+                said = f"{JSON_TYPES[type(text)]} as its {key!r}, not a string"
+            yield Skip(source, number, f"has {said}", NO_TEXT)
+            continue
+        yield Text(source, number, text)

@@ -1,0 +1,361 @@
+"""Score a whole corpus with a saved model: an Apache Beam pipeline, here or on a cluster.
+
+Every text of every file that --input matches is scored by a model the training scripts
+saved, and written as JSON Lines shards, PREFIX-00000-of-00002.jsonl and so on: one
+object per text, with the fields of `predict.py --format json` (the label, every
+label's probability, the text; `abstained` with a threshold) and where the text came
+from: `source`, its file, and `line`, the line of that file it starts on.
+
+    python score_corpus.py --model cnn --input 'reviews/*.txt' --output scores/part
+    python score_corpus.py --model tickets_bow --input 'tickets/2026-*.csv.gz' \\
+        --text-column body --output scores/part --min-confidence 0.9
+
+What it reads: a .csv, .tsv or .jsonl file (also compressed: .gz, .bz2, .zst, ...) is a
+table, its text in --text-column or in a column named text, review, sentence, ...; any
+other file holds one text per line, as for predict.py --file.
+
+A line that cannot be scored (not UTF-8, empty, no words the model reads, a row without
+its text, a line that is not JSON) never stops the run: it is written with its file,
+line and reason to PREFIX.skipped-*.jsonl, and counted at the end. The shards hold the
+texts in no particular order: sort them by source and line to have the input's.
+
+It runs here by default, on Beam's in-process runner; `--direct_num_workers 2
+--direct_running_mode multi_processing` spreads the work over two processes. Any of
+Beam's own options run the same pipeline on Dataflow, Flink or Spark, with gs://,
+s3:// or hdfs:// paths for the files and the model: see docs/scale.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import common
+import common.corpus
+
+import keras
+
+# Beam warns, as it loads, of Google Cloud clients that this pipeline never uses.
+logging.getLogger().setLevel(logging.ERROR)
+import apache_beam as beam  # noqa: E402
+from apache_beam.io import fileio  # noqa: E402
+from apache_beam.io.filesystems import FileSystems  # noqa: E402
+from apache_beam.metrics import Metrics  # noqa: E402
+from apache_beam.metrics.metric import MetricsFilter  # noqa: E402
+from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference  # noqa: E402
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions  # noqa: E402
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner  # noqa: E402
+from apache_beam.transforms.environments import SubprocessSDKEnvironment  # noqa: E402
+
+NAMESPACE = "score_corpus"  # of the counters the summary reads
+SKIPPED = "skipped"  # the tag of the lines that are not scored
+ROOT = Path(__file__).resolve().parent  # where a local worker process imports common from
+# A local worker process: Beam's own, with only its errors on standard error.
+WORKER = (
+    "import logging, sys; shown = logging.StreamHandler(); shown.setLevel(logging.ERROR); "
+    "logging.getLogger().addHandler(shown); "
+    "from apache_beam.runners.worker import sdk_worker_main; sdk_worker_main.main(sys.argv)"
+)
+
+
+# ## Reading: each file whole, so that every text keeps its file and line
+
+
+class ReadTexts(beam.DoFn):
+    """A file's texts as ((source, line), text); its lines that cannot be scored, tagged
+    SKIPPED, with their file, line and reason."""
+
+    def __init__(self, column: str | int | None) -> None:
+        self.column = column
+
+    def process(self, readable: fileio.ReadableFile) -> Iterable:
+        source, line = readable.metadata.path, 0
+        try:
+            with readable.open() as stream:  # decompressed by its name's suffix
+                for item in common.corpus.read_texts(stream, source, self.column):
+                    line = item.line
+                    if isinstance(item, common.corpus.Skip):
+                        yield from self.skip(item)
+                    else:
+                        Metrics.counter(NAMESPACE, "texts").inc()
+                        yield (item.source, item.line), item.text
+        except (OSError, EOFError, zlib.error, ValueError) as err:  # damaged: what came is kept
+            reason = f"cannot be read after line {line:,} ({common.cli.short_reason(err)})"
+            skip = common.corpus.Skip(source, line + 1, reason, common.corpus.UNREADABLE)
+            yield from self.skip(skip)
+
+    @staticmethod
+    def skip(skip: common.corpus.Skip) -> Iterable:
+        Metrics.counter(NAMESPACE, f"skipped: {skip.kind}").inc()
+        yield beam.pvalue.TaggedOutput(SKIPPED, common.cli.json_text(skip.record()))
+
+
+# ## Scoring: RunInference, with a model handler for the saved versions
+
+
+@dataclass
+class Loaded:
+    """A loaded version, as RunInference holds it (by a weak reference: not a tuple)."""
+
+    model: keras.Model
+    encoding: common.TextEncoding
+
+
+class SavedVersion(ModelHandler):
+    """Texts to what predict.py says of them, with a version the training scripts saved.
+
+    RunInference batches the texts, loads the model once per worker process (its threads
+    share it) and calls `run_inference` on each batch.
+    """
+
+    def __init__(self, location: str, min_confidence: float | None, batch_size: int) -> None:
+        super().__init__(min_batch_size=batch_size, max_batch_size=batch_size)
+        self.location, self.min_confidence = location, min_confidence
+
+    def load_model(self) -> Loaded:
+        """The Keras model and its encoding: read where it is, or from a local copy of a
+        version on a remote file system."""
+        return Loaded(*common.load_model(local_copy(self.location)))
+
+    def run_inference(self, batch: Sequence[str], model: Loaded, inference_args=None) -> list:
+        texts = list(batch)
+        outputs = common.scoring.score_texts(model.model, model.encoding, texts)
+        found = common.scoring.records(outputs, model.encoding.labels, texts)
+        threshold = common.scoring.min_confidence(self.min_confidence, model.encoding)
+        if threshold is not None:
+            common.scoring.abstain(found, threshold)
+            Metrics.counter(NAMESPACE, "abstained").inc(sum(r["abstained"] for r in found))
+        return found
+
+    def get_num_bytes(self, batch: Sequence[str]) -> int:
+        return sum(len(text) for text in batch)
+
+    def get_metrics_namespace(self) -> str:
+        return NAMESPACE
+
+
+def local_copy(location: str) -> str:
+    """`location`, a model.keras file, if it is on this machine; else a copy of it and its
+    encoding.json in a temporary folder, through Beam's file systems (gs://, s3://, ...)."""
+    if FileSystems.get_scheme(location) is None:
+        return location
+    folder = Path(tempfile.mkdtemp(prefix="score_corpus-"))
+    source = FileSystems.split(location)[0]
+    for name in (common.saving.MODEL_FILE, common.saving.ENCODING_FILE):
+        with FileSystems.open(FileSystems.join(source, name)) as read:
+            with open(folder / name, "wb") as write:
+                shutil.copyfileobj(read, write)
+    return str(folder / common.saving.MODEL_FILE)
+
+
+def as_output(key_and_record: tuple) -> str:
+    """One line of a shard: where the text came from, then predict.py's record of it."""
+    (source, line), record = key_and_record
+    return common.cli.json_text({"source": source, "line": line, **record})
+
+
+# ## Where the model, the files and the output are, checked before the pipeline starts
+
+
+def local_runner(workers: int) -> FnApiRunner:
+    """Beam's in-process runner, or one with `workers` local processes. (Beam's default
+    local runner is now Prism, which downloads a binary; this one fetches nothing.)"""
+    if workers == 1:
+        return FnApiRunner()
+    # Worker processes import this project's modules as this one does, and keep Beam's
+    # start-up lines (dozens, at INFO) off the terminal; what fails in them is reported
+    # here, by the pipeline.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    )
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(WORKER)}"
+    return FnApiRunner(default_environment=SubprocessSDKEnvironment(command_string=command))
+
+
+def find_version(model: str, models_dir: str) -> str:
+    """The model.keras file that --model names, as `predict.py` finds it; on a remote file
+    system, through Beam's (a version folder, or the newest version of a model folder)."""
+    remote = FileSystems.get_scheme(model) or (
+        "/" not in model and FileSystems.get_scheme(models_dir)
+    )
+    if not remote:
+        files = common.find_model(model, models_dir)
+        common.load_model(files)  # one sentence now for a model that cannot load
+        return str(files.model.resolve())
+    base = model if FileSystems.get_scheme(model) else FileSystems.join(models_dir, model)
+    if base.endswith(".keras"):
+        found = [base] if FileSystems.exists(base) else []
+    elif FileSystems.exists(FileSystems.join(base, common.saving.MODEL_FILE)):
+        found = [FileSystems.join(base, common.saving.MODEL_FILE)]
+    else:
+        pattern = FileSystems.join(base, "*", common.saving.MODEL_FILE)
+        paths = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+        numbered = [p for p in paths if common.files.is_version_name(version_name(p))]
+        found = sorted(numbered, key=lambda p: int(version_name(p)))[-1:]
+    if not found:
+        raise common.UserError(f"there is no model at {base!r}.")
+    return found[0]
+
+
+def version_name(model_file: str) -> str:
+    """The name of the folder that holds a model.keras file: its version, in a model folder."""
+    return FileSystems.split(FileSystems.split(model_file)[0])[1]
+
+
+def matched_files(patterns: Sequence[str]) -> int:
+    """How many files the --input patterns match; one sentence for a pattern matching none."""
+    count = 0
+    for pattern in patterns:
+        try:
+            matched = FileSystems.match([pattern])[0].metadata_list
+        except Exception as err:  # Beam's BeamIOError, or a file system it lacks
+            raise common.UserError(
+                f"--input {pattern!r}: {common.cli.short_reason(err)}."
+            ) from None
+        files = [
+            m for m in matched if not FileSystems.get_scheme(m.path) and Path(m.path).is_file()
+        ]
+        files = matched if FileSystems.get_scheme(pattern) else files
+        if not files:
+            where = "" if FileSystems.get_scheme(pattern) else f" (in {os.getcwd()!r})"
+            raise common.UserError(f"--input {pattern!r} matches no file{where}.")
+        count += len(files)
+    return count
+
+
+def check_output(prefix: str) -> None:
+    """Refuse a prefix whose shards an earlier run wrote, which a reader of PREFIX-*
+    would mix with these; create a local output folder, and check it is writable."""
+    if not FileSystems.get_scheme(prefix):
+        if prefix.endswith(os.sep) or Path(prefix).is_dir():
+            raise common.UserError(
+                f"--output {prefix!r} is a folder: give a prefix, like scores/part."
+            )
+        common.prepare_output_dir(Path(prefix).parent)
+    for pattern in (f"{prefix}-*-of-*.jsonl", f"{prefix}.{SKIPPED}-*-of-*.jsonl"):
+        earlier = FileSystems.match([pattern])[0].metadata_list
+        if earlier:
+            raise common.UserError(
+                f"{earlier[0].path!r} is there from an earlier run: remove that run's "
+                "files, or give another --output."
+            )
+
+
+def pipeline_options(beam_args: list[str]) -> PipelineOptions:
+    """Beam's options from the flags that are not ours; one sentence for a flag that is
+    neither (Beam itself would drop it with a warning)."""
+    options = PipelineOptions(beam_args)
+    unknown = set(options.get_all_options(retain_unknown_options=True)) - set(
+        options.get_all_options()
+    )
+    if unknown:
+        raise common.UserError(
+            f"unrecognized argument --{sorted(unknown)[0]}: neither a flag of this script "
+            "(see --help) nor one of Beam's pipeline options."
+        )
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Any other flag is one of Beam's pipeline options (--runner, ...).",
+    )
+    parser.add_argument(
+        "--input", action="append", required=True, metavar="GLOB",
+        help="the files to score: a path or a glob, local or gs://, s3://, ...; quote it, "
+        "so that the shell leaves it to Beam; may be given more than once",
+    )  # fmt: skip
+    parser.add_argument(
+        "--output", required=True, metavar="PREFIX",
+        help="where to write: PREFIX-00000-of-00001.jsonl and so on, and the lines skipped "
+        f"as PREFIX.{SKIPPED}-*.jsonl",
+    )  # fmt: skip
+    common.cli.add_model_flags(parser)
+    parser.add_argument(
+        "--text-column", type=common.cli.column, metavar="NAME",
+        help="a table's text column, by name (or 0-based position, for a CSV or TSV "
+        "without a header row); default: one named text, review, sentence, ...",
+    )  # fmt: skip
+    parser.add_argument(
+        "--min-confidence", type=common.cli.probability, metavar="P",
+        help="leave a text unanswered (\"label\": null, \"abstained\": true) when its top "
+        "probability is below P (default: the threshold the model was saved with, if any)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--batch-size", type=common.cli.whole_number(1, 65_536), default=common.scoring.BATCH_SIZE,
+        help=f"texts per call of the model (default: {common.scoring.BATCH_SIZE})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=common.cli.whole_number(1, 256), default=1,
+        help="with the local runner, how many processes score the texts (default: 1, this "
+        "one); a cluster's runner decides for itself",
+    )  # fmt: skip
+    args, beam_args = parser.parse_known_args(argv)
+    options = pipeline_options(beam_args)
+
+    # Everything that can be wrong on this side is said now, in one sentence, before
+    # any worker starts: the model, the files, the output.
+    location = find_version(args.model, args.models_dir)
+    count = matched_files(args.input)
+    check_output(args.output)
+    print(f"Scoring {count:,} file{'s' * (count != 1)} with {location}.", file=sys.stderr)
+
+    runner = None  # Beam's --runner, if given
+    if "runner" not in options.get_all_options(drop_default=True):
+        runner = local_runner(args.workers)
+        options.view_as(DirectOptions).direct_num_workers = args.workers
+    handler = KeyedModelHandler(SavedVersion(location, args.min_confidence, args.batch_size))
+    with beam.Pipeline(runner=runner, options=options) as pipeline:
+        found = (
+            pipeline
+            | "Patterns" >> beam.Create(args.input)
+            | "Match" >> fileio.MatchAll()
+            | "Spread files" >> beam.Reshuffle()
+            | "Open" >> fileio.ReadMatches()
+            | "Read" >> beam.ParDo(ReadTexts(args.text_column)).with_outputs(SKIPPED, main="texts")
+        )
+        (
+            found.texts
+            | "Spread texts" >> beam.Reshuffle()  # a large file's texts over every worker
+            | "Score" >> RunInference(handler)
+            | "As JSON" >> beam.Map(as_output)
+            | "Write" >> beam.io.WriteToText(args.output, file_name_suffix=".jsonl")
+        )
+        _ = found[SKIPPED] | "Write skipped" >> beam.io.WriteToText(
+            f"{args.output}.{SKIPPED}", file_name_suffix=".jsonl", skip_if_empty=True
+        )
+    summarize(pipeline.result, args.output)
+
+
+def summarize(result: beam.runners.runner.PipelineResult, prefix: str) -> None:
+    """Say what was scored and what was skipped, and why, from the pipeline's counters."""
+    counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
+    counts = {c.key.metric.name: c.committed or c.attempted or 0 for c in counters}
+    texts = counts.get("texts", 0)
+    unsure = f", {counts['abstained']:,} of them unsure" if counts.get("abstained") else ""
+    print(f"Scored {texts:,} texts{unsure}: {prefix}-*.jsonl.", file=sys.stderr)
+    skipped = {
+        name.split(": ", 1)[1]: n for name, n in counts.items() if name.startswith("skipped")
+    }
+    if skipped:
+        why = ", ".join(f"{n:,} {kind}" for kind, n in sorted(skipped.items(), key=lambda i: -i[1]))
+        total = sum(skipped.values())
+        print(f"Skipped {total:,} line{'s' * (total != 1)} ({why}): {prefix}.{SKIPPED}-*.jsonl.",
+              file=sys.stderr)  # fmt: skip
+    if not texts:
+        raise common.UserError("no text was scored: every line was skipped.")
+
+
+if __name__ == "__main__":
+    common.run(main)
