@@ -28,16 +28,22 @@ s3:// or hdfs:// paths for the files and the model: see docs/scale.md.
 from __future__ import annotations
 
 import argparse
+import bz2
+import glob
+import gzip
 import logging
+import lzma
 import os
 import shlex
 import shutil
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import common
 import common.corpus
@@ -48,6 +54,7 @@ import keras
 logging.getLogger().setLevel(logging.ERROR)
 import apache_beam as beam  # noqa: E402
 from apache_beam.io import fileio  # noqa: E402
+from apache_beam.io.filesystem import CompressionTypes  # noqa: E402
 from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from apache_beam.metrics import Metrics  # noqa: E402
 from apache_beam.metrics.metric import MetricsFilter  # noqa: E402
@@ -58,6 +65,10 @@ from apache_beam.transforms.environments import SubprocessSDKEnvironment  # noqa
 
 NAMESPACE = "score_corpus"  # of the counters the summary reads
 SKIPPED = "skipped"  # the tag of the lines that are not scored
+# What reading a damaged file raises: the file system, gzip, zlib, bzip2, xz.
+READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
+STRICT = {".gz": lambda raw: gzip.GzipFile(fileobj=raw), ".bz2": bz2.BZ2File,
+          ".xz": lzma.LZMAFile, ".lzma": lzma.LZMAFile}  # fmt: skip
 ROOT = Path(__file__).resolve().parent  # where a local worker process imports common from
 # A local worker process: Beam's own, with only its errors on standard error.
 WORKER = (
@@ -76,27 +87,44 @@ class ReadTexts(beam.DoFn):
 
     def __init__(self, column: str | int | None) -> None:
         self.column = column
+        self.texts = Metrics.counter(NAMESPACE, "texts")
 
     def process(self, readable: fileio.ReadableFile) -> Iterable:
         source, line = readable.metadata.path, 0
         try:
-            with readable.open() as stream:  # decompressed by its name's suffix
+            with opened(readable) as stream:
                 for item in common.corpus.read_texts(stream, source, self.column):
                     line = item.line
                     if isinstance(item, common.corpus.Skip):
-                        yield from self.skip(item)
+                        yield skipped(item)
                     else:
-                        Metrics.counter(NAMESPACE, "texts").inc()
+                        self.texts.inc()
                         yield (item.source, item.line), item.text
-        except (OSError, EOFError, zlib.error, ValueError) as err:  # damaged: what came is kept
-            reason = f"cannot be read after line {line:,} ({common.cli.short_reason(err)})"
-            skip = common.corpus.Skip(source, line + 1, reason, common.corpus.UNREADABLE)
-            yield from self.skip(skip)
+        except READ_ERRORS as err:  # a compressed file cut or corrupted: what came before is kept
+            after = f" after line {line:,}" if line else ""
+            reason = f"cannot be read{after} ({common.cli.short_reason(err)})"
+            yield skipped(common.corpus.Skip(source, line + 1, reason, common.corpus.DAMAGED))
 
-    @staticmethod
-    def skip(skip: common.corpus.Skip) -> Iterable:
-        Metrics.counter(NAMESPACE, f"skipped: {skip.kind}").inc()
-        yield beam.pvalue.TaggedOutput(SKIPPED, common.cli.json_text(skip.record()))
+
+@contextmanager
+def opened(readable: fileio.ReadableFile) -> Iterator[BinaryIO]:
+    """A file's bytes, decompressed by its name's suffix: gzip, bzip2 and xz by Python's
+    own readers, which raise at a file cut short (Beam's would end it there, silently);
+    the others (.zst, .deflate) by Beam's."""
+    suffix = os.path.splitext(readable.metadata.path)[1].lower()
+    if suffix not in STRICT:
+        with readable.open() as stream:
+            yield stream
+        return
+    with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+        with STRICT[suffix](raw) as stream:
+            yield stream
+
+
+def skipped(skip: common.corpus.Skip) -> beam.pvalue.TaggedOutput:
+    """A line that is not scored, counted by why and tagged for the skipped-lines files."""
+    Metrics.counter(NAMESPACE, f"skipped: {skip.kind}").inc()
+    return beam.pvalue.TaggedOutput(SKIPPED, common.cli.json_text(skip.record()))
 
 
 # ## Scoring: RunInference, with a model handler for the saved versions
@@ -221,10 +249,11 @@ def matched_files(patterns: Sequence[str]) -> int:
             raise common.UserError(
                 f"--input {pattern!r}: {common.cli.short_reason(err)}."
             ) from None
-        files = [
-            m for m in matched if not FileSystems.get_scheme(m.path) and Path(m.path).is_file()
-        ]
-        files = matched if FileSystems.get_scheme(pattern) else files
+        remote = FileSystems.get_scheme(pattern)
+        files = matched if remote else [m for m in matched if Path(m.path).is_file()]
+        if not files and not remote and Path(pattern).is_dir():
+            shown = os.path.join(pattern, "*")
+            raise common.UserError(f"--input {pattern!r} is a folder: give a glob, {shown!r}.")
         if not files:
             where = "" if FileSystems.get_scheme(pattern) else f" (in {os.getcwd()!r})"
             raise common.UserError(f"--input {pattern!r} matches no file{where}.")
@@ -253,6 +282,13 @@ def check_output(prefix: str) -> None:
 def pipeline_options(beam_args: list[str]) -> PipelineOptions:
     """Beam's options from the flags that are not ours; one sentence for a flag that is
     neither (Beam itself would drop it with a warning)."""
+    flag = None
+    for arg in beam_args:  # a word that is no flag's value (a file given without --input)
+        if not arg.startswith("-") and (flag is None or "=" in flag):
+            raise common.UserError(
+                f"unrecognized argument {arg!r}: give the files to score with --input."
+            )
+        flag = arg if arg.startswith("-") else None
     options = PipelineOptions(beam_args)
     unknown = set(options.get_all_options(retain_unknown_options=True)) - set(
         options.get_all_options()
@@ -312,9 +348,38 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Scoring {count:,} file{'s' * (count != 1)} with {location}.", file=sys.stderr)
 
     runner = None  # Beam's --runner, if given
-    if "runner" not in options.get_all_options(drop_default=True):
+    if "runner" in options.get_all_options(drop_default=True):
+        logging.getLogger().setLevel(logging.INFO)  # the job's progress, and where to follow it
+    else:
         runner = local_runner(args.workers)
         options.view_as(DirectOptions).direct_num_workers = args.workers
+        logging.getLogger("apache_beam").setLevel(logging.CRITICAL)  # a failure is raised here
+    try:
+        pipeline = run_pipeline(args, location, runner, options)
+    except BaseException as err:  # a failure, Ctrl-C or SIGTERM: no half-written shard is left
+        remove_temporaries(args.output)
+        if interrupted(err):  # Beam reports it as a RuntimeError of its own
+            raise KeyboardInterrupt from None
+        raise
+    summarize(pipeline.result, args.output)
+
+
+def interrupted(err: BaseException | None) -> bool:
+    """Whether `err` is, or was raised while handling, Ctrl-C or SIGTERM (KeyboardInterrupt)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def run_pipeline(
+    args: argparse.Namespace, location: str, runner: FnApiRunner | None, options: PipelineOptions
+) -> beam.Pipeline:
+    """Read every file, score its texts with the model at `location`, write the shards and
+    the lines skipped; return the pipeline, finished."""
     handler = KeyedModelHandler(SavedVersion(location, args.min_confidence, args.batch_size))
     with beam.Pipeline(runner=runner, options=options) as pipeline:
         found = (
@@ -325,9 +390,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             | "Open" >> fileio.ReadMatches()
             | "Read" >> beam.ParDo(ReadTexts(args.text_column)).with_outputs(SKIPPED, main="texts")
         )
+        texts = found.texts
+        if runner is None or args.workers > 1:
+            # A large file's texts over every worker. The in-process runner would hold
+            # them all in memory for it: with one worker, there is nothing to spread.
+            texts = texts | "Spread texts" >> beam.Reshuffle()
         (
-            found.texts
-            | "Spread texts" >> beam.Reshuffle()  # a large file's texts over every worker
+            texts
             | "Score" >> RunInference(handler)
             | "As JSON" >> beam.Map(as_output)
             | "Write" >> beam.io.WriteToText(args.output, file_name_suffix=".jsonl")
@@ -335,7 +404,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         _ = found[SKIPPED] | "Write skipped" >> beam.io.WriteToText(
             f"{args.output}.{SKIPPED}", file_name_suffix=".jsonl", skip_if_empty=True
         )
-    summarize(pipeline.result, args.output)
+    return pipeline
+
+
+def remove_temporaries(prefix: str) -> None:
+    """Remove the folders where Beam writes the shards until they are whole, on this machine
+    (a cluster's file system is the runner's to clean)."""
+    if FileSystems.get_scheme(prefix):
+        return
+    output = Path(prefix)
+    for kind in ("-", f".{SKIPPED}-"):
+        for folder in output.parent.glob(f"beam-temp-{glob.escape(output.name)}{kind}*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def summarize(result: beam.runners.runner.PipelineResult, prefix: str) -> None:
@@ -349,7 +429,9 @@ def summarize(result: beam.runners.runner.PipelineResult, prefix: str) -> None:
         name.split(": ", 1)[1]: n for name, n in counts.items() if name.startswith("skipped")
     }
     if skipped:
-        why = ", ".join(f"{n:,} {kind}" for kind, n in sorted(skipped.items(), key=lambda i: -i[1]))
+        why = ", ".join(
+            f"{n:,} {kind}" for kind, n in sorted(skipped.items(), key=lambda i: (-i[1], i[0]))
+        )
         total = sum(skipped.values())
         print(f"Skipped {total:,} line{'s' * (total != 1)} ({why}): {prefix}.{SKIPPED}-*.jsonl.",
               file=sys.stderr)  # fmt: skip

@@ -30,7 +30,7 @@ from common.texts import MAX_LINE_BYTES, text_problem
 COMPRESSED = (".gz", ".bz2", ".deflate", ".zst", ".zstd", ".xz", ".lzma")
 # Why a line is skipped, in a word or two: the summary counts them by these.
 NOT_UTF8, TOO_LONG, EMPTY, NO_WORDS = "not UTF-8", "too long", "empty", "no words"
-NO_TEXT, NOT_A_ROW, UNREADABLE = "no text", "not a row", "unreadable file"
+NO_TEXT, NOT_A_ROW, DAMAGED = "no text", "not a row", "damaged"
 JSON_TYPES = {dict: "an object", list: "an array", int: "a number", float: "a number",
               bool: "true or false"}  # fmt: skip
 

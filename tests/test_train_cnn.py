@@ -89,6 +89,19 @@ def test_the_cnn_learns_and_scores_new_text(run_script, tmp_path: Path, imdb_dat
           f"{difference.max():.2e}")  # fmt: skip
     assert len(predicted) == len(reviews) == 25_000
     assert difference.max() <= 1e-5
+    # score_corpus.py's pipeline, on two worker processes: each review once, at its line,
+    # with predict.py's probability.
+    prefix = tmp_path / "scores" / "part"
+    args = ["--input", tmp_path / "test_reviews.txt", "--output", prefix, "--workers", "2"]
+    result = run_script("score_corpus.py", "--models-dir", tmp_path, *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = "".join(s.read_text(encoding="utf-8") for s in prefix.parent.glob("part-*.jsonl"))
+    records = [json.loads(line) for line in written.removesuffix("\n").split("\n")]
+    assert sorted(r["line"] for r in records) == list(range(1, len(reviews) + 1))
+    scored = np.array([r["probability_positive"] for r in sorted(records, key=lambda r: r["line"])])
+    print(f"score_corpus.py and predict.py on {len(reviews):,} test reviews: largest "
+          f"difference {np.abs(scored - predicted).max():.2e}")  # fmt: skip
+    assert np.abs(scored - predicted).max() <= 1e-6
     # model.onnx and model.tflite, without TensorFlow, on the same 25,000 test reviews.
     model, encoding = common.load_model(tmp_path / "cnn" / "1")
     check_portable_files(tmp_path / "cnn" / "1", model, encoding.encode_texts(reviews))
