@@ -95,6 +95,17 @@ def test_file_kinds_by_name() -> None:
 
 
 @pytest.fixture
+def quiet_beam():
+    """score_corpus.py, run or imported in this process, sets the levels of the root logger
+    (quiet while Beam loads) and of Beam's (errors are raised): restored after."""
+    loggers = [logging.getLogger(), logging.getLogger("apache_beam")]
+    levels = [logger.level for logger in loggers]
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
+@pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """Three files of every kind, with lines that cannot be scored among the texts."""
     folder = tmp_path / "corpus"
@@ -125,10 +136,11 @@ def shards(prefix: Path, kind: str = "") -> list[dict]:
     return [json.loads(line) for file in files for line in file.read_text().splitlines()]
 
 
-def score(run_script, trained: Path, corpus: Path, prefix: Path, *flags: str) -> list[dict]:
-    """score_corpus.py's records of `corpus`, after checking what it skipped and said."""
-    result = run_script("score_corpus.py", "--model", trained, "--input", corpus / "*",
-                        "--output", prefix, *flags)  # fmt: skip
+def score(run, trained: Path, corpus: Path, prefix: Path, *flags: str) -> list[dict]:
+    """score_corpus.py's records of `corpus` (`run`: run_script, or run_here in this process),
+    after checking what it skipped and said."""
+    result = run("score_corpus.py", "--model", trained, "--input", corpus / "*",
+                 "--output", prefix, *flags)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     scored, skipped = result.stderr.splitlines()[-2:]
     assert scored.startswith("Scored 5 texts") and scored.endswith(f": {prefix}-*.jsonl.")
@@ -143,14 +155,14 @@ def score(run_script, trained: Path, corpus: Path, prefix: Path, *flags: str) ->
 
 
 def test_every_line_is_scored_once_as_predict_py_scores_it(
-    run_script, trained: Path, corpus: Path, tmp_path: Path
+    run_here, quiet_beam, trained: Path, corpus: Path, tmp_path: Path
 ) -> None:
-    records = score(run_script, trained, corpus, tmp_path / "scores" / "part")
+    records = score(run_here, trained, corpus, tmp_path / "scores" / "part")
     # Each text once, at its file and line, with every field predict.py gives it.
     assert sorted((Path(r["source"]).name, r["line"]) for r in records) == sorted(EXPECTED)
     by_place = {(Path(r["source"]).name, r["line"]): r for r in records}
     assert all(by_place[place]["text"] == text for place, text in EXPECTED.items())
-    result = run_script("predict.py", "--model", trained, "--format", "json", *EXPECTED.values())
+    result = run_here("predict.py", "--model", trained, "--format", "json", *EXPECTED.values())
     assert result.returncode == 0, result.stderr[-3000:]
     for place, expected in zip(EXPECTED, map(json.loads, result.stdout.splitlines()), strict=True):
         found = by_place[place]
@@ -183,11 +195,9 @@ def test_two_workers_give_the_same_records(
 
 
 @pytest.fixture
-def run_corpus(run_here):
-    """run_here for score_corpus.py, which quiets the root logger as it loads Beam."""
-    level = logging.getLogger().level
-    yield lambda *args: run_here("score_corpus.py", *args)
-    logging.getLogger().setLevel(level)
+def run_corpus(run_here, quiet_beam):
+    """run_here for score_corpus.py."""
+    return lambda *args: run_here("score_corpus.py", *args)
 
 
 def test_a_glob_matching_nothing(run_corpus, trained: Path, tmp_path: Path) -> None:
@@ -222,13 +232,11 @@ def test_a_flag_neither_ours_nor_beams(
 
 
 @pytest.fixture
-def score_corpus():
-    """The script as a module (it quiets the root logger as it loads Beam: restored after)."""
-    level = logging.getLogger().level
+def score_corpus(quiet_beam):
+    """The script as a module."""
     import score_corpus
 
-    yield score_corpus
-    logging.getLogger().setLevel(level)
+    return score_corpus
 
 
 @pytest.mark.parametrize("damage", ["cut", "flipped"])
