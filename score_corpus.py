@@ -19,10 +19,10 @@ its text, a line that is not JSON) never stops the run: it is written with its f
 line and reason to PREFIX.skipped-*.jsonl, and counted at the end. The shards hold the
 texts in no particular order: sort them by source and line to have the input's.
 
-It runs here by default, on Beam's in-process runner; `--direct_num_workers 2
---direct_running_mode multi_processing` spreads the work over two processes. Any of
-Beam's own options run the same pipeline on Dataflow, Flink or Spark, with gs://,
-s3:// or hdfs:// paths for the files and the model: see docs/scale.md.
+It runs here by default, on Beam's in-process runner (--workers 2: in two processes).
+Any other flag is one of Beam's own pipeline options: with --runner, the same pipeline
+runs on Dataflow, Flink or Spark, with gs://, s3:// or hdfs:// paths for the files and
+the model (docs/scale.md).
 """
 
 from __future__ import annotations
@@ -330,10 +330,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--batch-size", type=common.cli.whole_number(1, 65_536), default=common.scoring.BATCH_SIZE,
+        metavar="N",
         help=f"texts per call of the model (default: {common.scoring.BATCH_SIZE})",
     )  # fmt: skip
     parser.add_argument(
-        "--workers", type=common.cli.whole_number(1, 256), default=1,
+        "--workers", type=common.cli.whole_number(1, 256), default=1, metavar="N",
         help="with the local runner, how many processes score the texts (default: 1, this "
         "one); a cluster's runner decides for itself",
     )  # fmt: skip
