@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import common
+
 import pytest
-from conftest import check_trained_model, printed_accuracy
+from conftest import check_portable_files, check_trained_model, printed_accuracy
 
 import train_deep_cnn
 
@@ -31,3 +33,6 @@ def test_the_deep_cnn_beats_the_second_article(run_script, tmp_path: Path, imdb_
     accuracy = printed_accuracy(result.stdout)
     print(f"Deep CNN test accuracy: {accuracy}")
     assert accuracy > 86.6  # the second article's figure, after 20 minutes on a laptop
+    # model.onnx and model.tflite, without TensorFlow, on the 25,000 test reviews.
+    model, _ = common.load_model(tmp_path / "deep_cnn" / "1")
+    check_portable_files(tmp_path / "deep_cnn" / "1", model, common.load_data(imdb_data).x_test)

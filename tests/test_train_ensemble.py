@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import common  # noqa: F401 (TensorFlow without its start-up lines)
+import common
 
 import keras
 import numpy as np
 import pytest
-from conftest import check_trained_model, printed_accuracy
+from conftest import check_portable_files, check_trained_model, printed_accuracy
 
 
 def fixed_part(outputs: np.ndarray, name: str) -> keras.Model:
@@ -51,3 +51,6 @@ def test_the_ensemble_learns(run_script, tmp_path: Path, imdb_data: Path) -> Non
     accuracy = printed_accuracy(result.stdout)
     print(f"Ensemble, test accuracy: {accuracy}")
     assert accuracy > 90.0
+    # model.onnx and model.tflite, without TensorFlow, on the 25,000 test reviews.
+    model, _ = common.load_model(tmp_path / "ensemble" / "1")
+    check_portable_files(tmp_path / "ensemble" / "1", model, common.load_data(imdb_data).x_test)
