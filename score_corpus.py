@@ -52,7 +52,12 @@ import keras
 
 # Beam warns, as it loads, of Google Cloud clients that this pipeline never uses.
 logging.getLogger().setLevel(logging.ERROR)
-import apache_beam as beam  # noqa: E402
+try:
+    import apache_beam as beam
+except ImportError:  # requirements.txt alone: the training scripts' stack
+    print("error: score_corpus.py runs on Apache Beam: pip install -r requirements-beam.txt",
+          file=sys.stderr)  # fmt: skip
+    raise SystemExit(2) from None
 from apache_beam.io import fileio  # noqa: E402
 from apache_beam.io.filesystem import CompressionTypes  # noqa: E402
 from apache_beam.io.filesystems import FileSystems  # noqa: E402
