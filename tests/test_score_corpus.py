@@ -283,3 +283,8 @@ def test_sigterm_stops_a_run_and_leaves_no_shard(
     assert process.returncode == 130, errors[-3000:]
     assert errors.splitlines()[-1] == "interrupted" and "Traceback" not in errors
     assert not prefix.parent.exists()  # no shard, no temporary folder: the folder it made, gone
+
+
+def test_without_beam_installed(run_corpus, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "apache_beam", None)  # as if requirements.txt alone
+    assert_one_sentence_error(run_corpus("--help"), "pip install -r requirements-beam.txt")
