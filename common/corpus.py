@@ -101,9 +101,9 @@ def _lines(stream: BinaryIO, source: str, limit: int) -> Iterator[tuple[int, str
     number = 0
     while raw := lines.readline(limit + 2):  # room for \r\n after `limit` bytes
         number += 1
-        if not raw.endswith(b"\n") and len(raw) > limit:  # the rest of it, unread
-            while (rest := lines.readline(limit)) and not rest.endswith(b"\n"):
-                pass
+        if len(raw.rstrip(b"\r\n")) > limit:  # its line end not counted
+            while not raw.endswith(b"\n") and (raw := lines.readline(limit)):
+                pass  # the rest of it, read past
             yield Skip(source, number, f"is longer than {limit / 2**20:g} MiB", TOO_LONG)
             continue
         try:

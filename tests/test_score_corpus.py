@@ -46,15 +46,18 @@ def test_lines_of_text_keep_their_numbers_and_skip_what_cannot_be_scored(monkeyp
         b"!!!\n",
         b"long " * 10 + b"\n",  # 50 bytes: read past, not held
         "not bad\u2028at all\n".encode(),  # U+2028 ends no line
+        b"x" * 21 + b"\n",  # one byte over, its line feed within reach
+        b"y" * 20 + b"\r\n",  # the limit: a line end is not counted
         b"no line feed",
     ])  # fmt: skip
     found = read(data, "reviews.txt")
     assert texts(found) == [
         (1, "great film"),
         (6, "not bad\u2028at all"),
-        (7, "no line feed"),
+        (8, "y" * 20),
+        (9, "no line feed"),
     ]
-    assert skips(found) == [(2, EMPTY), (3, NOT_UTF8), (4, NO_WORDS), (5, TOO_LONG)]
+    assert skips(found) == [(2, EMPTY), (3, NOT_UTF8), (4, NO_WORDS), (5, TOO_LONG), (7, TOO_LONG)]
     reason = next(s.reason for s in found if isinstance(s, Skip) and s.kind == NOT_UTF8)
     assert reason == "is not UTF-8 (byte 0xff at column 5)"
 
