@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from common.cli import printable, short_reason
-from common.files import ChunkLines
+from common.files import BadLine, ChunkLines, decoded_line
 from common.labeled import MAX_LINE_BYTES as MAX_ROW_BYTES
 from common.labeled import TABLE_SUFFIXES, TEXT_NAMES
 from common.texts import MAX_LINE_BYTES, text_problem
@@ -98,19 +98,17 @@ def _lines(stream: BinaryIO, source: str, limit: int) -> Iterator[tuple[int, str
     """(number, text) of each line, its line end dropped; a Skip for a line that is not UTF-8
     or longer than `limit` bytes (read past, never held)."""
     lines = ChunkLines(stream.read)
-    number = 0
+    number = offset = 0
     while raw := lines.readline(limit + 2):  # room for \r\n after `limit` bytes
         number += 1
-        if len(raw.rstrip(b"\r\n")) > limit:  # its line end not counted
-            while not raw.endswith(b"\n") and (raw := lines.readline(limit)):
-                pass  # the rest of it, read past
-            yield Skip(source, number, f"is longer than {limit / 2**20:g} MiB", TOO_LONG)
-            continue
+        start, offset = offset, offset + len(raw)
         try:
-            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as err:
-            where = f"byte {raw[err.start]:#04x} at column {err.start + 1:,}"
-            yield Skip(source, number, f"is not UTF-8 ({where})", NOT_UTF8)
+            text = decoded_line(raw, number, limit, start)
+        except BadLine as err:
+            too_long = not err.reason.startswith("is not UTF-8")
+            while too_long and not raw.endswith(b"\n") and (raw := lines.readline(limit)):
+                offset += len(raw)  # the rest of it, read past
+            yield Skip(source, number, err.reason, TOO_LONG if too_long else NOT_UTF8)
             continue
         yield number, text.removesuffix("\n").removesuffix("\r")
 

@@ -286,17 +286,23 @@ def utf8_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, str]]:
     number = offset = 0  # offset: of the line's first byte, to point at a bad byte
     while raw := stream.readline(max_bytes + 2):  # room for \r\n after max_bytes
         number += 1
-        if len(raw.rstrip(b"\r\n")) > max_bytes:
-            raise BadLine(number, f"is longer than {max_bytes / 2**20:g} MiB")
-        try:
-            yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as err:
-            raise BadLine(
-                number,
-                f"is not UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1:,}, "
-                f"offset {offset + err.start:,})",
-            ) from None
+        yield number, decoded_line(raw, number, max_bytes, offset)
         offset += len(raw)
+
+
+def decoded_line(raw: bytes, number: int, max_bytes: int, offset: int = 0) -> str:
+    """Line `number` of a file, the bytes `raw` read from `offset`, as text (see utf8_lines);
+    BadLine if it is longer than `max_bytes` or not UTF-8."""
+    if len(raw.rstrip(b"\r\n")) > max_bytes:
+        raise BadLine(number, f"is longer than {max_bytes / 2**20:g} MiB")
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as err:
+        raise BadLine(
+            number,
+            f"is not UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1:,}, "
+            f"offset {offset + err.start:,})",
+        ) from None
 
 
 class ChunkLines:

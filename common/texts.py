@@ -87,6 +87,8 @@ class Lines:
         except (OSError, ValueError, AttributeError):  # not a file descriptor (a test's stream)
             regular = True
         if not regular:
+            # Read by os.read, which holds no lock: a buffered stream's reader holds one while
+            # it waits for a line, and Python aborts at exit if a thread still holds it.
             fd = self.stream.fileno()
             unbuffered = ChunkLines(lambda size: os.read(fd, size))
             yield from self._as_they_come(self._lines(unbuffered))

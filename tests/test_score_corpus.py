@@ -59,7 +59,7 @@ def test_lines_of_text_keep_their_numbers_and_skip_what_cannot_be_scored(monkeyp
     ]
     assert skips(found) == [(2, EMPTY), (3, NOT_UTF8), (4, NO_WORDS), (5, TOO_LONG), (7, TOO_LONG)]
     reason = next(s.reason for s in found if isinstance(s, Skip) and s.kind == NOT_UTF8)
-    assert reason == "is not UTF-8 (byte 0xff at column 5)"
+    assert reason == "is not UTF-8 (byte 0xff at column 5, offset 20)"  # after 15 + 1 + 4 bytes
 
 
 def test_a_csv_text_spanning_lines_is_placed_at_the_line_it_starts_on() -> None:
