@@ -217,14 +217,12 @@ def local_runner(workers: int) -> FnApiRunner:
 def find_version(model: str, models_dir: str) -> str:
     """The model.keras file that --model names, as `predict.py` finds it; on a remote file
     system, through Beam's (a version folder, or the newest version of a model folder)."""
-    remote = FileSystems.get_scheme(model) or (
-        "/" not in model and FileSystems.get_scheme(models_dir)
-    )
-    if not remote:
+    by_path = FileSystems.get_scheme(model)
+    if not by_path and ("/" in model or not FileSystems.get_scheme(models_dir)):
         files = common.find_model(model, models_dir)
         common.load_model(files)  # one sentence now for a model that cannot load
         return str(files.model.resolve())
-    base = model if FileSystems.get_scheme(model) else FileSystems.join(models_dir, model)
+    base = model if by_path else FileSystems.join(models_dir, model)
     if base.endswith(".keras"):
         found = [base] if FileSystems.exists(base) else []
     elif FileSystems.exists(FileSystems.join(base, common.saving.MODEL_FILE)):
@@ -260,7 +258,7 @@ def matched_files(patterns: Sequence[str]) -> int:
             shown = os.path.join(pattern, "*")
             raise common.UserError(f"--input {pattern!r} is a folder: give a glob, {shown!r}.")
         if not files:
-            where = "" if FileSystems.get_scheme(pattern) else f" (in {os.getcwd()!r})"
+            where = "" if remote else f" (in {os.getcwd()!r})"
             raise common.UserError(f"--input {pattern!r} matches no file{where}.")
         count += len(files)
     return count

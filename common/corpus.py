@@ -89,9 +89,7 @@ def _checked(text: Text) -> Text | Skip:
     problem = text_problem(text.text)
     if problem is None:
         return text
-    return Skip(
-        text.source, text.line, problem, EMPTY if problem.startswith("is empty") else NO_WORDS
-    )
+    return Skip(text.source, text.line, problem, NO_WORDS if text.text.strip() else EMPTY)
 
 
 def _lines(stream: BinaryIO, source: str, limit: int) -> Iterator[tuple[int, str] | Skip]:
@@ -105,10 +103,9 @@ def _lines(stream: BinaryIO, source: str, limit: int) -> Iterator[tuple[int, str
         try:
             text = decoded_line(raw, number, limit, start)
         except BadLine as err:
-            too_long = not err.reason.startswith("is not UTF-8")
-            while too_long and not raw.endswith(b"\n") and (raw := lines.readline(limit)):
+            while err.too_long and not raw.endswith(b"\n") and (raw := lines.readline(limit)):
                 offset += len(raw)  # the rest of it, read past
-            yield Skip(source, number, err.reason, TOO_LONG if too_long else NOT_UTF8)
+            yield Skip(source, number, err.reason, TOO_LONG if err.too_long else NOT_UTF8)
             continue
         yield number, text.removesuffix("\n").removesuffix("\r")
 
@@ -191,8 +188,8 @@ def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Itera
             yield item
             continue
         number, line = item
-        if not line.strip():
-            yield Skip(source, number, "is empty: there is nothing to score", EMPTY)
+        if not line.strip():  # an empty text, said as every empty text is
+            yield Text(source, number, "")
             continue
         try:
             record = json.loads(line)

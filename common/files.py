@@ -272,11 +272,12 @@ def read_json(path: str | os.PathLike[str], limit: int) -> object:
 
 
 class BadLine(ValueError):
-    """A line `utf8_lines` refuses: its number and what is wrong, as a phrase."""
+    """A line `utf8_lines` refuses: its number, what is wrong as a phrase, and whether it is
+    too long (else it is not UTF-8)."""
 
-    def __init__(self, number: int, reason: str) -> None:
+    def __init__(self, number: int, reason: str, too_long: bool) -> None:
         super().__init__(f"line {number:,} {reason}")
-        self.number, self.reason = number, reason
+        self.number, self.reason, self.too_long = number, reason, too_long
 
 
 def utf8_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, str]]:
@@ -294,7 +295,7 @@ def decoded_line(raw: bytes, number: int, max_bytes: int, offset: int = 0) -> st
     """Line `number` of a file, the bytes `raw` read from `offset`, as text (see utf8_lines);
     BadLine if it is longer than `max_bytes` or not UTF-8."""
     if len(raw.rstrip(b"\r\n")) > max_bytes:
-        raise BadLine(number, f"is longer than {max_bytes / 2**20:g} MiB")
+        raise BadLine(number, f"is longer than {max_bytes / 2**20:g} MiB", too_long=True)
     try:
         return raw.decode("utf-8-sig" if number == 1 else "utf-8")
     except UnicodeDecodeError as err:
@@ -302,6 +303,7 @@ def decoded_line(raw: bytes, number: int, max_bytes: int, offset: int = 0) -> st
             number,
             f"is not UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1:,}, "
             f"offset {offset + err.start:,})",
+            too_long=False,
         ) from None
 
 

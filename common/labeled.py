@@ -169,7 +169,7 @@ class TableReader:
                 for _, text in utf8_lines(file, MAX_LINE_BYTES):
                     yield text
         except BadLine as err:
-            advice = ": save the file as UTF-8." if "UTF-8" in err.reason else "."
+            advice = "." if err.too_long else ": save the file as UTF-8."
             raise self._error(err.number, err.reason + advice) from None
         except (OSError, EOFError, zlib.error) as err:
             if isinstance(err, OSError) and err.strerror:

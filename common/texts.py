@@ -145,7 +145,7 @@ class Lines:
             for number, text in utf8_lines(stream, MAX_LINE_BYTES):
                 yield from self._kept(number, text)
         except BadLine as err:
-            advice = "give one review per line" if "longer" in err.reason else "save it as UTF-8"
+            advice = "give one review per line" if err.too_long else "save it as UTF-8"
             raise UserError(f"line {err.number:,} of {self.name} {err.reason}: {advice}.") from None
 
     def _kept(self, number: int, text: str) -> Iterator[tuple[str, str]]:
