@@ -80,8 +80,9 @@ def test_the_same_seed_gives_the_same_weights(
     import train_cnn
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    # Only the weights matter here: skip the SavedModel export (seconds each; tested elsewhere).
+    # Only the weights matter here: skip the exports (seconds each; tested elsewhere).
     monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
+    monkeypatch.setattr("common.training.export_portable", lambda *args: [])
 
     def weights(seed: int, run: str) -> list[np.ndarray]:
         args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path / run), "--maxlen", "64"]
