@@ -165,13 +165,14 @@ def calibration_figure(before: dict, after: dict, temperature: float, title: str
     ax, counts = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     ax.plot([0, 1], [0, 1], ":", color="gray", label="calibrated")
     for side, figures, style, color, label in (
-        (0.25, before, "s--", "tab:gray", f"as trained (ECE {before['ece']:.4f})"),
-        (0.75, after, "o-", "tab:blue", f"temperature {temperature:.2f} (ECE {after['ece']:.4f})"),
+        (0.3, before, "s--", "tab:gray", f"as trained (ECE {before['ece']:.4f})"),
+        (0.7, after, "o-", "tab:blue", f"temperature {temperature:.2f} (ECE {after['ece']:.4f})"),
     ):
         bins = figures["bins"]
         ax.plot(bins["confidence"], bins["accuracy"], style, color=color, label=label)
-        # Each bin's texts, before (left) and after (right), in the bin's place.
-        counts.bar((np.asarray(bins["bin"]) + side) / BINS, bins["texts"], width=0.45 / BINS,
+        # Each bin's texts, before (left) and after (right) side by side in the bin's place,
+        # with a gap between bins, so that the pairs read as pairs.
+        counts.bar((np.asarray(bins["bin"]) + side) / BINS, bins["texts"], width=0.4 / BINS,
                    color=color)  # fmt: skip
     low = min(min(before["bins"]["confidence"]), min(after["bins"]["confidence"]), 0.5)
     ax.set_xlim(low - 0.02, 1.01)
