@@ -188,6 +188,15 @@ def run_here(keras_home: Path, monkeypatch: pytest.MonkeyPatch, capsys):
     return run
 
 
+@pytest.fixture
+def without_exports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training in this process saves no SavedModel, ONNX or LiteRT file (seconds a run):
+    for the tests of something else. The exports are tested in test_export.py, and on
+    every model trained end to end (`check_model_set`, `check_portable_files`)."""
+    monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
+    monkeypatch.setattr("common.training.export_portable", lambda *args: [])
+
+
 # Characters where a tokenizer can go wrong: the edges of every range, apostrophes (plain,
 # typographic, doubled), the pieces of <br />, whitespace of every kind, capitals, and
 # characters TensorFlow's and Python's Unicode tables disagree on (U+2C2F, U+10570).
@@ -548,12 +557,16 @@ QUICK_ORDER = [
     "test_own_data",
     "test_training",
     "test_serve",
+    "test_startup",
+    "test_page",
+    "test_training_scripts",
     "test_train_cnn",
-    "test_cli",
-    "test_analyze_model",
-    "test_train_deep_cnn",
-    "test_export",
     "test_train_mlp",
+    "test_train_deep_cnn",
+    "test_cli",
+    "test_label_issues",
+    "test_export",
+    "test_analyze_model",
 ]
 FULL_ORDER = [
     "test_serve",

@@ -288,7 +288,7 @@ def test_bad_flags_are_refused(run_here, tmp_path: Path, tiny_folder: Path, flag
 # --- Training: two labels as today, three with a softmax --------------------------------
 
 
-def test_a_model_that_did_not_learn_says_so(run_here, tmp_path: Path) -> None:
+def test_a_model_that_did_not_learn_says_so(run_here, tmp_path: Path, without_exports) -> None:
     """Texts that say nothing of their labels, two thirds of them neutral: the model can do
     no better than answer neutral, and says so in one line, with what helps."""
     rng = np.random.RandomState(0)
@@ -304,7 +304,7 @@ def test_a_model_that_did_not_learn_says_so(run_here, tmp_path: Path) -> None:
     printed_accuracy(result.stdout)  # still the last line
 
 
-def test_two_labels_give_the_tutorial_model(run_here, tmp_path: Path) -> None:
+def test_two_labels_give_the_tutorial_model(run_here, tmp_path: Path, without_exports) -> None:
     rows = labeled_texts(20, labels=("negative", "positive"))
     path = write_csv(tmp_path / "two.csv", rows)
     result = run_here("train_cnn.py", "--data", path, "--output-dir", tmp_path / "out", *SMALL)

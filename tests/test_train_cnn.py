@@ -33,7 +33,7 @@ def test_train_cnn_without_validation(run_here, tmp_path: Path, tiny_folder: Pat
 
 
 def test_train_cnn_with_global_pooling(
-    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys, without_exports
 ) -> None:
     """In this process: train_cnn.py's end-to-end run is tested in a fresh one."""
     import train_cnn

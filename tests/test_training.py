@@ -75,14 +75,11 @@ def test_the_seeds_benchmark_refuses_what_it_cannot_run(flags: list[str], expect
 
 
 def test_the_same_seed_gives_the_same_weights(
-    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch, without_exports
 ) -> None:
     import train_cnn
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    # Only the weights matter here: skip the exports (seconds each; tested elsewhere).
-    monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
-    monkeypatch.setattr("common.training.export_portable", lambda *args: [])
 
     def weights(seed: int, run: str) -> list[np.ndarray]:
         args = ["--data", str(tiny_folder), "--output-dir", str(tmp_path / run), "--maxlen", "64"]
@@ -153,7 +150,7 @@ def test_every_fit_after_a_run_record_is_timed_and_logged_a_line_per_epoch(
 
 
 def test_a_target_accuracy_saves_a_threshold_that_predict_uses(
-    run_here, tmp_path: Path, tiny_folder: Path
+    run_here, tmp_path: Path, tiny_folder: Path, without_exports
 ) -> None:
     """--target-accuracy: the threshold chosen on the validation texts is saved in the
     encoding file, and predict.py leaves the texts below it unanswered unless told."""
