@@ -24,7 +24,7 @@ from conftest import (
 
 @pytest.mark.slow  # two trainings, each in a process of its own
 def test_the_seeds_benchmark_trains_once_per_seed_and_gives_the_spread(
-    tmp_path: Path, tiny_archive: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    tmp_path: Path, tiny_archive: Path, monkeypatch: pytest.MonkeyPatch, capsys, without_exports
 ) -> None:
     """benchmarks/seeds.py runs the script once per seed, each in a process of its own:
     each figure is the one that seed gives alone, then their mean and deviation."""
@@ -55,7 +55,6 @@ def test_the_seeds_benchmark_trains_once_per_seed_and_gives_the_spread(
     assert float(summary.group(2)) == pytest.approx(per_seed.std(ddof=1), abs=0.005)
 
     # A seed gives the same figure here, in this process after other runs, as alone.
-    monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
     train_mlp.main([*flags, "--seed", "8", "--output-dir", str(tmp_path / "8")])
     assert f"{printed_accuracy(capsys.readouterr().out):.2f}" == seeds["8"]
 
