@@ -188,13 +188,18 @@ def run_here(keras_home: Path, monkeypatch: pytest.MonkeyPatch, capsys):
     return run
 
 
-@pytest.fixture
-def without_exports(monkeypatch: pytest.MonkeyPatch) -> None:
+def skip_exports(monkeypatch: pytest.MonkeyPatch) -> None:
     """Training in this process saves no SavedModel, ONNX or LiteRT file (seconds a run):
     for the tests of something else. The exports are tested in test_export.py, and on
     every model trained end to end (`check_model_set`, `check_portable_files`)."""
     monkeypatch.setattr("common.training.export_text_model", lambda *args: None)
     monkeypatch.setattr("common.training.export_portable", lambda *args: [])
+
+
+@pytest.fixture
+def without_exports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`skip_exports` for one test."""
+    skip_exports(monkeypatch)
 
 
 # Characters where a tokenizer can go wrong: the edges of every range, apostrophes (plain,
