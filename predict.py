@@ -188,9 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.explain:
             found = common.scoring.explained_records(model, encoding, texts)
         else:
-            found = common.scoring.records(
-                common.scoring.score_texts(model, encoding, texts), labels, texts
-            )
+            found = common.scoring.scored_records(model, encoding, texts)
         if threshold is not None:  # --min-confidence, else the model's own (--target-accuracy)
             common.scoring.abstain(found, threshold)
         for record in found:

@@ -160,9 +160,7 @@ class SavedVersion(ModelHandler):
         return Loaded(*common.load_model(local_copy(self.location)))
 
     def run_inference(self, batch: Sequence[str], model: Loaded, inference_args=None) -> list:
-        texts = list(batch)
-        outputs = common.scoring.score_texts(model.model, model.encoding, texts)
-        found = common.scoring.records(outputs, model.encoding.labels, texts)
+        found = common.scoring.scored_records(model.model, model.encoding, list(batch))
         threshold = common.scoring.min_confidence(self.min_confidence, model.encoding)
         if threshold is not None:
             common.scoring.abstain(found, threshold)

@@ -62,6 +62,13 @@ def records(
     return result
 
 
+def scored_records(
+    model: keras.Model, encoding: TextEncoding, texts: Sequence[str]
+) -> list[dict[str, object]]:
+    """`records` of raw texts: what predict.py says of each, scored as training encoded."""
+    return records(score_texts(model, encoding, texts), encoding.labels, texts)
+
+
 def min_confidence(flag: float | None, encoding: TextEncoding) -> float | None:
     """The threshold below which a text is left unanswered: --min-confidence if given,
     else the one the model was saved with (training's --target-accuracy), if any."""
@@ -86,7 +93,7 @@ def explained_records(
     measured towards (with two labels the positive one, else the label predicted), and
     `words` holds (word, contribution) pairs in the text's order."""
     labels = encoding.labels
-    result = records(score_texts(model, encoding, texts), labels, texts)
+    result = scored_records(model, encoding, texts)
     two = len(labels) == 2
     columns = None if two else [labels.index(r["label"]) for r in result]
     for record, words in zip(
