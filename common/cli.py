@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from common import startup
 from common.files import remove_stale_temporaries
 
 DEFAULT_SEED = 7  # the tutorial's seed
@@ -87,6 +88,7 @@ def run(main: Callable[[Sequence[str] | None], object]) -> None:
     pipe early (`| head`) ends the output quietly. After a failure, an output folder
     this run created and left empty is removed.
     """
+    startup.restore_signals()  # those that stopped the run at once while TensorFlow loaded
     signal.signal(signal.SIGTERM, _terminate)
     # Whatever the terminal's encoding (a Latin-1 locale, a surrogate from the command
     # line), print what it can take and replace the rest, rather than crash.

@@ -17,22 +17,65 @@ import re
 import secrets
 import shutil
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-# A temporary file or folder of this project: hidden, the final name, ".tmp-", a random
-# part and the suffix (.cnn.keras.tmp-k3j4h5.keras). Its writer holds a lock on it for as
-# long as it lives, which the kernel releases when the writer dies, however it dies and
-# in whatever container: an unlocked temporary is a dead run's. (".tmp1234-": the process
-# id of the writer, as earlier versions of this project named them.)
-_TEMPORARY = re.compile(r"^\..+\.tmp\d*-[^.]+(\.[^.]+)?$")
-# The name a temporary has for the moment between its creation and its lock.
-_CREATING = re.compile(r"^\..+\.new-[^.]+(\.[^.]+)?$")
-CREATING_SECONDS = 60  # an unlocked one this old was created by a run that died at once
+# A temporary file or folder of this project: hidden, the final name, the phase, a random
+# token, a check and the suffix (.cnn.keras.tmp-3f9c0e1a2b4d5e6f7a8b.keras). The check is a
+# digest of the final name, token and suffix: no name a person gives proves it, so that
+# cleaning up never takes a user's `.venv.new-py312` or `.notes.tmp-draft.txt` for ours.
+# Its writer holds a lock on it for as long as it lives, which the kernel releases when
+# the writer dies, however it dies and in whatever container: an unlocked temporary is a
+# dead run's. The phase is "new" for the moment between its creation and its lock.
+_TEMPORARY = re.compile(r"^\.(.+)\.(new|tmp)-([0-9a-f]{12})([0-9a-f]{8})(\.[^.]+)?$")
+CREATING_SECONDS = 60  # an unlocked "new" this old was created by a run that died at once
+
+
+def temporary_name(final: str, phase: str = "tmp", suffix: str = "", token: str = "") -> str:
+    """The hidden name of a temporary for `final` in `phase` ("new" or "tmp"), with a
+    random token (or `token`, 12 hex digits) and the check that proves it ours."""
+    token = token or secrets.token_hex(6)
+    return f".{final}.{phase}-{token}{_check(final, token, suffix)}{suffix}"
+
+
+def _check(final: str, token: str, suffix: str) -> str:
+    return hashlib.sha256(f"temporary\0{final}\0{token}\0{suffix}".encode()).hexdigest()[:8]
+
+
+def _ours(name: str) -> str | None:
+    """The phase of `name` if it is a temporary this project made, else None."""
+    match = _TEMPORARY.match(name)
+    if match is None:
+        return None
+    final, phase, token, check, suffix = match.groups()
+    return phase if check == _check(final, token, suffix or "") else None
+
+
+def _create(parent: Path, final: str, suffix: str, make: Callable[[Path], int]) -> tuple[int, Path]:
+    """Create a new temporary for `final` in `parent` with `make(path)` (which fails with
+    FileExistsError if the name is taken), under a fresh name; its descriptor and path."""
+    while True:
+        path = parent / temporary_name(final, "new", suffix)
+        try:
+            return make(path), path
+        except FileExistsError:
+            continue
+
+
+def _new_file(path: Path) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+
+
+def _new_folder(path: Path) -> int:
+    os.mkdir(path)  # 0o777 less the umask: what a plain mkdir gives
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except BaseException:
+        os.rmdir(path)
+        raise
 
 
 @contextmanager
@@ -46,16 +89,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     from a live run's.
     """
     path = Path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.new-", suffix=path.suffix)
+    fd, created = _create(path.parent, path.name, path.suffix, _new_file)
     try:
-        temporary = _locked_as_temporary(fd, Path(name))
+        temporary = _locked_as_temporary(fd, created)
     except BaseException:
         os.close(fd)
-        os.unlink(name)
+        created.unlink()
         raise
     try:
         yield temporary
-        os.chmod(temporary, _default_file_mode())  # mkstemp creates files private (0600)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -69,7 +111,7 @@ def _locked_as_temporary(fd: int, created: Path) -> Path:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:  # a file system without locks: it stays named as being created
         return created
-    temporary = created.with_name(created.name.replace(".new-", ".tmp-", 1))
+    temporary = created.with_name(created.name.replace(".new-", ".tmp-", 1))  # same check
     os.rename(created, temporary)
     return temporary
 
@@ -110,7 +152,7 @@ def write_folder(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         write(partial)
         _fsync_tree(partial)
         if path.exists():  # the old one moves aside under a temporary's name, then goes
-            old = path.with_name(f".{path.name}.tmp-{secrets.token_hex(6)}")
+            old = path.with_name(temporary_name(path.name))
             os.rename(path, old)
             os.rename(partial, path)
             shutil.rmtree(old, ignore_errors=True)
@@ -125,12 +167,10 @@ def _hidden_folder(parent: Path, name: str) -> Iterator[Path]:
     """A new hidden folder in `parent` for the block to fill and rename into place, locked
     while the block runs (a cleaner takes an unlocked one for a dead run's) and removed
     if the block fails."""
-    created = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.new-"))
-    fd = os.open(created, os.O_RDONLY | os.O_DIRECTORY)
+    fd, created = _create(parent, name, "", _new_folder)
     partial = created
     try:
         partial = _locked_as_temporary(fd, created)
-        os.chmod(partial, default_folder_mode())  # mkdtemp makes it private (0700)
         yield partial
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -217,7 +257,7 @@ def _prune_versions(base: Path, keep: int) -> None:
             # Out of readers' view at once; held until it is gone, so that no cleaner
             # takes it for a dead run's meanwhile, and removed by the next save if this
             # one dies half way.
-            doomed = base / f".{number}.tmp-{secrets.token_hex(4)}"
+            doomed = base / temporary_name(str(number))
             os.rename(folder, doomed)
             shutil.rmtree(doomed, ignore_errors=True)
         except OSError:
@@ -342,16 +382,16 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
     """Delete the temporary files and folders of runs that are gone (SIGKILL, a power cut,
-    another container's run that died): those that no live process holds a lock on."""
+    another container's run that died): those whose name proves them this project's and
+    that no live process holds a lock on. Nothing else is touched."""
     removed = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        if _TEMPORARY.match(entry.name):
-            pass
-        elif not _CREATING.match(entry.name) or not _older_than(entry, CREATING_SECONDS):
+        phase = _ours(entry.name)
+        if phase is None or (phase == "new" and not _older_than(entry, CREATING_SECONDS)):
             continue
         try:
             is_folder = entry.is_dir(follow_symlinks=False)
@@ -377,20 +417,3 @@ def _older_than(entry: os.DirEntry, seconds: float) -> bool:
         return time.time() - entry.stat(follow_symlinks=False).st_mtime > seconds
     except OSError:
         return False
-
-
-def default_folder_mode() -> int:
-    """The permissions a plain `os.mkdir` would give, given the umask."""
-    return 0o777 & ~_umask()
-
-
-def _default_file_mode() -> int:
-    """The permissions a plain `open(path, "w")` would give, given the umask."""
-    return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """This process's umask: setting it is the only way to read it."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask

@@ -10,14 +10,21 @@ file, and what it printed is passed on, but for those lines. TF_CPP_MIN_LOG_LEVE
 hides its later notices, not its errors.
 
 TF_CPP_MIN_LOG_LEVEL=0 (or 1) shows them all again: nothing is hidden then.
+
+Two more things must hold before TensorFlow takes its seconds to load: a script started
+with a standard stream closed (`2>&-`) still runs, its output to that stream dropped;
+and a script stopped meanwhile (Ctrl-C, SIGTERM) says "interrupted" and exits 130, as
+`cli.run` does once it has started.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 import tempfile
+from pathlib import Path
 
 # What TensorFlow prints as it starts, every line of it harmless.
 START_UP_LINES = re.compile(
@@ -26,6 +33,52 @@ START_UP_LINES = re.compile(
     r"|E\d{4} [\d:.]+ +\d+ \S+:\d+\] failed call to cuInit"  # there is no GPU here
     r"|To enable the following instructions: .*rebuild TensorFlow)"  # the CPU notice's end
 )
+
+
+def open_closed_streams() -> None:
+    """Give a closed standard input, output or error /dev/null, so that no file the script
+    opens takes its number, and a print to it goes nowhere rather than failing."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+    for name, fd, mode in (("stdin", 0, "r"), ("stdout", 1, "w"), ("stderr", 2, "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, closefd=False))
+
+
+_error_fd = 2  # where "interrupted" goes: the real standard error while it is caught
+_loading_handlers: dict[int, object] = {}
+
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    os.write(_error_fd, b"interrupted\n")
+    os._exit(130)  # nothing is written yet: there is nothing to clean up
+
+
+def stop_cleanly_while_loading() -> None:
+    """Until `restore_signals`, Ctrl-C and SIGTERM end a script at once with "interrupted"
+    and exit 130. Only in a script of this project run as a program: in a notebook or a
+    test run, Ctrl-C stays Python's."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not main or Path(main).resolve().parent != Path(__file__).resolve().parent.parent:
+        return
+    for signum, default in ((signal.SIGINT, signal.default_int_handler),
+                            (signal.SIGTERM, signal.SIG_DFL)):  # fmt: skip
+        if signal.getsignal(signum) is default:  # not one ignored (nohup) or set by a caller
+            _loading_handlers[signum] = default
+            signal.signal(signum, _interrupted_while_loading)
+
+
+def restore_signals() -> None:
+    """Give back the handlers `stop_cleanly_while_loading` replaced (`cli.run` sets its own)."""
+    while _loading_handlers:
+        signum, handler = _loading_handlers.popitem()
+        signal.signal(signum, handler)
 
 
 def quiet_tensorflow() -> None:
@@ -38,7 +91,9 @@ def quiet_tensorflow() -> None:
         kept = os.dup(2)
     except (OSError, ValueError):  # no standard error to catch (a daemon, a test's stream)
         return
+    global _error_fd
     with tempfile.TemporaryFile() as caught:
+        _error_fd = kept
         os.dup2(caught.fileno(), 2)
         try:
             import tensorflow as tf
@@ -46,6 +101,7 @@ def quiet_tensorflow() -> None:
             tf.config.list_physical_devices()  # the cuInit line comes when devices are found
         finally:  # anything else TensorFlow said is passed on, also if it failed to load
             os.dup2(kept, 2)
+            _error_fd = 2
             os.close(kept)
             caught.seek(0)
             printed = caught.read().decode("utf-8", errors="replace").splitlines()
@@ -54,4 +110,6 @@ def quiet_tensorflow() -> None:
                 print("\n".join(others), file=sys.stderr)
 
 
+open_closed_streams()
+stop_cleanly_while_loading()
 quiet_tensorflow()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import common
@@ -44,21 +45,50 @@ def test_an_error_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
 
 
 def test_only_the_temporary_files_of_dead_processes_are_removed(tmp_path: Path) -> None:
-    dead = tmp_path / ".cnn.keras.tmp-k3j4.keras"  # no process holds it: a killed run's
-    old = tmp_path / ".cnn.keras.tmp999999999-k3j4.keras"  # named as earlier versions did
+    name = common.files.temporary_name
+    dead = tmp_path / name("cnn.keras", suffix=".keras")  # no process holds it: a killed run's
+    young = tmp_path / name("lstm.keras", "new", ".keras")  # being created this very moment
     other = tmp_path / ".notes.txt"  # not a temporary file of this project
-    for path in (dead, old, other):
+    for path in (dead, young, other):
         path.write_bytes(b"...")
     with common.files.atomic_path(tmp_path / "mlp.keras") as alive:  # this one is writing it
         alive.write_bytes(b"...")
-        assert sorted(common.files.remove_stale_temporaries(tmp_path)) == sorted([dead, old])
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["mlp.keras", other.name])
+        assert common.files.remove_stale_temporaries(tmp_path) == [dead]
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [alive.name, young.name, other.name]
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["mlp.keras", young.name, other.name]
+    )
+
+
+def test_files_and_folders_named_like_temporaries_by_a_person_are_kept(tmp_path: Path) -> None:
+    hours_ago = time.time() - 7200
+    names = [
+        ".venv.new-py312",
+        ".photos.tmp-2024",
+        ".env.new-prod",
+        ".notes.tmp-draft.txt",
+        ".bashrc.tmp-backup",
+        ".gitconfig.new-2",
+        ".cnn.keras.tmp999999999-k3j4.keras",
+        ".a.tmp-0123456789ab01234567.keras",
+    ]  # fmt: skip (the last: 20 hex digits, no check)
+    for name in names[:2]:  # folders, with what they hold
+        (tmp_path / name / "lib").mkdir(parents=True)
+    for name in names[2:]:
+        (tmp_path / name).write_text("mine")
+    for name in names:
+        os.utime(tmp_path / name, (hours_ago, hours_ago))
+    assert common.files.remove_stale_temporaries(tmp_path) == []
+    common.files.write_folder(tmp_path / "page", lambda folder: (folder / "index.html").touch())
+    with common.files.atomic_path(tmp_path / "report.html") as path:
+        path.write_text("<p>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*names, "page", "report.html"])
 
 
 # A writer in another process (another container, as far as its id goes): it holds its
-# temporary folder as write_version does, under a name with a process id that means
-# nothing here, until its standard input closes.
+# temporary folder as write_version does until its standard input closes.
 OTHER_WRITER = """
 import fcntl, os, sys
 folder = sys.argv[1]
@@ -78,7 +108,7 @@ def test_a_save_in_progress_elsewhere_is_kept_whatever_its_process_id(tmp_path: 
 
     base = tmp_path / "cnn"
     base.mkdir()
-    other = base / ".version.tmp999999999-x1y2"  # no process here has this id
+    other = base / common.files.temporary_name("version")  # a writer not of this process
     writer = subprocess.Popen([sys.executable, "-c", OTHER_WRITER, str(other)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
@@ -105,7 +135,7 @@ def test_a_save_in_another_pid_namespace_is_kept(tmp_path: Path) -> None:
         pytest.skip("unshare --pid is not allowed here")
     base = tmp_path / "cnn"
     base.mkdir()
-    other = base / ".version.tmp1-a1b2"  # process 1: alive here too, but not the writer
+    other = base / common.files.temporary_name("version")  # its writer is process 1 there
     writer = subprocess.Popen(
         [unshare, "--pid", "--fork", sys.executable, "-c",
          OTHER_WRITER.replace("folder = sys.argv[1]", f"folder = {str(other)!r}")],
@@ -128,14 +158,14 @@ def test_loading_the_data_cleans_the_cache_folder(tmp_path: Path) -> None:
     folder = write_dataset(tmp_path / "data", learnable_reviews(per_folder=2))
     cache = tmp_path / "cache"
     cache.mkdir()
-    leftover = cache / ".imdb_local_0123.npz.tmp-x1y2.npz"  # a killed run's
+    leftover = cache / common.files.temporary_name("imdb_local_0123.npz", suffix=".npz")
     leftover.write_bytes(b"half a cache")
     common.load_imdb(folder, cache_dir=cache)
     assert not leftover.exists()
 
 
 def test_a_killed_runs_temporary_files_are_cleaned_up(run_here, tmp_path: Path) -> None:
-    dead = tmp_path / ".mlp.keras.tmp-abc123.keras"  # no process holds it
+    dead = tmp_path / common.files.temporary_name("mlp.keras", suffix=".keras")  # no one holds it
     dead.write_bytes(b"half a model")
     # The output folder is cleaned when it is checked, before the data is even looked at.
     result = run_here("train_mlp.py", "--data", tmp_path / "nowhere", "--output-dir", tmp_path)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import common.startup
 
+import pytest
 from conftest import ROOT
 
 # What TensorFlow 2.21 printed as it started, on a machine without a GPU.
@@ -48,3 +52,29 @@ def test_tf_cpp_min_log_level_0_shows_them_again() -> None:
     assert shown.returncode == 0
     # What TensorFlow says depends on the machine; that it says something, here, does not.
     assert "I0000" in shown.stderr or "WARNING: All log messages" in shown.stderr, shown.stderr
+
+
+def test_a_script_runs_with_its_standard_streams_closed() -> None:
+    """`predict.py --help 2>&-`: the help, exit 0; `>&-`: nothing to see, exit 0."""
+    for closed in (2, 1):
+        code = (f"import os, subprocess, sys; os.close({closed}); "
+                "sys.exit(subprocess.call([sys.executable, 'predict.py', '--help']))")  # fmt: skip
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                cwd=ROOT, timeout=120)  # fmt: skip
+        assert result.returncode == 0, result
+        assert result.stdout.startswith("usage:" if closed == 2 else ""), result
+        assert result.stderr == "", result
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stopped_while_tensorflow_loads_a_script_says_interrupted(signum: int) -> None:
+    """Once TensorFlow's library is mapped (its loading has seconds to go), Ctrl-C and
+    SIGTERM give one word and exit 130, as they do once the script runs."""
+    script = subprocess.Popen([sys.executable, "predict.py", "--help"], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    maps = Path(f"/proc/{script.pid}/maps")
+    while script.poll() is None and "libtensorflow" not in maps.read_text():
+        time.sleep(0.005)
+    script.send_signal(signum)
+    stdout, stderr = script.communicate(timeout=120)
+    assert (script.returncode, stdout, stderr) == (130, "", "interrupted\n")
