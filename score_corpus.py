@@ -28,17 +28,15 @@ the model (docs/scale.md).
 from __future__ import annotations
 
 import argparse
-import bz2
+import errno
 import glob
-import gzip
 import logging
-import lzma
 import os
+import re
 import shlex
 import shutil
 import sys
 import tempfile
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,21 +57,24 @@ except ImportError:  # requirements.txt alone: the training scripts' stack
           file=sys.stderr)  # fmt: skip
     raise SystemExit(2) from None
 from apache_beam.io import fileio  # noqa: E402
-from apache_beam.io.filesystem import CompressionTypes  # noqa: E402
+from apache_beam.io.filesystem import CompressionTypes, FileMetadata  # noqa: E402
 from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from apache_beam.metrics import Metrics  # noqa: E402
 from apache_beam.metrics.metric import MetricsFilter  # noqa: E402
 from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference  # noqa: E402
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions  # noqa: E402
+from apache_beam.options.pipeline_options import (  # noqa: E402
+    DirectOptions,
+    PipelineOptions,
+    StandardOptions,
+)
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner  # noqa: E402
+from apache_beam.runners.runner import create_runner  # noqa: E402
 from apache_beam.transforms.environments import SubprocessSDKEnvironment  # noqa: E402
 
 NAMESPACE = "score_corpus"  # of the counters the summary reads
 SKIPPED = "skipped"  # the tag of the lines that are not scored
-# What reading a damaged file raises: the file system, gzip, zlib, bzip2, xz.
-READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
-STRICT = {".gz": lambda raw: gzip.GzipFile(fileobj=raw), ".bz2": bz2.BZ2File,
-          ".xz": lzma.LZMAFile, ".lzma": lzma.LZMAFile}  # fmt: skip
+# What reading a file may raise: the file system's error, or damage in its compressed data.
+READ_ERRORS = (OSError, common.corpus.Damaged)
 ROOT = Path(__file__).resolve().parent  # where a local worker process imports common from
 # A local worker process: Beam's own, with only its errors on standard error.
 WORKER = (
@@ -95,7 +96,7 @@ class ReadTexts(beam.DoFn):
         self.texts = Metrics.counter(NAMESPACE, "texts")
 
     def process(self, readable: fileio.ReadableFile) -> Iterable:
-        source, line = readable.metadata.path, 0
+        source, line = common.corpus.source_name(readable.metadata.path), 0
         try:
             with opened(readable) as stream:
                 for item in common.corpus.read_texts(stream, source, self.column):
@@ -112,18 +113,13 @@ class ReadTexts(beam.DoFn):
 
 
 @contextmanager
-def opened(readable: fileio.ReadableFile) -> Iterator[BinaryIO]:
-    """A file's bytes, decompressed by its name's suffix: gzip, bzip2 and xz by Python's
-    own readers, which raise at a file cut short (Beam's would end it there, silently);
-    the others (.zst, .deflate) by Beam's."""
+def opened(readable: fileio.ReadableFile) -> Iterator[BinaryIO | common.corpus.Decompressed]:
+    """A file's bytes, decompressed by its name's suffix (.gz, .bz2, .zst, ...) by a reader
+    that keeps every byte before damage and then raises (Beam's own readers end a file
+    cut short there, silently; Python's lose the block they were reading)."""
     suffix = os.path.splitext(readable.metadata.path)[1].lower()
-    if suffix not in STRICT:
-        with readable.open() as stream:
-            yield stream
-        return
     with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as raw:
-        with STRICT[suffix](raw) as stream:
-            yield stream
+        yield common.corpus.Decompressed(raw, suffix) if suffix in common.corpus.DECODERS else raw
 
 
 def skipped(skip: common.corpus.Skip) -> beam.pvalue.TaggedOutput:
@@ -240,9 +236,13 @@ def version_name(model_file: str) -> str:
     return FileSystems.split(FileSystems.split(model_file)[0])[1]
 
 
-def matched_files(patterns: Sequence[str]) -> int:
-    """How many files the --input patterns match; one sentence for a pattern matching none."""
-    count = 0
+def matched_files(patterns: Sequence[str]) -> list[FileMetadata]:
+    """The files the --input patterns match, each once however many patterns match it. On
+    this machine, regular files only: a FIFO or a device would be read forever, so one in
+    a glob is left out (and said), and one given by name is one sentence, as is a
+    pattern that matches no file."""
+    found: dict[str, FileMetadata] = {}
+    left_out: list[str] = []
     for pattern in patterns:
         try:
             matched = FileSystems.match([pattern])[0].metadata_list
@@ -251,20 +251,41 @@ def matched_files(patterns: Sequence[str]) -> int:
                 f"--input {pattern!r}: {common.cli.short_reason(err)}."
             ) from None
         remote = FileSystems.get_scheme(pattern)
-        files = matched if remote else [m for m in matched if Path(m.path).is_file()]
+        files = matched if remote else [m for m in matched if os.path.isfile(m.path)]
         if not files and not remote and Path(pattern).is_dir():
             shown = os.path.join(pattern, "*")
             raise common.UserError(f"--input {pattern!r} is a folder: give a glob, {shown!r}.")
+        if not files and matched and glob.escape(pattern) == pattern:
+            raise common.UserError(
+                f"--input {pattern!r} is not a regular file (a FIFO or a device, which "
+                "would be read without end)."
+            )
         if not files:
             where = "" if remote else f" (in {os.getcwd()!r})"
             raise common.UserError(f"--input {pattern!r} matches no file{where}.")
-        count += len(files)
-    return count
+        if not remote:  # a folder in a glob is no surprise; a FIFO, a device or a dead link is
+            left_out += [m.path for m in matched if not os.path.isfile(m.path)
+                         and not os.path.isdir(m.path)]  # fmt: skip
+        for file in files:  # the same file through two patterns, or two links: read once
+            found.setdefault(file.path if remote else os.path.realpath(file.path), file)
+    if left_out:
+        shown = ", ".join(repr(common.cli.printable(path)) for path in left_out[:5])
+        n = len(left_out)
+        print(f"Left out {n:,} match{'es' * (n != 1)} that {'are' if n != 1 else 'is'} not a "
+              f"regular file (a FIFO, a device, a broken link): {shown}"
+              f"{', ...' if n > 5 else ''}.", file=sys.stderr)  # fmt: skip
+    return list(found.values())
 
 
 def check_output(prefix: str) -> None:
     """Refuse a prefix whose shards an earlier run wrote, which a reader of PREFIX-*
-    would mix with these; create a local output folder, and check it is writable."""
+    would mix with these, and one that is itself a glob; create a local output folder,
+    and check it is writable."""
+    if glob.escape(prefix) != prefix:
+        raise common.UserError(
+            f"--output {prefix!r} holds a glob character (*, ? or [), which the shards' "
+            "names would carry and no glob would find again: give a plain prefix."
+        )
     if not FileSystems.get_scheme(prefix):
         if prefix.endswith(os.sep) or Path(prefix).is_dir():
             raise common.UserError(
@@ -278,6 +299,43 @@ def check_output(prefix: str) -> None:
                 f"{earlier[0].path!r} is there from an earlier run: remove that run's "
                 "files, or give another --output."
             )
+
+
+def check_runner(options: PipelineOptions) -> str | None:
+    """The --runner given, if any, checked now: one sentence for a name Beam does not know,
+    and for the runners that cannot run this pipeline (docs/scale.md says why)."""
+    name = options.view_as(StandardOptions).runner
+    if name is None:
+        return None
+    if "dask" in name.lower():
+        raise common.UserError(
+            f"--runner {name}: Beam's Dask runner loses the texts of a pipeline that writes "
+            "two outputs, as this one does (the scores and the lines skipped): see "
+            "docs/scale.md for the runners that work."
+        )
+    try:
+        runner = create_runner(name)
+    except (ValueError, ImportError) as err:
+        known = ", ".join(StandardOptions.KNOWN_RUNNER_NAMES)
+        reason = common.cli.short_reason(err) if isinstance(err, ImportError) else (
+            f"Beam knows no runner of that name (its runners: {known}; or a class's full name)"
+        )  # fmt: skip
+        raise common.UserError(f"--runner {name}: {reason}.") from None
+    prism = options.get_all_options().get("prism_location")
+    if type(runner).__name__ == "PrismRunner" and not prism and not _prism_cached():
+        raise common.UserError(
+            f"--runner {name}: the Prism runner downloads its program from GitHub as it "
+            "starts; give --prism_location with a copy of it, or leave --runner out to run "
+            "here."
+        )
+    return name
+
+
+def _prism_cached() -> bool:
+    """Whether a Prism program that Beam downloaded earlier is on this machine."""
+    from apache_beam.runners.portability.prism_runner import PrismJobServer
+
+    return any(Path(PrismJobServer.BIN_CACHE).glob("prism*"))
 
 
 def pipeline_options(beam_args: list[str]) -> PipelineOptions:
@@ -344,24 +402,30 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # Everything that can be wrong on this side is said now, in one sentence, before
     # any worker starts: the model, the files, the output.
+    runner_name = check_runner(options)
     location = find_version(args.model, args.models_dir)
-    count = matched_files(args.input)
+    files = matched_files(args.input)
     check_output(args.output)
+    count = len(files)
     print(f"Scoring {count:,} file{'s' * (count != 1)} with {location}.", file=sys.stderr)
 
     runner = None  # Beam's --runner, if given
-    if "runner" in options.get_all_options(drop_default=True):
+    if runner_name is not None:
         logging.getLogger().setLevel(logging.INFO)  # the job's progress, and where to follow it
     else:
         runner = local_runner(args.workers)
         options.view_as(DirectOptions).direct_num_workers = args.workers
         logging.getLogger("apache_beam").setLevel(logging.CRITICAL)  # a failure is raised here
+    before = beam_temporaries(args.output)
     try:
-        pipeline = run_pipeline(args, location, runner, options)
+        pipeline = run_pipeline(args, files, location, runner, options)
     except BaseException as err:  # a failure, Ctrl-C or SIGTERM: no half-written shard is left
-        remove_temporaries(args.output)
+        remove_temporaries(args.output, before)
         if interrupted(err):  # Beam reports it as a RuntimeError of its own
             raise KeyboardInterrupt from None
+        full = write_error(err)
+        if full is not None:
+            raise common.UserError(f"cannot write the scores to {args.output!r}: {full}.") from None
         raise
     summarize(pipeline.result, args.output)
 
@@ -377,8 +441,37 @@ def interrupted(err: BaseException | None) -> bool:
     return False
 
 
+def write_error(err: BaseException) -> str | None:
+    """What stopped the pipeline writing, in a few words and with advice, if `err` is, or
+    was raised while handling, or says in its text (Beam's workers pass on only that), a
+    full disk, a quota, a file size limit or a place it may not write; else None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, OSError) and err.errno in WRITE_ERRNOS:
+            return WRITE_ERRNOS[err.errno]
+        for number, said in WRITE_ERRNOS.items():
+            if f"[Errno {number}]" in str(err):
+                return said
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+WRITE_ERRNOS = {
+    errno.ENOSPC: "no space left on the device: free some space and run again",
+    errno.EDQUOT: "over the disk quota: free some space and run again",
+    errno.EFBIG: "a file grew past the size allowed: free some space or raise the limit",
+    errno.EROFS: "the file system is read-only: give another --output",
+    errno.EACCES: "permission denied: check who may write there",
+}
+
+
 def run_pipeline(
-    args: argparse.Namespace, location: str, runner: FnApiRunner | None, options: PipelineOptions
+    args: argparse.Namespace,
+    files: list[FileMetadata],
+    location: str,
+    runner: FnApiRunner | None,
+    options: PipelineOptions,
 ) -> beam.Pipeline:
     """Read every file, score its texts with the model at `location`, write the shards and
     the lines skipped; return the pipeline, finished."""
@@ -386,8 +479,7 @@ def run_pipeline(
     with beam.Pipeline(runner=runner, options=options) as pipeline:
         found = (
             pipeline
-            | "Patterns" >> beam.Create(args.input)
-            | "Match" >> fileio.MatchAll()
+            | "Files" >> beam.Create(files)
             | "Spread files" >> beam.Reshuffle()
             | "Open" >> fileio.ReadMatches()
             | "Read" >> beam.ParDo(ReadTexts(args.text_column)).with_outputs(SKIPPED, main="texts")
@@ -409,15 +501,25 @@ def run_pipeline(
     return pipeline
 
 
-def remove_temporaries(prefix: str) -> None:
-    """Remove the folders where Beam writes the shards until they are whole, on this machine
-    (a cluster's file system is the runner's to clean)."""
+def beam_temporaries(prefix: str) -> set[Path]:
+    """The folders where Beam writes this prefix's shards until they are whole, on this
+    machine: beam-temp-NAME-, then a uuid's 32 hex digits (a cluster's file system is the
+    runner's to clean)."""
     if FileSystems.get_scheme(prefix):
-        return
+        return set()
     output = Path(prefix)
+    found = set()
     for kind in ("-", f".{SKIPPED}-"):
-        for folder in output.parent.glob(f"beam-temp-{glob.escape(output.name)}{kind}*"):
-            shutil.rmtree(folder, ignore_errors=True)
+        name = re.compile(re.escape(f"beam-temp-{output.name}{kind}") + "[0-9a-f]{32}$")
+        pattern = f"beam-temp-{glob.escape(output.name)}{kind}*"
+        found |= {p for p in output.parent.glob(pattern) if name.match(p.name) and p.is_dir()}
+    return found
+
+
+def remove_temporaries(prefix: str, before: set[Path]) -> None:
+    """Remove the folders Beam made for this run's shards: those that were not there before."""
+    for folder in beam_temporaries(prefix) - before:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def summarize(result: beam.runners.runner.PipelineResult, prefix: str) -> None:

@@ -312,12 +312,19 @@ def read_json(path: str | os.PathLike[str], limit: int) -> object:
 
 
 class BadLine(ValueError):
-    """A line `utf8_lines` refuses: its number, what is wrong as a phrase, and whether it is
-    too long (else it is not UTF-8)."""
+    """A line `utf8_lines` refuses: its number, what is wrong as a phrase, whether it is
+    too long (else it is not UTF-8), and whether that goes for the whole file (a UTF-16
+    or UTF-32 file, whose every line would be read as garbage)."""
 
-    def __init__(self, number: int, reason: str, too_long: bool) -> None:
+    def __init__(self, number: int, reason: str, too_long: bool, whole_file: bool = False) -> None:
         super().__init__(f"line {number:,} {reason}")
         self.number, self.reason, self.too_long = number, reason, too_long
+        self.whole_file = whole_file
+
+
+# Byte-order marks of the encodings that are not UTF-8, longest first (UTF-32's begins as UTF-16's).
+_OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))  # fmt: skip
 
 
 def utf8_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, str]]:
@@ -334,6 +341,13 @@ def utf8_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, str]]:
 def decoded_line(raw: bytes, number: int, max_bytes: int, offset: int = 0) -> str:
     """Line `number` of a file, the bytes `raw` read from `offset`, as text (see utf8_lines);
     BadLine if it is longer than `max_bytes` or not UTF-8."""
+    if number == 1:
+        encoding = next((name for bom, name in _OTHER_BOMS if raw.startswith(bom)), None)
+        if encoding:  # its every line would be read as garbage: say so once
+            reason = (
+                f"starts with the byte-order mark of {encoding}: the file is {encoding}, not UTF-8"
+            )
+            raise BadLine(number, reason, too_long=False, whole_file=True)
     if len(raw.rstrip(b"\r\n")) > max_bytes:
         raise BadLine(number, f"is longer than {max_bytes / 2**20:g} MiB", too_long=True)
     try:

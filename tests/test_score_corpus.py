@@ -3,15 +3,18 @@ reported, not fatal; and common/corpus.py, which reads the files."""
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
 import logging
+import lzma
 import os
 import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import common
@@ -19,6 +22,7 @@ import common.corpus
 from common.corpus import EMPTY, NO_TEXT, NO_WORDS, NOT_A_ROW, NOT_UTF8, TOO_LONG, Skip, Text
 
 import pytest
+import zstandard
 from conftest import ONE_THREAD, ROOT, assert_one_sentence_error
 
 
@@ -291,3 +295,120 @@ def test_sigterm_stops_a_run_and_leaves_no_shard(
 def test_without_beam_installed(run_corpus, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "apache_beam", None)  # as if requirements.txt alone
     assert_one_sentence_error(run_corpus("--help"), "pip install -r requirements-beam.txt")
+
+
+# ## Round 4: what one file or line can do to a run
+
+
+def read_whole(data: bytes, suffix: str) -> tuple[bytes, str | None]:
+    """What Decompressed reads of `data`, and the damage it then reports, if any."""
+    stream, out = common.corpus.Decompressed(io.BytesIO(data), suffix), bytearray()
+    try:
+        while chunk := stream.read(65536):
+            out += chunk
+    except common.corpus.Damaged as err:
+        return bytes(out), str(err)
+    return bytes(out), None
+
+
+COMPRESS = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
+            ".deflate": zlib.compress, ".zst": lambda data: zstandard.compress(data)}  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESS))
+def test_every_compression_keeps_every_byte_before_a_cut_and_says_so(suffix: str) -> None:
+    text = "".join(f"great film number {n}\n" for n in range(1, 30_001)).encode()
+    whole = COMPRESS[suffix](text)
+    assert read_whole(whole, suffix) == (text, None)
+    assert read_whole(whole + whole, suffix) == (text + text, None)  # as `cat a.gz b.gz` makes
+    kept, damage = read_whole(whole[: len(whole) * 3 // 4], suffix)
+    assert damage == "it ends in the middle of its compressed data"
+    assert text.startswith(kept) and (suffix == ".bz2" or len(kept) > len(text) // 3)
+    kept, damage = read_whole(whole + b"not compressed at all", suffix)
+    assert (kept, damage) == (text, "what follows its compressed data is not more of it")
+
+
+def test_a_cut_gzip_keeps_every_whole_line_and_reports_the_cut_one_at_its_line(
+    score_corpus, tmp_path: Path
+) -> None:
+    from apache_beam.io.fileio import ReadableFile
+    from apache_beam.io.filesystem import FileMetadata
+
+    text = "".join(f"great film number {n}\n" for n in range(1, 2_392)).encode()
+    whole = gzip.compress(text)
+    path = tmp_path / "small.txt.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    intact = zlib.decompressobj(31).decompress(whole[: len(whole) // 2]).count(b"\n")
+    found = list(score_corpus.ReadTexts(None).process(ReadableFile(FileMetadata(str(path), 0))))
+    assert intact > 0 and len(found) == intact + 1
+    assert json.loads(found[-1].value) == {
+        "source": str(path), "line": intact + 1, "reason": f"cannot be read after line "
+        f"{intact:,} (it ends in the middle of its compressed data)"}  # fmt: skip
+
+
+def test_a_utf16_file_is_skipped_in_one_line_and_a_lone_surrogate_in_json_is_skipped() -> None:
+    found = read("great film\nawful film\n".encode("utf-16"), "a.txt")
+    assert skips(found) == [(1, NOT_UTF8)] and not texts(found)
+    assert "the file is UTF-16, not UTF-8" in found[0].reason
+    found = read(b'{"text": "good \\ud800 film"}\n{"text": "great film"}\n', "b.jsonl")
+    assert skips(found) == [(1, NOT_UTF8)] and texts(found) == [(2, "great film")]
+
+
+def test_fifos_devices_odd_names_and_twice_matched_files_never_stop_a_run(
+    run_corpus, trained: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text('{"text": "great film"}\n{"text": "bad \\udc80 film"}\n')
+    os.mkfifo(folder / "fifo.txt")
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text("an awful film\n")  # not UTF-8
+    prefix = tmp_path / "out" / "part"
+    result = run_corpus("--model", trained, "--input", folder / "*", "--input", folder / "a.*",
+                        "--output", prefix)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Left out 2 matches that are not a regular file" in result.stderr
+    assert sorted((r["source"], r["line"]) for r in shards(prefix)) == [
+        (str(folder / "a.jsonl"), 1), (str(folder / "caf\\xe9.txt"), 1)]  # fmt: skip
+    assert [s["line"] for s in shards(prefix, ".skipped")] == [2]
+    result = run_corpus("--model", trained, "--input", folder / "fifo.txt", "--output", prefix)
+    assert_one_sentence_error(result, "is not a regular file (a FIFO or a device")
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [(["--output", "{tmp}/sc[1]*"], "holds a glob character"),
+     (["--runner", "DaskRunner"], "Beam's Dask runner loses the texts"),
+     (["--runner", "NoSuchRunner"], "Beam knows no runner of that name")],
+)  # fmt: skip
+def test_outputs_and_runners_that_cannot_work_are_one_sentence(
+    run_corpus, trained: Path, corpus: Path, tmp_path: Path, flags: list[str], expected: str
+) -> None:
+    flags = [flag.format(tmp=tmp_path) for flag in flags]
+    output = [] if "--output" in flags else ["--output", tmp_path / "out" / "part"]
+    result = run_corpus("--model", trained, "--input", corpus / "*", *output, *flags)
+    assert_one_sentence_error(result, expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
+
+
+def small_file_limit() -> None:
+    """For subprocess's preexec_fn: no file may grow past 20 kB, as on a disk nearly full."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+
+def test_a_full_disk_is_one_sentence_and_leaves_nothing(
+    keras_home: Path, trained: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "many.txt"
+    corpus.write_text("great wonderful film, the worst plot\n" * 2_000)
+    prefix = tmp_path / "scores" / "part"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "score_corpus.py"), "--model", str(trained), "--input",
+         str(corpus), "--output", str(prefix)],
+        capture_output=True, text=True, env={**os.environ, "KERAS_HOME": str(keras_home),
+        **ONE_THREAD}, cwd=ROOT, preexec_fn=small_file_limit, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert_one_sentence_error(result, f"cannot write the scores to {str(prefix)!r}: a file grew")
+    assert not prefix.parent.exists()
