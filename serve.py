@@ -49,12 +49,12 @@ from common.serving import (
     JSON,
     LOG,
     Batcher,
+    CheckedRequests,
     ClientGone,
     Protocol,
     RequestError,
     allowed_hosts,
     check_json,
-    check_origin,
     error,
     read_body,
     texts_of,
@@ -64,6 +64,7 @@ import keras
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -124,7 +125,6 @@ def make_app(
         }
 
     async def models(request: Request) -> Response:
-        check_origin(request.headers, hosts)
         rest = request.path_params["rest"]
         match = AFTER_NAME.fullmatch(rest[len(name) :]) if rest.startswith(name) else None
         if not match or match["version"] not in (None, version):
@@ -165,7 +165,6 @@ def make_app(
     page = page_html(name)  # web/page.html, which asks this server
 
     async def index(request: Request) -> Response:
-        check_origin(request.headers, hosts)
         # Nothing from elsewhere: the page must work offline, and no script it did not
         # bring can run in it.
         policy = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -199,6 +198,8 @@ def make_app(
             # Every method: `models` answers a wrong one with what the endpoint takes.
             Route("/v1/models/{rest:path}", models, methods=METHODS),
         ],
+        # Every request, whatever its path, passes the Host and Origin checks first.
+        middleware=[Middleware(CheckedRequests, hosts=hosts)],
         exception_handlers={RequestError: refused, HTTPException: refused, Exception: refused},
         lifespan=lifespan,
     )

@@ -25,6 +25,7 @@ from common.cli import json_text
 from common.texts import text_problem
 
 import numpy as np
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -97,6 +98,27 @@ def check_origin(headers: Mapping[str, str], hosts: frozenset[str]) -> None:
 def _known(host: str, hosts: frozenset[str]) -> bool:
     name = _host_name(host)
     return name is not None and (_is_ip(name) or name in hosts or "*" in hosts)
+
+
+class CheckedRequests:
+    """ASGI middleware: every request passes `check_origin` before any route sees it, so
+    that no answer (a 404, a 405 included) tells a page from elsewhere anything; and an
+    HTTP/1.1 request without a Host is a 400, as HTTP/1.1 requires (HTTP/1.0 has none)."""
+
+    def __init__(self, app: Callable, hosts: frozenset[str]) -> None:
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            headers = Headers(scope=scope)
+            try:
+                if scope.get("http_version") == "1.1" and "host" not in headers:
+                    raise RequestError(400, "an HTTP/1.1 request must give its Host header.")
+                check_origin(headers, self.hosts)
+            except RequestError as err:
+                await error(err.status, err.message, err.headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def check_json(headers: Mapping[str, str]) -> None:

@@ -255,6 +255,26 @@ def test_only_its_own_names_and_its_own_page_are_answered(
         connection.close()
 
 
+def test_no_answer_skips_the_host_check(server: Server) -> None:
+    """A page that rebound its name learns nothing: not the model's name from a 404."""
+    for method, path in (("GET", "/nothing"), ("DELETE", "/"), ("GET", "/v1/models/other"),
+                         ("POST", "/v1/models/cnn:nothing")):  # fmt: skip
+        got, answer, _ = server.request(method, path, Host="evil.example")
+        assert got == 403 and "does not answer to the name" in answer["error"], answer
+        assert "cnn" not in answer["error"]
+
+
+def test_http_1_1_without_a_host_is_refused_and_http_1_0_is_answered(server: Server) -> None:
+    for line, status in ((b"GET /v1/models/cnn HTTP/1.1", b" 400 "),
+                         (b"GET /v1/models/cnn HTTP/1.0", b" 200 ")):  # fmt: skip
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+            connection.sendall(line + b"\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        assert status in answer.split(b"\r\n", 1)[0], answer[:300]
+
+
 def test_uvicorns_own_refusals_are_json_too(server: Server) -> None:
     """What uvicorn refuses before the server sees it: a request that is not HTTP, and
     headers past their 64 KiB, in two parts (the first waited on) or whole."""
