@@ -102,7 +102,7 @@ class Dataset:
     test_files: list[str] | None = None  # each test review's file, e.g. test/neg/0_2.txt
     labels: list[str] = dataclasses.field(default_factory=lambda: list(IMDB_LABELS))
     origin: dict | None = None  # how your own data was read: kind, columns, test part
-    sha256: str | None = None  # of the archive read (computed to key the cache); else None
+    sha256: str | None = None  # of the file read (an archive, your own table); a folder: None
 
     @property
     def num_classes(self) -> int:
@@ -302,7 +302,9 @@ def _load_local(
         _split(arrays["x_test"], arrays["test_ends"], num_words),
         arrays["y_test"],
         word_index,
-        f"{path.resolve()} (sha256 {content[:16]}{', a folder' if path.is_dir() else ''})",
+        # Its name and digest, never where it lies: a version folder given away does not
+        # carry the trainer's home folder.
+        f"{path.resolve().name} (sha256 {content[:16]}{', a folder' if path.is_dir() else ''})",
         test_files=bytes(arrays["test_names"]).decode("utf-8").split("\n"),
         sha256=None if path.is_dir() else content,
     )

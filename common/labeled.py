@@ -562,9 +562,11 @@ def load_labeled(
         _sequences(final[test_ids], test_lengths, num_words),
         y_test,
         word_index,
-        f"{path.resolve()}" + (f" (test: {test_path.resolve()})" if test_path else ""),
+        # Names and digests, never where they lie (a version folder may be given away).
+        _described(path) + (f" (test: {_described(test_path)})" if test_path else ""),
         test_files=[f"line {w}" if isinstance(w, int) else str(w) for w in test_where],
         labels=labels,
+        sha256=None if path.is_dir() else file_sha256(path),  # the card's, and compare's
         origin={
             "data": path.resolve().name,  # what the model learned from, as it is named
             "kind": "folders" if path.is_dir() else table_kind(path).lstrip("."),
@@ -739,3 +741,10 @@ def _report_reading(
             kind = "line" if isinstance(part, TableReader) else "file"
             detail = "without a text or a label"
             print(skipped(len(part.skipped), "row", kind, part.skipped, detail))
+
+
+def _described(path: Path) -> str:
+    """A data file as a model's records name it: its name and the start of its sha256."""
+    if path.is_dir():
+        return f"{path.resolve().name} (a folder)"
+    return f"{path.resolve().name} (sha256 {file_sha256(path)[:16]})"

@@ -283,11 +283,14 @@ def split_description(origin: dict | None) -> str:
 
 
 def command_line(flags: dict) -> str:
-    """The flags as they would be typed: each set one, `--name value`, a switch bare."""
+    """The flags as they would be typed: each set one, `--name value`, a switch bare; a
+    data file by its name alone (the card says its sha256), not where it lay."""
     words = []
     for key, value in flags.items():
         if value is None or value is False:
             continue
+        if key in ("data", "test_data"):
+            value = Path(str(value)).name or value
         words.append(f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}"))
     return " ".join(words)
 

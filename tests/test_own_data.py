@@ -423,6 +423,12 @@ def test_the_model_card_says_what_the_model_does(run_here, three_model: Path, th
     assert card.startswith("# Model card: three_cnn\n\nTrained by `train_cnn.py` on ")
     assert f"| its sha256 | `{common.files.file_sha256(three)}` |" in card
     assert f"| model.keras sha256 | `{metrics['model_sha256']}` |" in card
+    # Where the data lay is nobody's business but the trainer's: its name and digest only.
+    encoding = json.loads((version / "encoding.json").read_text())
+    sha = common.files.file_sha256(three)[:16]
+    assert encoding["data_source"] == metrics["data_source"] == f"three.csv (sha256 {sha})"
+    assert f"| learned from | three.csv (sha256 {sha}) |" in card
+    assert str(three.parent) not in card + json.dumps(encoding)
     assert "| labels tested on | negative 6, neutral 6, positive 6 |" in card
     accuracy = re.search(
         r"Accuracy \*\*([\d.]+)%\*\* \(95% interval ([\d.]+)% to ([\d.]+)%\)", card
