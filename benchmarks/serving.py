@@ -20,6 +20,9 @@ writes a file of that many made-up reviews and runs `python predict.py --file FI
 --format json`, its output thrown away, and prints the seconds, lines per second and
 the process's peak memory: flat, whatever the number of lines.
 
+Between the two, 32 clients send one text 8 times each, and it prints how many distinct
+answers they got: 1, since a text's output does not depend on its micro-batch.
+
     python benchmarks/serving.py
     python benchmarks/serving.py --model bow --seconds 5 --lines 10000,100000
 """
@@ -144,6 +147,27 @@ def batching(port: int, name: str) -> tuple[int, int]:
     return status["batching"]["model_calls"], status["batching"]["texts"]
 
 
+def same_text(port: int, name: str, clients: int = 32, each: int = 8) -> int:
+    """How many distinct answers `clients` clients get for one text, sent `each` times by
+    each at once: 1, whatever the micro-batches it was scored in."""
+    answers: list[float] = []
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(each):
+            body = json.dumps({"instances": ["a good film"]})
+            connection.request("POST", f"/v1/models/{name}:predict", body=body)
+            answers.append(json.loads(connection.getresponse().read())["predictions"][0])
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len({json.dumps(answer) for answer in answers})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -194,6 +218,9 @@ def main() -> None:
                   f"{figures['texts/s']:>8.0f}  {figures['p50 ms']:>7.1f}  "
                   f"{figures['p99 ms']:>7.1f}  {per_call:>10.1f}  {cpu_ms:>10.2f}  "
                   f"{peak_memory_mib(server.pid):>8.0f}", flush=True)  # fmt: skip
+        distinct = same_text(port, name)
+        print(f"\n32 clients sending 'a good film' 8 times each: {distinct} distinct answer"
+              f"{'s' * (distinct != 1)}")  # fmt: skip
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -286,7 +286,8 @@ def add_encoding_flags(parser: argparse.ArgumentParser, *, num_words: int, maxle
         type=whole_number(MIN_MAXLEN, 1_000_000),
         default=maxlen,
         metavar="N",
-        help=f"every review padded or cut to N words; short texts need fewer (default: {maxlen})",
+        help="every review padded, or cut to its last N words; short texts need fewer "
+        f"(default: {maxlen})",
     )
 
 

@@ -201,7 +201,8 @@ def text(facts: CardFacts) -> str:
         f"| seed | {facts.seed} |",
         f"| model.keras sha256 | `{facts.model_sha256}` |",
         f"| trained weights | {facts.parameters:,} |",
-        f"| reads | the {facts.maxlen:,} first words of a text, as word ids (encoding.json) |",
+        f"| reads | the last {facts.maxlen:,} words of a text (a longer one loses its beginning),"
+        " as word ids (encoding.json) |",
         f"| libraries | {', '.join(f'{k} {v}' for k, v in facts.versions.items())} |",
         "",
         f"## On the {len(y):,} test texts",

@@ -428,6 +428,13 @@ def test_the_model_card_says_what_the_model_does(run_here, three_model: Path, th
     sha = common.files.file_sha256(three)[:16]
     assert encoding["data_source"] == metrics["data_source"] == f"three.csv (sha256 {sha})"
     assert f"| learned from | three.csv (sha256 {sha}) |" in card
+    # It reads the end of a long text, as the card says: what comes first is cut off.
+    assert "| reads | the last 16 words of a text (a longer one loses its beginning)" in card
+    model, text_encoding = common.load_model(common.find_model("three_cnn", three_model))
+    tail = " the" * 30
+    first, second = common.scoring.score_texts(model, text_encoding, [f"great loved superb{tail}",
+                                                                f"awful{tail}"])  # fmt: skip
+    assert first.tobytes() == second.tobytes()
     assert str(three.parent) not in card + json.dumps(encoding)
     assert "| labels tested on | negative 6, neutral 6, positive 6 |" in card
     accuracy = re.search(
