@@ -106,6 +106,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--output {str(output)!r}: its folder does not exist")
         if output.is_dir():
             parser.error(f"--output {str(output)!r} is a folder: give a file's name")
+        try:  # a read-only disk or a folder not ours: said now, not after the fitting
+            with tempfile.TemporaryFile(dir=output.resolve().parent):
+                pass
+        except OSError as err:
+            parser.error(f"--output {str(output)!r}: cannot write in its folder ({err.strerror})")
     return args
 
 
@@ -254,12 +259,18 @@ def main(argv: list[str] | None = None) -> None:
               f"suggested {printable(labels[s])!r}: {text}")  # fmt: skip
 
     if args.output is not None:
-        with common.files.atomic_path(args.output) as temporary:
-            with open(temporary, "w", encoding="utf-8", newline="") as file:
-                out = csv.writer(file)
-                out.writerow([place, "given", "suggested", "score", "text"])
-                for i, p, s in zip(suspects, given_p, suggested, strict=True):
-                    out.writerow([where[i], labels[y[i]], labels[s], f"{p:.6f}", texts[i]])
+        try:  # whole or not at all: a full disk leaves the file as it was
+            with common.files.atomic_path(args.output) as temporary:
+                with open(temporary, "w", encoding="utf-8", newline="") as file:
+                    out = csv.writer(file)
+                    out.writerow([place, "given", "suggested", "score", "text"])
+                    for i, p, s in zip(suspects, given_p, suggested, strict=True):
+                        out.writerow([where[i], labels[y[i]], labels[s], f"{p:.6f}", texts[i]])
+        except OSError as err:
+            raise common.UserError(
+                f"cannot write --output {str(args.output)!r}: {err.strerror or err} (the "
+                f"{len(shown):,} most suspicious rows are printed above)."
+            ) from None
         print(f"Wrote {args.output} ({len(suspects):,} rows)")
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
+import tempfile
 from pathlib import Path
+
+import common
 
 import numpy as np
 import pytest
-from conftest import labeled_texts, write_csv
+from conftest import assert_one_sentence_error, labeled_texts, write_csv
 
 from models.label_issues import confident_joint, find_label_issues
 
@@ -55,7 +60,16 @@ def flipped_file(path: Path) -> tuple[Path, set[int]]:
     return path, {i + 3 for i in flipped}  # the header, and row 0's second line
 
 
-def test_find_label_issues_finds_the_flipped_rows_by_their_lines(run_here, tmp_path: Path):
+@contextlib.contextmanager
+def full_disk(path: Path):
+    """common.files.atomic_path on a disk with no space left."""
+    raise OSError(errno.ENOSPC, "No space left on device")
+    yield path
+
+
+def test_find_label_issues_finds_the_flipped_rows_by_their_lines(
+    run_here, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data, lines = flipped_file(tmp_path / "reviews.csv")
     issues = tmp_path / "issues.csv"
     flags = ["--folds", "3", "--maxlen", "16", "--num-words", "100", "--batch-size", "8"]
@@ -80,10 +94,27 @@ def test_find_label_issues_finds_the_flipped_rows_by_their_lines(run_here, tmp_p
         assert (row["text"], row["given"]) == text_at[int(row["line"])]
         assert row["suggested"] != row["given"]
     assert f"Flagged {len(flagged)} of 80 rows" in result.stdout
+    # The same fitting on a disk that fills at the end: one sentence, the old file kept.
+    monkeypatch.setattr(common.files, "atomic_path", full_disk)
+    result = run_here("find_label_issues.py", "--data", data, *flags, "--top", "5",
+                      "--output", issues)  # fmt: skip
+    assert_one_sentence_error(result, f"cannot write --output {str(issues)!r}: No space left")
+    assert list(csv.DictReader(issues.open(encoding="utf-8", newline=""))) == flagged
     printed = [line for line in result.stdout.splitlines() if line.startswith("  line ")]
     assert [int(line.split()[1].rstrip(":")) for line in printed] == [
         int(row["line"]) for row in flagged[:5]
     ]
+
+
+UNWRITABLE = Path("/sys/kernel")  # not even root may create a file there
+
+
+def writable(folder: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 @pytest.mark.parametrize(
@@ -94,6 +125,7 @@ def test_find_label_issues_finds_the_flipped_rows_by_their_lines(run_here, tmp_p
         ("imdb", "is the IMDB dataset"),
         ("too few rows", "fewer than --folds 5"),
         ("no such folder", "its folder does not exist"),
+        ("a folder it may not write", "cannot write in its folder"),
     ],
 )
 def test_bad_input_is_one_sentence(run_here, tmp_path: Path, tiny_folder: Path, case, expected):
@@ -102,7 +134,10 @@ def test_bad_input_is_one_sentence(run_here, tmp_path: Path, tiny_folder: Path, 
     flags = {"no data": [], "output is the data": ["--data", data, "--output", data],
              "imdb": ["--data", tiny_folder], "too few rows": ["--data", data],
              "no such folder": ["--data", data, "--output", tmp_path / "no" / "issues.csv"],
+             "a folder it may not write": ["--data", data, "--output", UNWRITABLE / "issues.csv"],
              }[case]  # fmt: skip
+    if case == "a folder it may not write" and writable(UNWRITABLE):
+        pytest.skip(f"{UNWRITABLE} is writable here")
     result = run_here("find_label_issues.py", *flags)
     assert result.returncode == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
