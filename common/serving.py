@@ -252,9 +252,9 @@ def texts_of(body: bytes, limit: int) -> tuple[list[str], str, float | None]:
     threshold = request.get("min_confidence")
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(
             threshold, int | float) or not 0 <= threshold <= 1):  # fmt: skip
-        raise RequestError(
-            400, f'"min_confidence" must be a probability from 0 to 1, not {_kind(threshold)}.'
-        )
+        shown = repr(threshold)[:40] if isinstance(threshold, int | float) and not isinstance(
+            threshold, bool) else _kind(threshold)  # fmt: skip
+        raise RequestError(400, f'"min_confidence" must be a probability from 0 to 1, not {shown}.')
     return texts, answer, None if threshold is None else float(threshold)
 
 

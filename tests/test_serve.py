@@ -698,7 +698,9 @@ def test_min_confidence_leaves_unsure_texts_unanswered(trained: Path) -> None:
         (explained,) = post("explain", {"instances": TEXTS[:1]})["explanations"]
         assert explained["label"] is None and explained["abstained"] is True
         assert len(explained["probabilities"]) == 2
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            post("predict", {"instances": TEXTS, "min_confidence": 1.5})
-        said = refused.value.read().decode()
-        assert refused.value.code == 400 and "a probability from 0 to 1" in said
+        for given, shown in ((1.5, "1.5"), (2, "2"), ("0.9", "a string"), (True, "true or false")):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                post("predict", {"instances": TEXTS, "min_confidence": given})
+            said = json.loads(refused.value.read())["error"]
+            assert refused.value.code == 400
+            assert said == f'"min_confidence" must be a probability from 0 to 1, not {shown}.'
