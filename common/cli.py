@@ -260,8 +260,8 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
         "--model",
         default="cnn",
         help=f"a model the training scripts saved in --models-dir ({', '.join(MODELS)}): "
-        "its newest version; or the path of a model's folder, of one version's folder or "
-        "of a .keras file (default: cnn)",
+        "its newest version (cnn/2: its version 2); or the path of a model's folder, of one "
+        "version's folder or of a .keras file (default: cnn)",
     )
     parser.add_argument(
         "--models-dir",

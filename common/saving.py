@@ -151,8 +151,9 @@ def describe(encoding: TextEncoding) -> str:
 
 def find_model(model: str, models_dir: str | os.PathLike[str]) -> ModelFiles:
     """What --model names: a bare name (cnn, mlp, ...) is the newest version in
-    `models_dir`/NAME; a folder path, its newest version (or itself, if it is one); a
-    path ending in .keras, that file. Any problem is one UserError sentence."""
+    `models_dir`/NAME, and NAME/N its version N; a folder path, its newest version (or
+    itself, if it is one); a path ending in .keras, that file. Any problem is one
+    UserError sentence."""
     if model.endswith(".keras"):
         path = Path(model)
         if path.exists() and not path.is_file():  # a folder, a FIFO, a device
@@ -163,6 +164,8 @@ def find_model(model: str, models_dir: str | os.PathLike[str]) -> ModelFiles:
         return ModelFiles(path, name or path.stem)
     by_name = "/" not in model and os.sep not in model
     base = Path(models_dir) / model if by_name else Path(model)
+    if not by_name and not base.exists() and (Path(models_dir) / model).exists():
+        base = Path(models_dir) / model  # NAME/VERSION, as predict.py names a version: bow/1
     if (base / MODEL_FILE).is_file():  # a version folder given by path
         name = base.parent.name if _is_version(base) else base.name
         return ModelFiles(base / MODEL_FILE, name)

@@ -189,6 +189,8 @@ def test_a_name_or_a_model_folder_means_its_newest_version(trained: Path, tmp_pa
     by_path = common.find_model(str(tmp_path / "cnn" / "9" / "model.keras"), "elsewhere")
     assert (by_path.folder, by_path.name) == (tmp_path / "cnn" / "9", "cnn")
     assert common.find_model(str(tmp_path / "cnn" / "2"), "elsewhere").name == "cnn"
+    by_version = common.find_model("cnn/9", tmp_path)  # NAME/VERSION, in --models-dir
+    assert (by_version.folder, by_version.name) == (tmp_path / "cnn" / "9", "cnn")
 
 
 def test_a_model_saved_in_the_earlier_layout_is_named(run_here, tmp_path: Path) -> None:
