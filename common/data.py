@@ -28,6 +28,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import json
 import math
 import os
 import re
@@ -55,7 +56,7 @@ IMDB_LABELS = ("negative", "positive")  # the class names of class ids 0 and 1
 SHUFFLE_SEED = 113  # keras.datasets.imdb's; every shuffle and hold-out of the data uses it
 
 # Bump when tokenizing or encoding changes, so that no stale cache is served.
-_ENCODING_VERSION = "3"  # 2: the review file names are cached too; 3: tokenize by code point ranges
+_ENCODING_VERSION = "4"  # 2: file names cached too; 3: code point ranges; 4: every script
 _EXPECTED_LAYOUT = "expected aclImdb/train/{pos,neg} and aclImdb/test/{pos,neg}"
 _REVIEW_PATH = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
 
@@ -66,21 +67,46 @@ _REVIEW_PATH = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
 LINE_BREAK = r"<[bB][rR][\t\n\x0b\x0c\r ]*/?>"  # <br>, <br/>, <BR />: read in both re and RE2
 # Capitals that are lowercased (+32): A-Z, and À-Þ of Latin-1 except ×.
 UPPERCASE = ((0x41, 0x5A), (0xC0, 0xD6), (0xD8, 0xDE))
-# Word characters: ASCII digits and letters; the letters and numbers of Latin-1 (é, ñ,
-# ø, ß, ½, ², ...: what str.isalnum accepts there); the letters of Latin Extended-A and -B
-# (ł, ś, ő, ...). Anything else (punctuation, symbols, emoji, other scripts) separates
-# words: the vocabulary is English. Capitals beyond Latin-1 (Ł, Ś) keep their case.
-WORD_CHARACTERS = (
+# Word characters, by tokenizer version (each saved model's encoding names its own):
+# 1: ASCII digits and letters; the letters and numbers of Latin-1 (é, ñ, ø, ß, ½, ², ...)
+#    and the letters of Latin Extended-A and -B (ł, ś, ő, ...): the models saved before 2.
+# 2: the letters, marks and numbers of every script (Cyrillic, Greek, Arabic, Devanagari,
+#    Han, ...), as ranges of Unicode 14's categories L, M and N in word_characters.json,
+#    so that TensorFlow and JavaScript read exactly the same characters.
+# Anything else (punctuation, symbols, emoji) separates words. Capitals beyond Latin-1
+# (Ł, Д) keep their case.
+WORD_CHARACTERS_V1 = (
     (0x30, 0x39), (0x61, 0x7A),  # 0-9, a-z (A-Z are lowercased before)
     (0xAA, 0xAA), (0xB2, 0xB3), (0xB5, 0xB5), (0xB9, 0xBA), (0xBC, 0xBE),  # ª ² ³ µ ¹ º ¼ ½ ¾
     (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0x24F),  # À-Ö, Ø-ö, ø-ɏ
 )  # fmt: skip
+_EVERY_SCRIPT = json.loads((Path(__file__).with_name("word_characters.json")).read_text())
+WORD_CHARACTERS = {1: WORD_CHARACTERS_V1, 2: tuple(map(tuple, _EVERY_SCRIPT["ranges"]))}
+TOKENIZER = 2  # the version new models are trained with
 TYPOGRAPHIC_APOSTROPHE = "\u2019"  # read as a plain apostrophe
 
 _LINE_BREAK = re.compile(LINE_BREAK)
 _LOWERCASE = {c: c + 32 for first, last in UPPERCASE for c in range(first, last + 1)}
-_LETTER = "".join(f"\\u{first:04x}-\\u{last:04x}" for first, last in WORD_CHARACTERS)
-_WORD = re.compile(f"[{_LETTER}]+(?:'[{_LETTER}]+)*")  # apostrophes inside a word stay
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _word_pattern(ranges: Sequence[tuple[int, int]], astral: bool) -> re.Pattern:
+    """A word: runs of `ranges` joined by single apostrophes. Without `astral`, for a text
+    with no code point beyond U+FFFF, those ranges are left out for one that takes them
+    all: Python's re then looks each character up in a table, some times faster."""
+
+    def cls(first: int, last: int) -> str:
+        return f"\\U{first:08x}-\\U{last:08x}"
+
+    kept = [(a, b) for a, b in ranges if astral or a <= 0xFFFF]
+    letter = "".join(cls(a, min(b, 0xFFFF) if not astral else b) for a, b in kept)
+    if not astral:
+        letter += cls(0x10000, 0x10FFFF)
+    return re.compile(f"[{letter}]+(?:'[{letter}]+)*")  # apostrophes inside a word stay
+
+
+_WORDS = {(version, astral): _word_pattern(ranges, astral)
+          for version, ranges in WORD_CHARACTERS.items() for astral in (False, True)}  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -145,8 +171,8 @@ def fit_size(num_reviews: int, validation_split: float) -> int:
     return int(math.floor(num_reviews * (1.0 - validation_split)))
 
 
-def tokenize(text: str) -> list[str]:
-    """Split a review into lowercase words.
+def tokenize(text: str, version: int = TOKENIZER) -> list[str]:
+    """Split a review into lowercase words, as tokenizer `version` does.
 
     `<br />` tags and punctuation become spaces; an apostrophe inside a word stays
     ("don't", "director's"), typographic apostrophes become plain ones. What is a
@@ -157,7 +183,8 @@ def tokenize(text: str) -> list[str]:
     # On ASCII, str.lower is the same and much faster than the translation table.
     text = text.lower() if text.isascii() else text.translate(_LOWERCASE)
     text = text.replace(TYPOGRAPHIC_APOSTROPHE, "'")
-    return _WORD.findall(text)
+    astral = not text.isascii() and _ASTRAL.search(text) is not None
+    return _WORDS[version, astral].findall(text)
 
 
 def clip_vocabulary(sequence: np.ndarray, num_words: int | None) -> np.ndarray:
@@ -167,13 +194,15 @@ def clip_vocabulary(sequence: np.ndarray, num_words: int | None) -> np.ndarray:
     return np.where(sequence < num_words, sequence, OOV).astype(sequence.dtype)
 
 
-def encode(text: str, word_index: dict[str, int], num_words: int | None = None) -> np.ndarray:
+def encode(
+    text: str, word_index: dict[str, int], num_words: int | None = None, tokenizer: int = TOKENIZER
+) -> np.ndarray:
     """Encode one review: START, then each word's rank + INDEX_FROM, or OOV if unknown.
 
     This is the encoder for the local archive's training data and for new text alike.
     """
     indices = [START]
-    for word in tokenize(text):
+    for word in tokenize(text, tokenizer):
         rank = word_index.get(word)
         indices.append(OOV if rank is None else rank + INDEX_FROM)
     return clip_vocabulary(np.array(indices, dtype=np.int32), num_words)

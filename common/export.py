@@ -26,7 +26,13 @@ import warnings
 from pathlib import Path
 
 from common.cli import printable
-from common.data import LINE_BREAK, TYPOGRAPHIC_APOSTROPHE, UPPERCASE, WORD_CHARACTERS
+from common.data import (
+    LINE_BREAK,
+    TOKENIZER,
+    TYPOGRAPHIC_APOSTROPHE,
+    UPPERCASE,
+    WORD_CHARACTERS,
+)
 from common.saving import TextEncoding
 
 import keras
@@ -42,12 +48,16 @@ PORTABLE_FILES = {"onnx": "model.onnx", "litert": "model.tflite"}
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_FORMAT = "imdb-sentiment-tokenizer/1"
 
-# The same character class as common.data's _WORD, in RE2's syntax (TensorFlow's regexes).
-_LETTER = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CHARACTERS)
+
+def _letter(version: int) -> str:
+    """The word characters of tokenizer `version` as a class's ranges in RE2's syntax
+    (TensorFlow's regexes)."""
+    return "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in WORD_CHARACTERS[version])
 
 
-def tokenize_ops(texts: tf.Tensor) -> tf.RaggedTensor:
+def tokenize_ops(texts: tf.Tensor, version: int = TOKENIZER) -> tf.RaggedTensor:
     """`common.data.tokenize` in TensorFlow ops: a batch of strings -> their words."""
+    letter = _letter(version)
     texts = tf.strings.regex_replace(texts, LINE_BREAK, " ")
     # Lowercase the capitals of UPPERCASE (+32), code point by code point.
     points = tf.strings.unicode_decode(texts, "UTF-8")
@@ -59,7 +69,7 @@ def tokenize_ops(texts: tf.Tensor) -> tf.RaggedTensor:
     texts = tf.strings.regex_replace(texts, TYPOGRAPHIC_APOSTROPHE, "'")
     # A word is letters with single apostrophes inside (re.findall of common.data._WORD).
     # RE2 has no findall: turn everything else into spaces, then split on them.
-    texts = tf.strings.regex_replace(texts, f"[^{_LETTER}']+", " ")  # keep letters and '
+    texts = tf.strings.regex_replace(texts, f"[^{letter}']+", " ")  # keep letters and '
     texts = tf.strings.regex_replace(texts, "''+", " ")  # two apostrophes end a word
     texts = tf.strings.join([" ", texts, " "])
     texts = tf.strings.regex_replace(texts, " '", " ")  # an apostrophe that starts a word
@@ -89,7 +99,7 @@ class _TextModel:
     def encode(self, texts: tf.Tensor) -> tf.Tensor:
         """Strings (batch,) -> word ids (batch, maxlen), as `TextEncoding.encode_texts` gives."""
         maxlen = self.encoding.maxlen
-        ids = self.table.lookup(tokenize_ops(texts))
+        ids = self.table.lookup(tokenize_ops(texts, self.encoding.tokenizer_version))
         count = tf.shape(texts)[0]
         start = tf.fill([count, 1], self.encoding.start)
         zeros = tf.zeros([count, maxlen], tf.int32)
@@ -151,7 +161,7 @@ def tokenizer_spec(encoding: TextEncoding) -> dict:
         ],
         "line_break": LINE_BREAK,
         "uppercase": [list(pair) for pair in UPPERCASE],
-        "word_characters": [list(pair) for pair in WORD_CHARACTERS],
+        "word_characters": [list(pair) for pair in WORD_CHARACTERS[encoding.tokenizer_version]],
         "typographic_apostrophe": TYPOGRAPHIC_APOSTROPHE,
         "start": encoding.start,
         "oov": encoding.oov,

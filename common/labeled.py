@@ -32,6 +32,7 @@ import dataclasses
 import gzip
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -544,6 +545,13 @@ def load_labeled(
     # alphabetically; a word seen only in the test part is unknown (OOV) like any other.
     train_ids, train_lengths = train.take(fit_rows)
     final, word_index = _ranked_ids(vocabulary, train_ids)
+    if not word_index:
+        raise UserError(
+            f"no text to learn from in {str(path)!r} has a word the model can read (letters "
+            "or digits, of any script): there is nothing to train on."
+        )
+    if _unspaced_share(word_index) > 0.5:
+        print(UNSPACED_NOTE)
     test_ids, test_lengths = test.take(test_rows)
 
     print(f"Labels: {_counts(labels, y_all if test is train else np.concatenate([y_all, y_test]))}")
@@ -602,6 +610,25 @@ def _ids_of(labels: list[str], given: list[str]) -> np.ndarray:
     """Each of `given`'s class id: its place in `labels`."""
     class_of = {label: i for i, label in enumerate(labels)}
     return np.array([class_of[label] for label in given], np.int64)
+
+
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, Japanese's kana,
+# and the Han ideographs of Chinese and Japanese.
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+                       "\u4e00-\u9fff\uf900-\ufaff]")  # fmt: skip
+UNSPACED_NOTE = (
+    "Note: most of these texts are written without spaces between words (Chinese, "
+    "Japanese, Thai, ...), so the model reads each run of letters between two spaces or "
+    "signs as one word, a whole phrase it will seldom see again; split the words first, "
+    "with spaces between them (a segmenter such as jieba for Chinese, fugashi for "
+    "Japanese, PyThaiNLP for Thai)."
+)
+
+
+def _unspaced_share(words: dict[str, int]) -> float:
+    """The share of the vocabulary's letters that are of scripts written without spaces."""
+    letters = sum(len(word) for word in words)
+    return sum(len(_UNSPACED.findall(word)) for word in words) / max(letters, 1)
 
 
 def _ranked_ids(vocabulary: dict[str, int], ids: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:

@@ -25,7 +25,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from common.cli import DEFAULT_OUTPUT_DIR, MODELS, UserError, printable
-from common.data import IMDB_LABELS, PADDING, TRUNCATING, clip_vocabulary, encode, pad
+from common.data import (
+    IMDB_LABELS,
+    PADDING,
+    TOKENIZER,
+    TRUNCATING,
+    WORD_CHARACTERS,
+    clip_vocabulary,
+    encode,
+    pad,
+    tokenize,
+)
 from common.files import file_sha256, is_version_name, read_json, reading_version, versions
 from common.labeled import MAX_LABELS
 
@@ -64,6 +74,7 @@ class TextEncoding:
     origin: dict | None = None  # how your own data was read (columns, test part); IMDB: None
     # Below this top probability a text is left unanswered (training's --target-accuracy).
     min_confidence: float | None = None
+    tokenizer_version: int = TOKENIZER  # which characters make words (data.WORD_CHARACTERS)
 
     @property
     def learned_from(self) -> str:
@@ -77,7 +88,12 @@ class TextEncoding:
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Encode raw texts exactly as the training reviews were: shape (len(texts), maxlen)."""
-        return self.prepare([encode(text, self.word_index) for text in texts])
+        return self.prepare([encode(text, self.word_index, tokenizer=self.tokenizer_version)
+                             for text in texts])  # fmt: skip
+
+    def tokenize(self, text: str) -> list[str]:
+        """The words of `text`, as this model's tokenizer reads them."""
+        return tokenize(text, self.tokenizer_version)
 
 
 @dataclass(frozen=True)
@@ -132,7 +148,7 @@ def save_model(
         "model_sha256": digest,
         **settings,
         "tokenizer": "common.data.tokenize: lowercase; <br /> and punctuation become "
-        "spaces; apostrophes inside words stay",
+        "spaces; apostrophes inside words stay; tokenizer_version 2: words of every script",
         "data_source": data_source,
         "word_index": dict(sorted(kept.items(), key=lambda item: item[1])),
     }
@@ -318,6 +334,7 @@ def _load_encoding(path: Path, model_path: Path) -> tuple[TextEncoding, str]:
     saved.setdefault("labels", list(IMDB_LABELS))  # saved before models had labels: IMDB's
     saved.setdefault("origin", None)
     saved.setdefault("min_confidence", None)  # saved before --target-accuracy: none
+    saved.setdefault("tokenizer_version", 1)  # saved before every script was read: Latin only
     if saved["origin"] is not None and "data" not in saved["origin"]:  # saved before "data"
         source = str(saved.get("data_source") or "your data").split(" (test: ")[0]
         saved["origin"]["data"] = Path(source).name or source
@@ -334,7 +351,7 @@ def _is_int(value: object) -> bool:
 
 def _encoding_problem(saved: dict) -> str | None:
     """What is wrong with the values of an encoding file, or None."""
-    optional = ("labels", "origin", "min_confidence")  # IMDB's labels when absent
+    optional = ("labels", "origin", "min_confidence", "tokenizer_version")  # older files
     missing = [key for key in [*TextEncoding.__dataclass_fields__, "model_sha256"]
                if key not in saved and key not in optional]  # fmt: skip
     if missing:
@@ -361,6 +378,9 @@ def _encoding_problem(saved: dict) -> str | None:
         return f"labels must be 2 to {MAX_LABELS:,} distinct names, not {str(labels)[:80]}"
     if not isinstance(saved.get("origin"), dict | None):
         return "origin must be an object"
+    version = saved.get("tokenizer_version", 1)
+    if isinstance(version, bool) or version not in WORD_CHARACTERS:
+        return f"tokenizer_version must be one of {sorted(WORD_CHARACTERS)}, not {version!r}"
     threshold = saved.get("min_confidence")
     number = isinstance(threshold, int | float) and not isinstance(threshold, bool)
     if threshold is not None and not (number and 0 <= threshold <= 1):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from common.data import tokenize
 from common.saving import TextEncoding
 
 import keras
@@ -134,7 +133,7 @@ def word_contributions(
     variants are scored EXPLAIN_ROWS at a time, so memory stays flat however many texts.
     """
     columns = [0] * len(texts) if columns is None else columns
-    words = [tokenize(text) for text in texts]
+    words = [encoding.tokenize(text) for text in texts]
     result = [[[word, None] for word in text_words] for text_words in words]
     whole = {}
     rows, owners = [], []  # variants not scored yet, and which text and word each is

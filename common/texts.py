@@ -39,7 +39,7 @@ def text_problem(text: str) -> str | None:
     if not tokenize(text):
         return (
             f"has no words the model can read ({text.strip()[:40]!r}): "
-            "it reads only letters and digits of the Latin alphabet"
+            "it reads only letters and digits, of any script"
         )
     return None
 

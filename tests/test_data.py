@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import tarfile
 from pathlib import Path
@@ -13,7 +14,7 @@ from common import data as data_module
 import keras
 import numpy as np
 import pytest
-from conftest import assert_one_sentence_error, files_in, write_archive, write_dataset
+from conftest import ROOT, assert_one_sentence_error, files_in, write_archive, write_dataset
 
 from models import word_ids
 
@@ -393,3 +394,21 @@ def test_hidden_files_in_the_review_folders_are_not_reviews(tmp_path: Path) -> N
     (folder / "train" / "pos" / "._0_8.txt").write_bytes(b"\x00\x05\x16\x07 Mac OS X")
     hidden = common.load_imdb(folder, cache_dir=tmp_path / "cache")
     assert len(hidden.x_train) == len(plain.x_train) == 4
+
+
+def test_the_word_characters_of_every_script_are_unicodes_letters_marks_and_numbers() -> None:
+    """word_characters.json, rebuilt from Python's Unicode tables where they are its version."""
+    import unicodedata
+
+    saved = json.loads((ROOT / "common" / "word_characters.json").read_text())
+    if unicodedata.unidata_version != saved["unicode"]:
+        pytest.skip(f"Python's Unicode is {unicodedata.unidata_version}, not {saved['unicode']}")
+    ranges: list[list[int]] = []
+    for c in range(0x110000):
+        if unicodedata.category(chr(c))[0] in "LMN":
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    assert saved["ranges"] == ranges
+    assert common.data.WORD_CHARACTERS[2] == tuple(map(tuple, ranges))

@@ -41,12 +41,26 @@ def test_tensorflow_splits_any_text_into_the_same_words(texts: list[str]) -> Non
         ("’Tis rock''n'roll, isn’t it?", ["tis", "rock", "n'roll", "isn't", "it"]),
         ("ÉCOLE café Łódź 7½ naïve", ["école", "café", "Łódź", "7½", "naïve"]),
         ("great😀movie — 10/10", ["great", "movie", "10", "10"]),
+        # Every script's letters, marks and digits; capitals beyond Latin-1 keep their case.
+        (
+            "Отличный ФИЛЬМ! हिन्दी फ़िल्म ٣ 日本語の映画",
+            ["Отличный", "ФИЛЬМ", "हिन्दी", "फ़िल्म", "٣", "日本語の映画"],
+        ),  # fmt: skip
         ("", []),
     ],
 )
 def test_known_cases(text: str, words: list[str]) -> None:
     assert python_words([text]) == [words]
     assert tensorflow_words([text]) == [words]
+
+
+def test_models_saved_before_read_as_they_were_trained() -> None:
+    """Tokenizer 1, the models saved before every script was read: Latin letters only."""
+    text = "Отличный film, très bon 😀"
+    old = tf.function(lambda t: tokenize_ops(t, 1), input_signature=STRINGS)
+    assert common.tokenize(text, 1) == ["film", "très", "bon"]
+    assert [[w.decode() for w in row] for row in old(tf.constant([text])).to_list()] == [
+        common.tokenize(text, 1)]  # fmt: skip
 
 
 VOCABULARY = ["the", "film", "great", "awful", "don't", "école", "7½"]

@@ -316,6 +316,44 @@ def test_two_labels_give_the_tutorial_model(run_here, tmp_path: Path, without_ex
     assert encoding.labels == ["negative", "positive"] and encoding.origin["kind"] == "csv"
 
 
+# Russian words for the labels: written in Cyrillic, read as words since tokenizer 2.
+CYRILLIC = {"negative": ["ужасный", "скучный", "плохой"], "positive": ["отличный", "чудесный",
+            "прекрасный"]}  # fmt: skip
+
+
+def test_texts_in_another_script_are_read_and_learned(
+    run_here, tmp_path: Path, without_exports
+) -> None:
+    """400 Russian rows once read no word, trained to chance and died at the save."""
+    rng = np.random.RandomState(0)
+    rows = [(" ".join([*rng.choice(CYRILLIC[label], 2), "фильм", "и", "сюжет"]), label)
+            for label in ("negative", "positive") for _ in range(200)]  # fmt: skip
+    path = write_csv(tmp_path / "russian.csv", rows)
+    result = run_here("train_bow.py", "--data", path, "--output-dir", tmp_path / "out", *SMALL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert printed_accuracy(result.stdout) > 90
+    _, encoding = common.load_model(tmp_path / "out" / "russian_bow")
+    assert encoding.tokenizer_version == 2 and "отличный" in encoding.word_index
+    assert "Note: most of these texts are written without spaces" not in result.stdout
+
+
+def test_data_without_a_word_to_read_is_refused_and_unspaced_scripts_get_a_note(
+    run_here, tmp_path: Path, without_exports
+) -> None:
+    path = write_csv(
+        tmp_path / "emoji.csv", [("😀 👍 !!", "positive"), ("😡 👎 ??", "negative")] * 20
+    )
+    result = run_here("train_bow.py", "--data", path, "--output-dir", tmp_path / "out", *SMALL)
+    assert_one_sentence_error(result, "has a word the model can read")
+    assert not (tmp_path / "out").exists()
+    rows = [("这部电影非常好看我很喜欢", "positive"), ("这部电影很无聊我不喜欢", "negative")] * 20
+    path = write_csv(tmp_path / "chinese.csv", rows)
+    result = run_here("train_bow.py", "--data", path, "--output-dir", tmp_path / "out", *SMALL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    notes = [line for line in result.stdout.splitlines() if line.startswith("Note: most")]
+    assert len(notes) == 1 and "without spaces between words" in notes[0]
+
+
 # Every model on three labels: the CNN is three_model's, below; the others are trained
 # on them in their own test files, once (test_train_deep_cnn.py, and in the full run
 # test_train_bow.py's bow_short, test_train_ensemble.py, test_train_lstm.py and

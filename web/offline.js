@@ -55,7 +55,7 @@
     const words = tokenizer.words(text);
     if (!words.length) {
       throw new Error("This text has no words the model can read: it reads only letters " +
-                      "and digits of the Latin alphabet.");
+                      "and digits, of any script.");
     }
     const whole = tokenizer.idsOfWords(words);
     // Each word replaced by padding (0), one variant per word; a word cut off at the
