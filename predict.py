@@ -13,11 +13,11 @@ A file or standard input is read line by line and scored in small batches as the
 lines come, each printed as soon as it is scored, in input order (docs/serving.md);
 memory stays flat however long the input.
 
-Each line of output is the probability that the text is positive (calibrated on the
-validation reviews: of the texts given 0.9, about 90% are positive; docs/trust.md),
-the label it implies (positive from 0.5 up), and the text. A model trained on your own
-data with more than two labels (docs/your-own-data.md) gives the most probable label,
-its probability, and every other label's in brackets. The IMDB models learned from
+Each line of output is the probability of the label it gives (calibrated on the
+validation reviews: of the texts given a label at 0.9, about 90% have it; docs/trust.md),
+that label (the more probable one: positive from 0.5 up), and the text. A model trained
+on your own data with more than two labels (docs/your-own-data.md) gives every other
+label's probability too, in brackets. --format json gives each label's probability. The IMDB models learned from
 reviews of hundreds of words: read docs/short-texts.md before trusting them on a tweet.
 --min-confidence 0.9 says "unsure" instead of a label where the most probable label's
 probability is below 0.9; training prints how many texts each threshold answers and
@@ -235,7 +235,9 @@ class Printer:
             return
         label, text = record["label"], common.cli.printable(record["text"])
         two = len(self.labels) == 2
-        first = record["probability_positive"] if two else record["probability"]
+        # One quantity in the first column: the probability of the most probable label,
+        # the one shown (or, unsure, the one the model would have given).
+        first = max(record["probabilities"].values())
         shown = UNSURE if label is None else common.cli.printable(label)  # abstained
         line = f"{first:.4f}  {shown:<{self.label_width}}  "
         if not two:  # every other label's probability too

@@ -352,7 +352,8 @@ def test_explanations_are_scored_in_bounded_chunks(monkeypatch: pytest.MonkeyPat
     for text, expected in zip(chunked, whole, strict=True):
         for (_, value), (_, wanted) in zip(text, expected, strict=True):
             assert value == pytest.approx(wanted, abs=1e-6)  # other batches: other rounding
-    assert max(calls) <= 8 and len(calls) > 10
+    # 8 rows a chunk, each call padded to a multiple of ROW_MULTIPLE (16) rows.
+    assert max(calls) <= common.scoring.ROW_MULTIPLE and len(calls) > 10
 
 
 def test_a_line_longer_than_the_bound_is_refused(
@@ -428,6 +429,12 @@ def test_min_confidence_leaves_unsure_texts_unanswered(run_here, trained: Path) 
         assert after["label"] == (None if after["abstained"] else before["label"])
     text = run_here("predict.py", "--model", trained, "--min-confidence", "1", *TEXTS)
     assert [line.split()[1] for line in text.stdout.splitlines()] == ["unsure"] * len(TEXTS)
+    # One quantity in the first column, sure or unsure: the top label's probability.
+    answered = run_here("predict.py", "--model", trained, *TEXTS)
+    for record, line, unsure in zip(records, answered.stdout.splitlines(),
+                                    text.stdout.splitlines(), strict=True):  # fmt: skip
+        top = f"{max(record['probabilities'].values()):.4f}"
+        assert line.split()[:2] == [top, record["label"]] and unsure.split()[0] == top
     bad = run_here("predict.py", "--model", trained, "--min-confidence", "1.5", "good")
     assert_one_sentence_error(bad, "a probability is from 0 to 1, got 1.5")
 
