@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import runpy
+import shlex
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -141,3 +144,68 @@ def test_printed_examples_say_what_the_command_prints() -> None:
     for page in PAGES:
         for shown in re.findall(r"the (\d+) most confident:", page.read_text(encoding="utf-8")):
             assert shown == parser_default, f"{page.name}: the {shown} most confident"
+
+
+# ## docs/your-own-data.md, run as a reader runs it
+
+
+def blocks_after(text: str, marker: str) -> str:
+    """The output block (``` ... ```) that comes first after `marker` in a page."""
+    start = text.index(marker)
+    found = re.compile(r"^```\n(.*?)^```", re.MULTILINE | re.DOTALL).search(text, start)
+    assert found, f"no output block after {marker!r}"
+    return found.group(1)
+
+
+def shown_in(expected: str, printed: str) -> None:
+    """Every line of a page's block is printed, in order; "..." in a line stands for anything."""
+    lines = iter(printed.splitlines())
+    for want in expected.splitlines():
+        if want.strip() == "...":
+            continue
+        pattern = re.compile(".*".join(map(re.escape, want.split("..."))) + "$")
+        assert any(pattern.match(line) for line in lines), f"not printed: {want!r}\n{printed}"
+
+
+@pytest.mark.slow
+def test_the_worked_example_of_your_own_data_prints_what_the_page_shows(
+    keras_home: Path, tmp_path: Path
+) -> None:
+    """Each command of the worked example, run in a folder of its own as the page says (with
+    TensorFlow's defaults, as a reader has them), prints the lines the page shows."""
+    page = (ROOT / "docs" / "your-own-data.md").read_text(encoding="utf-8")
+    script = re.search(r"python - <<'EOF'\n(.*?)\nEOF\n", page, re.DOTALL)[1]
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True)
+    flat = " ".join(page.split())
+    env = {k: v for k, v in os.environ.items() if k != "IMDB_DATA"} | {
+        "KERAS_HOME": str(keras_home)
+    }
+
+    def run(command: str) -> str:
+        """What `command`, a line of the page, prints (both streams)."""
+        assert command in flat, f"the page does not say {command!r}"
+        args = shlex.split(command.replace(" \\ ", " "))
+        result = subprocess.run([sys.executable, str(ROOT / args[1]), *args[2:]], cwd=tmp_path,
+                                env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
+        return result.stdout + result.stderr
+
+    shown_in(blocks_after(page, "the first run stops with one sentence"),
+             run("python train_bow.py --data hotel.csv --maxlen 20"))  # fmt: skip
+    shown_in(
+        blocks_after(page, "what it read, the labels, and the split"),
+        run("python train_bow.py --data hotel.csv --label-column rating --maxlen 20"),
+    )
+    texts = ["The staff was friendly, but the room was cold.",
+             "The food was okay, but the bed was lovely."]  # fmt: skip
+    printed = run('python predict.py --model hotel_bow "{}" \\ "{}"'.format(*texts))
+    printed += run(f'python predict.py --model hotel_bow --explain "{texts[1]}"')
+    shown_in(blocks_after(page, '--explain "The food was okay').replace("\n\n", "\n"), printed)
+    alone = re.search(r"friendly\.\"` gives positive at (0\.\d{4})", page)[1]
+    assert f"{alone}  positive" in run(
+        'python predict.py --model hotel_bow "The staff was friendly."'
+    )
+    shown_in(blocks_after(page, "the texts of that\nlabel the model got most"),
+             run("python analyze_model.py --model hotel_bow --data hotel.csv"))  # fmt: skip
+    shown_in(blocks_after(page, "--output issues.csv\n```"),
+             run("python find_label_issues.py --data hotel.csv --label-column rating "
+                 "--maxlen 20 --output issues.csv"))  # fmt: skip
