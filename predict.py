@@ -17,8 +17,9 @@ Each line of output is the probability of the label it gives (calibrated on the
 validation reviews: of the texts given a label at 0.9, about 90% have it; docs/trust.md),
 that label (the more probable one: positive from 0.5 up), and the text. A model trained
 on your own data with more than two labels (docs/your-own-data.md) gives every other
-label's probability too, in brackets. --format json gives each label's probability. The IMDB models learned from
-reviews of hundreds of words: read docs/short-texts.md before trusting them on a tweet.
+label's probability too, in brackets; --format json gives each label's probability. The
+IMDB models learned from reviews of hundreds of words: read docs/short-texts.md before
+trusting them on a tweet.
 --min-confidence 0.9 says "unsure" instead of a label where the most probable label's
 probability is below 0.9; training prints how many texts each threshold answers and
 how many of those it gets right.

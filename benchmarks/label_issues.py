@@ -143,9 +143,9 @@ def sklearn_ranking(
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)  # --help needs no peer installed
     from cleanlab.filter import find_label_issues  # a peer: requirements-bench.txt
 
-    args = parse_args(argv)
     train, test = labeled_rows(args)
     labels = sorted({label for _, label in train})
     y = np.array([labels.index(label) for _, label in train])
