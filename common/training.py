@@ -284,7 +284,14 @@ class RunRecord:
         threshold reaches it. Prints what it gives on the test texts."""
         data, target = self.data, self.args.target_accuracy
         x_val, y_val = self._validation()
-        threshold = lowest_threshold(predict_outputs(model, x_val), y_val, target)
+        val_outputs = predict_outputs(model, x_val)
+        overall = float(np.mean(predicted(val_outputs) == y_val))
+        if overall >= target:  # answering every text reaches it: a threshold would only cost
+            print(f"\nThe model is right on {overall:.2%} of all the validation texts, which "
+                  f"reaches --target-accuracy {target:g}: it answers every text, saved without "
+                  "a threshold.")  # fmt: skip
+            return None
+        threshold = lowest_threshold(val_outputs, y_val, target)
         if threshold is None:
             print(f"\nNo threshold makes the model right on {target:.2%} of the validation "
                   "texts it answers: saved without one.")  # fmt: skip

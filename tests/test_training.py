@@ -17,8 +17,10 @@ from conftest import (
     assert_one_sentence_error,
     copy_model,
     files_in,
+    labeled_texts,
     limit_file_size,
     printed_accuracy,
+    write_csv,
 )
 
 
@@ -155,20 +157,33 @@ def test_a_target_accuracy_saves_a_threshold_that_predict_uses(
     encoding file, and predict.py leaves the texts below it unanswered unless told."""
     out = tmp_path / "out"
     result = run_here("train_bow.py", "--data", tiny_folder, "--output-dir", out,
-                      "--target-accuracy", "0.5", "--maxlen", "64")  # fmt: skip
+                      "--target-accuracy", "0", "--maxlen", "64")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]  # every text answered reaches 0
+    assert "it answers every text, saved without a threshold" in result.stdout
+    assert json.loads((out / "bow" / "1" / "encoding.json").read_text())["min_confidence"] is None
+    # Labels one in three flipped: no model is right on them all, the surest are right more.
+    rows = [
+        (text, label if i % 3 else {"negative": "positive", "positive": "negative"}[label])
+        for i, (text, label) in enumerate(labeled_texts(60, ("negative", "positive")))
+    ]
+    noisy = write_csv(tmp_path / "noisy.csv", rows)
+    result = run_here("train_bow.py", "--data", noisy, "--output-dir", out,
+                      "--target-accuracy", "0.7", "--maxlen", "16")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Unsure below" in result.stdout
-    encoding = json.loads((out / "bow" / "1" / "encoding.json").read_text())
+    assert "Unsure below" in result.stdout, result.stdout[-2000:]
+    encoding = json.loads((out / "noisy_bow" / "1" / "encoding.json").read_text())
     threshold = encoding["min_confidence"]
     assert 0.5 <= threshold <= 1
     texts = ["great wonderful film", "awful boring", "the film"]
-    said = run_here("predict.py", "--models-dir", out, "--model", "bow", "--format", "json", *texts)
+    said = run_here("predict.py", "--models-dir", out, "--model", "noisy_bow", "--format", "json",
+                    *texts)  # fmt: skip
+    assert said.returncode == 0, said.stderr[-3000:]
     assert f"unsure below {threshold:g}" in said.stderr
     records = [json.loads(line) for line in said.stdout.splitlines()]
     assert [r["abstained"] for r in records] == [max(r["probabilities"].values()) < threshold
                                                 for r in records]  # fmt: skip
-    every = run_here("predict.py", "--models-dir", out, "--model", "bow", "--min-confidence", "0",
-                     "--format", "json", *texts)  # fmt: skip
+    every = run_here("predict.py", "--models-dir", out, "--model", "noisy_bow",
+                     "--min-confidence", "0", "--format", "json", *texts)  # fmt: skip
     assert not any(json.loads(line)["abstained"] for line in every.stdout.splitlines())
     refused = run_here("train_bow.py", "--data", tiny_folder, "--output-dir", out,
                        "--target-accuracy", "0.9", "--validation-split", "0")  # fmt: skip
