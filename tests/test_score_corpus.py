@@ -267,6 +267,12 @@ def test_a_damaged_compressed_file_keeps_what_came_before_and_says_where(
     )
 
 
+def corpus_command(trained: Path, corpus: Path, prefix: Path) -> list[str]:
+    """score_corpus.py on one file, as a user runs it."""
+    return [sys.executable, str(ROOT / "score_corpus.py"), "--model", str(trained), "--input",
+            str(corpus), "--output", str(prefix)]  # fmt: skip
+
+
 @pytest.mark.slow
 def test_sigterm_stops_a_run_and_leaves_no_shard(
     keras_home: Path, trained: Path, tmp_path: Path
@@ -276,8 +282,7 @@ def test_sigterm_stops_a_run_and_leaves_no_shard(
     prefix = tmp_path / "scores" / "part"
     env = {**os.environ, "KERAS_HOME": str(keras_home), **ONE_THREAD}
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "score_corpus.py"), "--model", str(trained), "--input",
-         str(corpus), "--output", str(prefix)],
+        corpus_command(trained, corpus, prefix),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=env, cwd=ROOT,
     )  # fmt: skip
@@ -405,8 +410,7 @@ def test_a_full_disk_is_one_sentence_and_leaves_nothing(
     corpus.write_text("great wonderful film, the worst plot\n" * 2_000)
     prefix = tmp_path / "scores" / "part"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "score_corpus.py"), "--model", str(trained), "--input",
-         str(corpus), "--output", str(prefix)],
+        corpus_command(trained, corpus, prefix),
         capture_output=True, text=True, env={**os.environ, "KERAS_HOME": str(keras_home),
         **ONE_THREAD}, cwd=ROOT, preexec_fn=small_file_limit, stdin=subprocess.DEVNULL,
     )  # fmt: skip
