@@ -37,7 +37,7 @@ START_UP_LINES = re.compile(
 
 def open_closed_streams() -> None:
     """Give a closed standard input, output or error /dev/null, so that no file the script
-    opens takes its number, and a print to it goes nowhere rather than failing."""
+    opens takes its number, and a print to a closed output goes nowhere, not failing."""
     for fd in (0, 1, 2):
         try:
             os.fstat(fd)
@@ -46,9 +46,10 @@ def open_closed_streams() -> None:
             if opened != fd:
                 os.dup2(opened, fd)
                 os.close(opened)
-    for name, fd, mode in (("stdin", 0, "r"), ("stdout", 1, "w"), ("stderr", 2, "w")):
+    # sys.stdin stays None: predict.py says in one sentence that there is nothing to read.
+    for name, fd in (("stdout", 1), ("stderr", 2)):
         if getattr(sys, name) is None:
-            setattr(sys, name, open(fd, mode, closefd=False))
+            setattr(sys, name, open(fd, "w", closefd=False))  # noqa: SIM115 (for the process)
 
 
 _error_fd = 2  # where "interrupted" goes: the real standard error while it is caught

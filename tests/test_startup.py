@@ -55,15 +55,23 @@ def test_tf_cpp_min_log_level_0_shows_them_again() -> None:
 
 
 def test_a_script_runs_with_its_standard_streams_closed() -> None:
-    """`predict.py --help 2>&-`: the help, exit 0; `>&-`: nothing to see, exit 0."""
-    for closed in (2, 1):
-        code = (f"import os, subprocess, sys; os.close({closed}); "
-                "sys.exit(subprocess.call([sys.executable, 'predict.py', '--help']))")  # fmt: skip
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    """`predict.py --help 2>&-`: the help, exit 0; `>&-`: nothing to see, exit 0;
+    `predict.py <&-`: one sentence, exit 2."""
+    for closed, args, code, shown in ((2, "'--help'", 0, "usage:"), (1, "'--help'", 0, ""),
+                                      (0, "", 2, "")):  # fmt: skip
+        script = (f"import os, subprocess, sys; os.close({closed}); "
+                  f"sys.exit(subprocess.call([sys.executable, 'predict.py', {args}]))")  # fmt: skip
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                 cwd=ROOT, timeout=120)  # fmt: skip
-        assert result.returncode == 0, result
-        assert result.stdout.startswith("usage:" if closed == 2 else ""), result
-        assert result.stderr == "", result
+        assert result.returncode == code, result
+        assert result.stdout.startswith(shown), result
+        if closed == 0:
+            assert (
+                result.stderr == "error: standard input is closed: give texts as arguments, "
+                "with --file, or on stdin.\n"
+            )
+        else:
+            assert result.stderr == "", result
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
