@@ -101,8 +101,8 @@ def trained_options(
     columns = options.columns
     if columns.text is None and columns.label is None:
         columns.text, columns.label = origin.get("text_column"), origin.get("label_column")
-    if options.test_data is None and origin.get("test_data"):
-        options.test_data = origin["test_data"]
+    if options.test_data is None and origin.get("test_data"):  # its name, found beside --data
+        options.test_data = str(Path(args.data).parent / Path(str(origin["test_data"])).name)
     if origin.get("test_split") is not None and options.test_split is None:
         options.test_split = origin["test_split"]
     if options.escape_char is None and isinstance(origin.get("escape_char"), str):

@@ -528,7 +528,7 @@ def summarize(result: beam.runners.runner.PipelineResult, prefix: str) -> None:
     counts = {c.key.metric.name: c.committed or c.attempted or 0 for c in counters}
     texts = counts.get("texts", 0)
     unsure = f", {counts['abstained']:,} of them unsure" if counts.get("abstained") else ""
-    print(f"Scored {texts:,} texts{unsure}: {prefix}-*.jsonl.", file=sys.stderr)
+    print(f"Scored {texts:,} text{'s' * (texts != 1)}{unsure}: {prefix}-*.jsonl.", file=sys.stderr)
     skipped = {
         name.split(": ", 1)[1]: n for name, n in counts.items() if name.startswith("skipped")
     }

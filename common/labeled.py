@@ -580,7 +580,7 @@ def load_labeled(
             "kind": "folders" if path.is_dir() else table_kind(path).lstrip("."),
             "text_column": getattr(train_reader, "keys", (None, None))[0],
             "label_column": getattr(train_reader, "keys", (None, None))[1],
-            "test_data": str(test_path) if options.test_data else None,
+            "test_data": test_path.name if options.test_data else None,  # not where it lay
             "test_split": None if test_path else test_split,
             "split_seed": SHUFFLE_SEED,
             "escape_char": options.escape_char,

@@ -316,6 +316,27 @@ def test_two_labels_give_the_tutorial_model(run_here, tmp_path: Path, without_ex
     assert encoding.labels == ["negative", "positive"] and encoding.origin["kind"] == "csv"
 
 
+def test_a_test_file_is_recorded_by_name_and_found_again_beside_the_data(
+    run_here, tmp_path: Path, without_exports
+) -> None:
+    """encoding.json names the test file, not where it lay; analyze_model.py finds it
+    beside --data, as the model was tested."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    train = write_csv(folder / "train.csv", labeled_texts(20, labels=("negative", "positive")))
+    test = write_csv(folder / "test.csv", labeled_texts(5, labels=("negative", "positive"), seed=1))
+    out = tmp_path / "out"
+    result = run_here("train_bow.py", "--data", train, "--test-data", test, "--output-dir", out,
+                      *SMALL)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    saved = json.loads((out / "train_bow" / "1" / "encoding.json").read_text())
+    assert saved["origin"]["test_data"] == "test.csv" and str(folder) not in json.dumps(saved)
+    analyzed = run_here("analyze_model.py", "--models-dir", out, "--model", "train_bow",
+                        "--data", train, "--output-dir", tmp_path / "analysis")  # fmt: skip
+    assert analyzed.returncode == 0, analyzed.stderr[-3000:]
+    assert "on the 10 test texts" in analyzed.stdout, analyzed.stdout[-2000:]
+
+
 # Russian words for the labels: written in Cyrillic, read as words since tokenizer 2.
 CYRILLIC = {"negative": ["ужасный", "скучный", "плохой"], "positive": ["отличный", "чудесный",
             "прекрасный"]}  # fmt: skip
