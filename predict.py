@@ -29,9 +29,9 @@ what the model gives the same text with that one word replaced by padding. A wor
 +0.20 pushed the text 0.20 towards positive (with more than two labels: towards the
 label predicted). This works the same for every model, whatever is inside it, and is
 in the unit the reader sees. For the bag of words alone (train_bow.py --ngrams 1),
-removing a word said once removes exactly its weight from the log-odds (with word
-pairs, the weights of its pairs too; a word said twice still counts once); the figure
-shown is what that does to the probability. In a
+removing a word said once removes exactly its weight from the log-odds, divided by the
+model's temperature (with word pairs, the weights of its pairs too; a word said twice
+still counts once); the figure shown is what that does to the probability. In a
 terminal the words are coloured (green: towards positive, red: towards negative);
 --html FILE saves the highlighted texts as a page to open in a browser.
 

@@ -8,10 +8,11 @@ phases (timing.py) and record, save and report a training run (training.py,
 report.py), save and load a model with its encoding (saving.py) and its export
 (export.py) and its card (model_card.py, with the behavioural checks of behaviour.py),
 check a pre-trained checkpoint (pretrained.py), read the texts to score
-(texts.py) and score them (scoring.py), write files whole or not at all (files.py),
+(texts.py; a corpus's files, for score_corpus.py: corpus.py) and score them
+(scoring.py), write files whole or not at all and read lines with bounds (files.py),
 fill in the page where a person tries a model (page.py).
 One is imported by name where it is used, since it loads a web server: serving.py,
-which reads and batches the requests of serve.py.
+which checks, reads and batches the requests of serve.py.
 
 `import common` loads TensorFlow and Keras, without their start-up lines (startup.py):
 import it before Keras.

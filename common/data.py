@@ -255,7 +255,8 @@ def load_imdb(
 
 
 def is_imdb(path: Path) -> bool:
-    """Whether `path` is the Stanford dataset: an archive, or a folder with its layout."""
+    """Whether `path` is the Stanford dataset: an archive, or a folder with its layout. A
+    path that does not exist counts as one, so that its loader says it is missing."""
 
     if path.is_dir():  # train/ and test/ with pos/ and neg/ (and unsup/): meant as IMDB
         folder = path / "aclImdb" if (path / "aclImdb").is_dir() else path

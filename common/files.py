@@ -4,6 +4,9 @@ Three units: one file (`atomic_path`); a versioned folder (`write_version`): a m
 folder holds versions 1/, 2/, ..., each written in full under a hidden name and
 then renamed into place, so that a reader sees a version whole or not at all; and one
 folder written whole, replacing the one before (`write_folder`: make_page.py's page).
+Temporaries are named so that cleaning up (`remove_stale_temporaries`) can prove them
+ours. Reading what came from elsewhere with bounds is here too: `read_json`, and lines
+of UTF-8 (`utf8_lines`, `decoded_line`, `ChunkLines`); and `file_sha256`.
 """
 
 from __future__ import annotations

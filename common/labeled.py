@@ -14,8 +14,8 @@ or your own texts, read as below. `--data` takes, besides the IMDB dataset:
 Without a test part (`test/` or `--test-data FILE`), a stratified hold-out of
 `--test-split` of each class is the test set, drawn with a fixed seed so that every
 model and every seed is tested on the same texts. The rows are read as a stream: each
-text becomes word ids at once (see `encode_rows` in common/data.py), and no list of
-the texts is ever held.
+text becomes word ids at once (`_Encoded.read`, with common/data.py's `tokenize`), and
+no list of the texts is ever held.
 
 CSV as spreadsheets and pandas write it is read with Python's csv module (quoted fields
 with commas, doubled quotes and line breaks; a byte-order mark; CRLF line ends); a TSV

@@ -6,8 +6,11 @@ A training run saves its model as one folder, a new version each time:
     outputs/cnn/3/encoding.json     the word index and the settings of the encoding
     outputs/cnn/3/saved_model.pb    with variables/ and assets/: the TensorFlow export,
                                     which takes raw text (common/export.py)
+    outputs/cnn/3/model.onnx        the export for runtimes without TensorFlow, and
+    outputs/cnn/3/model.tflite      tokenizer.json, what turns text into its ids there
     outputs/cnn/3/metrics.json      the test figures and the training history ...
-    outputs/cnn/3/history.png       ... and its plot
+    outputs/cnn/3/history.png       ... and its plot; calibration.png, the reliability
+    outputs/cnn/3/model_card.md     diagram; and the card: what it is, how far to trust it
 
 The version appears whole or not at all (common.files.write_version); readers use the
 newest. Copy a version folder and the model works from any folder. `outputs/cnn` is

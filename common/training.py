@@ -190,8 +190,8 @@ class RunRecord:
         this run. Before that, the model is calibrated: a temperature fitted on the
         validation texts becomes its last layer (models/calibration.py; the labels stay
         the same), and calibration.png shows the test set's probabilities before and
-        after. The accuracy is the last line printed, also when the files cannot be
-        written.
+        after. The accuracy is the last line printed on standard output; when the files
+        cannot be written, it is printed on standard error instead, before the error.
         """
         self.clock.lap("evaluate")
         _watch_every_fit(None)

@@ -6,7 +6,8 @@ most of that. The model's log-odds (for more than two labels, its log-probabilit
 are divided by a temperature T, fitted on the validation texts to minimise their
 cross-entropy: T > 1 softens an over-confident model, T < 1 sharpens a timid one.
 Dividing by T > 0 keeps the sign of the log-odds and the order of the labels, so the
-label predicted, and the accuracy, never change.
+label predicted, and the accuracy, do not change, but for a text within floating-point
+rounding of a tie (training counts those on the test set, and says how many).
 
 `Temperature` is the layer a saved model ends in; `fit_temperature` finds T;
 `expected_calibration_error` and `brier_score` measure how far probabilities are from
