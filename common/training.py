@@ -118,7 +118,9 @@ class RunRecord:
         """`name` is what the model is (cnn); `args` the training flags, as parsed. It is
         saved as `saved_name(name, args.data)`."""
         self.name, self.args = saved_name(name, getattr(args, "data", None)), args
-        self.script = Path(sys._getframe(1).f_code.co_filename).name  # train_cnn.py, for the card
+        # The script that trains it, for the card: cli.MODELS's (train_cnn.py), or the
+        # program's own name for a model of a script of one's own.
+        self.script = cli.MODELS.get(name, [Path(sys.argv[0]).name])[0]
         folder = Path(args.output_dir)
         # Fail now, not after training; a dry run never replaces real results.
         self.output_dir = cli.prepare_output_dir(folder / DRY_RUN_DIR if args.dry_run else folder)
