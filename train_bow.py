@@ -86,15 +86,18 @@ def main(argv: list[str] | None = None) -> keras.Model:
         validation_data=validation,  # the last reviews, as validation_split takes them
         epochs=args.epochs,
         batch_size=args.batch_size,
-        # Keep the epoch of lowest validation loss: short texts overfit by the second.
-        callbacks=best_epoch(validation is not None),
+        # Keep the epoch of lowest validation loss: short texts overfit by the second. The
+        # run's record times each epoch and stops cleanly on SIGTERM (a copy drops it).
+        callbacks=best_epoch(validation is not None) + record.callbacks,
+        verbose=record.verbose,
     )
     if args.short_texts:
         # Then freeze it and fit a regression for short texts on the same reviews cut
         # into windows of 10 to 50 words: whole reviews keep their answers.
         model, short_history = fit_short_text_regression(
             model, x_fit, y_fit, args.seed, name=f"{model.name}_short", validation_data=validation,
-            epochs=args.epochs, batch_size=args.batch_size,
+            epochs=args.epochs, batch_size=args.batch_size, callbacks=record.callbacks,
+            verbose=record.verbose,
         )  # fmt: skip
         history = {  # each part, named by what it fitted (the plot's panels)
             "the bag of n-grams, on whole texts": history,

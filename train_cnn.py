@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> keras.Model:
         validation_split=args.validation_split,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        # The run's record times each epoch and stops cleanly on SIGTERM (a copy drops it).
+        callbacks=record.callbacks,
+        verbose=record.verbose,
     )
     # The test set is evaluated once, after training.
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)

@@ -96,8 +96,11 @@ def main(argv: list[str] | None = None) -> keras.Model:
             validation_split=args.validation_split,
             epochs=args.epochs,
             batch_size=args.batch_size,
-            # The regression keeps its epoch of lowest validation loss, as in train_bow.py.
-            callbacks=best_epoch(args.validation_split > 0) if part is bow else [],
+            # The regression keeps its epoch of lowest validation loss, as in train_bow.py;
+            # the run's record times each epoch, stops cleanly on SIGTERM (a copy drops it).
+            callbacks=(best_epoch(args.validation_split > 0) if part is bow else [])
+            + record.callbacks,
+            verbose=record.verbose,
         )
 
     model = build_ensemble(bow, cnn)

@@ -109,10 +109,14 @@ def main(argv: list[str] | None = None) -> keras.Model:
     pairs, ratios = fit_features(x_train[:n], y_train[:n], args.num_words, num_classes=k)
     bow = build_bow(pairs, ratios, n, num_words=args.num_words, maxlen=maxlen)
     bow.compile(loss=loss, optimizer=keras.optimizers.Adam(BOW_LEARNING_RATE), metrics=["accuracy"])
-    bow_fit = dict(validation_data=validation, epochs=BOW_EPOCHS, batch_size=BOW_BATCH_SIZE)
-    bow_history = bow.fit(x_train[:n], y_train[:n], callbacks=best_epoch(True), **bow_fit)
+    # The run's record times each epoch and stops cleanly on SIGTERM (a copy drops it).
+    bow_fit = dict(validation_data=validation, epochs=BOW_EPOCHS, batch_size=BOW_BATCH_SIZE,
+                   verbose=record.verbose)  # fmt: skip
+    bow_history = bow.fit(
+        x_train[:n], y_train[:n], callbacks=best_epoch(True) + record.callbacks, **bow_fit
+    )
     bow_short, short_history = short_texts.fit_short_text_regression(
-        bow, x_train[:n], y_train[:n], args.seed, **bow_fit
+        bow, x_train[:n], y_train[:n], args.seed, callbacks=record.callbacks, **bow_fit
     )
 
     # The encoder starts from the seed, whatever bow_short drew before it.
@@ -140,6 +144,8 @@ def main(argv: list[str] | None = None) -> keras.Model:
         validation_data=(x_val, y_val),
         epochs=args.epochs,
         batch_size=args.batch_size,
+        callbacks=record.callbacks,
+        verbose=record.verbose,
     )
 
     # The two joined: the share of each chosen on the validation reviews' openings.

@@ -9,13 +9,13 @@ Keras. The project meets it in four statements of its `main()`:
     ...                                         # plain Keras: build, compile, fit, evaluate
     record.save(model, history, test_loss, test_accuracy)   # the model, its export, report
 
+Each `fit` passes `callbacks=record.callbacks, verbose=record.verbose`: they time the
+epochs, stop cleanly on SIGTERM, and print one line per epoch where the output is a file,
+not a terminal (a copy of the middle drops the two arguments).
+
 The save also calibrates the model's probabilities on the validation texts
-(models/calibration.py). What it records without touching `fit`'s arguments: seconds
-and peak memory per phase (data; build, fit and evaluate), seconds per epoch, and the
-test figures and history.
-Keras has no global callbacks, so from `RunRecord` on, every `fit` of the process gets
-one more callback (`_watch_every_fit`): it times the epochs, stops cleanly on SIGTERM,
-and prints one line per epoch where the output is a file, not a terminal.
+(models/calibration.py). What it records: seconds and peak memory per phase (data;
+build, fit and evaluate), seconds per epoch, and the test figures and history.
 """
 
 from __future__ import annotations
@@ -82,34 +82,6 @@ class FitWatcher(EpochTimer):
             raise KeyboardInterrupt
 
 
-_watchers: list[keras.callbacks.Callback] = []  # what every `fit` of this process gets
-
-
-def _watch_every_fit(watcher: keras.callbacks.Callback | None) -> None:
-    """From now on every `model.fit` gets `watcher` as one more callback (None: none).
-
-    `fit` gathers its callbacks in a `keras.callbacks.CallbackList`, the one made with a
-    History; `evaluate` and `predict` make theirs without. Its constructor is wrapped
-    once per process, and where the output is not a terminal, a live progress bar (a
-    line every 50 ms in a file) becomes one line per epoch.
-    """
-    _watchers[:] = [watcher] if watcher is not None else []
-    callback_list = keras.callbacks.CallbackList
-    if getattr(callback_list.__init__, "_watching", False):
-        return
-    original = callback_list.__init__
-
-    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
-        if add_history and _watchers:
-            callbacks = [*(callbacks or []), *_watchers]
-            if params.get("verbose") in (1, "auto") and not sys.stdout.isatty():
-                params["verbose"] = 2
-        original(self, callbacks, add_history, add_progbar, model, **params)
-
-    __init__._watching = True
-    callback_list.__init__ = __init__
-
-
 class RunRecord:
     """The record of one training run: its output folder, clock, data and result; it
     saves the model with all of them. It trains nothing: the script does."""
@@ -130,7 +102,10 @@ class RunRecord:
                             "--validation-split must be above 0.")  # fmt: skip
         self.clock = PhaseClock()
         self.watcher = FitWatcher(self.clock)
-        _watch_every_fit(self.watcher)
+        # What the script's `fit` calls pass: the watcher, and a line per epoch where the
+        # output is a file (Keras' live bar would write a line every 50 ms there).
+        self.callbacks: list[keras.callbacks.Callback] = [self.watcher]
+        self.verbose: int | str = "auto" if sys.stdout.isatty() else 2
         self.data: Dataset | None = None  # padded to --maxlen, as the model reads it
 
     def load_data(self) -> tuple[Arrays, Arrays, list[str]]:
@@ -196,7 +171,6 @@ class RunRecord:
         cannot be written, it is printed on standard error instead, before the error.
         """
         self.clock.lap("evaluate")
-        _watch_every_fit(None)
         if isinstance(history, dict):
             curves = {f"{part}_{key}": values for part, fitted in history.items()
                       for key, values in fitted.history.items()}  # fmt: skip

@@ -124,11 +124,12 @@ def test_a_full_disk_at_save_time_keeps_the_old_version(trained, tmp_path, tiny_
     assert files_in(tmp_path / "out" / "cnn") == sorted(["1", *(f"1/{name}" for name in before)])
 
 
-def test_every_fit_after_a_run_record_is_timed_and_logged_a_line_per_epoch(
+def test_a_fit_given_the_records_callbacks_is_timed_and_logged_a_line_per_epoch(
     tmp_path: Path, capsys
 ) -> None:
-    """The script's plain `fit` gets the record's watcher: each epoch timed, the phases
-    lapped, one line per epoch where the output is not a terminal; none after the save."""
+    """A plain `fit` given `record.callbacks` and `record.verbose`: each epoch timed, the
+    phases lapped, one line per epoch where the output is not a terminal; a fit without
+    them is neither timed nor changed."""
     import argparse
 
     import common
@@ -140,12 +141,12 @@ def test_every_fit_after_a_run_record_is_timed_and_logged_a_line_per_epoch(
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
     model.compile(loss="binary_crossentropy", optimizer="adam")
     x, y = np.ones((64, 3)), np.ones(64)
-    model.fit(x, y, epochs=3, batch_size=4)  # 16 steps an epoch: a live bar would print more
+    # 16 steps an epoch: a live bar would print more than a line an epoch.
+    model.fit(x, y, epochs=3, batch_size=4, callbacks=record.callbacks, verbose=record.verbose)
     assert len(record.watcher.seconds) == 3 and {"build", "fit"} <= set(record.clock.seconds)
     printed = capsys.readouterr().out
     assert printed.count("Epoch ") == 3 and printed.count("16/16") == 3, printed
 
-    common.training._watch_every_fit(None)  # as the save does
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     assert len(record.watcher.seconds) == 3
 
