@@ -48,10 +48,11 @@ from common.page import page_html
 from common.serving import (
     JSON,
     LOG,
+    MAX_HEAD_BYTES,
+    AnsweredAtShutdown,
     Batcher,
     CheckedRequests,
     ClientGone,
-    Protocol,
     RequestError,
     allowed_hosts,
     check_json,
@@ -198,8 +199,9 @@ def make_app(
             # Every method: `models` answers a wrong one with what the endpoint takes.
             Route("/v1/models/{rest:path}", models, methods=METHODS),
         ],
-        # Every request, whatever its path, passes the Host and Origin checks first.
-        middleware=[Middleware(CheckedRequests, hosts=hosts)],
+        # Every request, whatever its path, passes the Host and Origin checks first; one
+        # cut short by the end of shutdown's grace is told so.
+        middleware=[Middleware(AnsweredAtShutdown), Middleware(CheckedRequests, hosts=hosts)],
         exception_handlers={RequestError: refused, HTTPException: refused, Exception: refused},
         lifespan=lifespan,
     )
@@ -347,7 +349,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         config = uvicorn.Config(
             app,
-            http=Protocol,  # uvicorn's httptools connection, its head bounded, refusals in JSON
+            http="h11",  # the parser whose request line and headers uvicorn can bound:
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,  # a longer head is a 400
             log_level="warning",
             access_log=False,
             proxy_headers=False,  # no X-Forwarded-For to trust: one layer less per request

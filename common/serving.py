@@ -5,7 +5,7 @@ posts); `read_body` bounds a request's body in bytes and in time; `texts_of` tur
 TensorFlow Serving request ({"instances": [...]} or {"inputs": [...]}) into texts, or
 says in one sentence what is wrong with it; `Batcher` scores the texts of requests
 that arrive together in one call of the model, as TensorFlow Serving's batching does;
-`Protocol` is uvicorn's HTTP connection, answering its own refusals in JSON too.
+`CheckedRequests` and `AnsweredAtShutdown` are the ASGI middleware around every request.
 """
 
 from __future__ import annotations
@@ -28,14 +28,13 @@ import numpy as np
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 LOG = logging.getLogger("uvicorn.error")  # where uvicorn says what goes wrong
 # A body over the limit is still read, and thrown away, up to this much more: a client
 # that sends all of its body before it reads (Python's urllib and requests do) then
 # reads the 413 and its sentence, not a connection reset.
 DISCARD_BYTES = 64 * 2**20
-MAX_HEAD_BYTES = 64 * 2**10  # a request's line and headers; a longer one is refused (400)
+MAX_HEAD_BYTES = 64 * 2**10  # a request's line and headers; uvicorn refuses a longer one (400)
 
 
 class RequestError(Exception):
@@ -119,6 +118,32 @@ class CheckedRequests:
                 await error(err.status, err.message, err.headers)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class AnsweredAtShutdown:
+    """ASGI middleware: a request still running when shutdown's grace is over, which
+    uvicorn cancels, is answered 503 and one sentence (uvicorn would log a traceback and
+    answer 500)."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        started = False
+
+        async def sending(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if started or scope["type"] != "http":
+                raise
+            stopping = error(503, "the server stopped before this request was done: send it "
+                             "again once it is back.", {"Connection": "close"})  # fmt: skip
+            await stopping(scope, receive, send)
 
 
 def check_json(headers: Mapping[str, str]) -> None:
@@ -350,90 +375,3 @@ class Batcher:
         if self._task is not None:
             self._task.cancel()
         self._thread.shutdown(wait=False, cancel_futures=True)
-
-
-class Protocol(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 connection on httptools (a C parser: a fraction of the Python
-    work per request of h11's), with the bound on a request's head that it lacks, and
-    whose own refusals are JSON, as the server's are: a request that is not HTTP, or
-    whose request line and headers pass MAX_HEAD_BYTES (400); a request on a connection
-    beyond `limit_concurrency` open at once (503), which uvicorn answers in plain text;
-    and a request still running when shutdown's grace is over, which uvicorn cancels
-    (503 and one sentence, where it would log a traceback and answer 500)."""
-
-    def __init__(self, config, server_state, app_state, _loop=None) -> None:  # noqa: ANN001
-        super().__init__(config, server_state, app_state, _loop)
-        self.max_connections, self.limit_concurrency = self.limit_concurrency, None
-        self.app, self._app = self._guarded, self.app
-        self._in_head, self._head_bytes = True, 0  # reading a request's line and headers
-        self._crossed = False  # whether the data being read ended a head or a request
-        self._head_size = 0  # of the head being parsed
-
-    def data_received(self, data: bytes) -> None:
-        self._crossed = False
-        super().data_received(data)
-        # All of it head, and the head still incomplete (a read that ends a head or a
-        # request and begins the next is not counted: the parser holds one read of it).
-        if self._in_head and not self._crossed and not self.transport.is_closing():
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self.send_400_response("too long")
-
-    def on_url(self, url: bytes) -> None:
-        self._head_size += len(url)
-        self._check_head()
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
-        self._check_head()
-        super().on_header(name, value)
-
-    def _check_head(self) -> None:
-        """A head that arrived in one read is measured as the parser reads it: one over
-        the bound is refused (uvicorn answers the parser's error with a 400)."""
-        if self._head_size > MAX_HEAD_BYTES:
-            raise ValueError("the request's line and headers are too long")
-
-    def on_headers_complete(self) -> None:
-        self._in_head, self._crossed = False, True
-        super().on_headers_complete()
-
-    def on_message_begin(self) -> None:
-        self._head_size = 0
-        super().on_message_begin()
-
-    def on_message_complete(self) -> None:
-        self._in_head, self._head_bytes, self._crossed = True, 0, True  # the next head, if any
-        super().on_message_complete()
-
-    async def _guarded(self, scope, receive, send) -> None:  # noqa: ANN001 (ASGI's own)
-        if self.max_connections is not None and len(self.connections) > self.max_connections:
-            LOG.warning("More than %d connections at once: answered 503.", self.max_connections)
-            busy = error(503, f"the server holds {self.max_connections:,} connections "
-                         "already: try again in a moment.", {"Connection": "close"})  # fmt: skip
-            await busy(scope, receive, send)
-            return
-        started = False
-
-        async def sending(message: dict) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self._app(scope, receive, sending)
-        except asyncio.CancelledError:
-            if started:
-                raise
-            stopping = error(503, "the server stopped before this request was done: send it "
-                             "again once it is back.", {"Connection": "close"})  # fmt: skip
-            await stopping(scope, receive, send)
-
-    def send_400_response(self, msg: str) -> None:
-        sentence = "the request is not HTTP/1.1, or its line and headers pass 64 KiB."
-        body = json_text({"error": sentence}, compact=True).encode()
-        self.transport.write(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
-                             b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(body)
-                             + body)  # fmt: skip
-        self.transport.close()
