@@ -48,7 +48,7 @@ LENGTHS = (10, 20, 30, 50, 100, 200)  # the words kept for the length curve; the
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = common.data_parser(__doc__, output_help="where the length plot is saved")
+    parser = common.cli.data_parser(__doc__, output_help="where the length plot is saved")
     common.cli.add_model_flags(parser)
     parser.add_argument(
         "--first-words", type=common.cli.positive_int, default=30, metavar="N",
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not names:
         raise common.UserError("--model is empty: name a model, e.g. --model cnn.")
     found = [common.find_model(name, args.models_dir) for name in names]
-    output_dir = common.prepare_output_dir(args.output_dir)
+    output_dir = common.cli.prepare_output_dir(args.output_dir)
     loaded = [common.load_model(files) for files in found]
 
     # Every word and no padding: the texts can then be shortened, and decoded in full. Your
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def trained_options(
-    args: argparse.Namespace, encoding: common.TextEncoding
+    args: argparse.Namespace, encoding: common.saving.TextEncoding
 ) -> common.labeled.Options:
     """How to read --data: the flags, and where they are silent, how the model's own
     data was read when it was trained (its columns and test part)."""
@@ -112,7 +112,7 @@ def trained_options(
     return options
 
 
-def curve_labels(names: list[str], found: list[common.ModelFiles]) -> list[str]:
+def curve_labels(names: list[str], found: list[common.saving.ModelFiles]) -> list[str]:
     """Each model's name on the plot: its own (cnn), or, where two models share a name
     (seed7/bow, seed8/bow), --model's words for it, without .keras."""
     own = [files.name for files in found]
@@ -124,7 +124,7 @@ def curve_labels(names: list[str], found: list[common.ModelFiles]) -> list[str]:
 
 
 def analyze(
-    model: object, encoding: common.TextEncoding, data: common.Dataset, path: Path,
+    model: object, encoding: common.saving.TextEncoding, data: common.data.Dataset, path: Path,
     args: argparse.Namespace,
 ) -> list:  # fmt: skip
     """Print one model's accuracies, figures per label and mistakes; return its accuracy at
@@ -155,8 +155,8 @@ def analyze(
 
 
 def write_card(
-    files: common.ModelFiles, model: object, encoding: common.TextEncoding,
-    data: common.Dataset, outputs: np.ndarray, data_path: str | None,
+    files: common.saving.ModelFiles, model: object, encoding: common.saving.TextEncoding,
+    data: common.data.Dataset, outputs: np.ndarray, data_path: str | None,
 ) -> Path:  # fmt: skip
     """Write model_card.md beside the model, from its metrics file and this test."""
     metrics_path = files.folder / common.saving.METRICS_FILE
@@ -182,11 +182,11 @@ def write_card(
 
 def script_of(name: str) -> str:
     """The script that saves a model of this name: cnn, or reviews_cnn for your own data."""
-    known = [key for key in common.MODELS if name == key or name.endswith(f"_{key}")]
-    return common.MODELS[max(known, key=len)][0] if known else "a training script"
+    known = [key for key in common.cli.MODELS if name == key or name.endswith(f"_{key}")]
+    return common.cli.MODELS[max(known, key=len)][0] if known else "a training script"
 
 
-def show_mistakes(probabilities: np.ndarray, data: common.Dataset, count: int) -> None:
+def show_mistakes(probabilities: np.ndarray, data: common.data.Dataset, count: int) -> None:
     """For each label, print the `count` test texts of that label the model was most
     confidently wrong about: the highest probability it gave another label."""
     y_test, labels = data.y_test, data.labels
@@ -201,7 +201,7 @@ def show_mistakes(probabilities: np.ndarray, data: common.Dataset, count: int) -
             continue
         print(f"\nLabeled {common.cli.printable(label)}, but given another label "
               f"({len(mine):,}); the {len(worst)} most confident:")  # fmt: skip
-        texts = common.decode_many(data.x_test[worst], data.word_index)
+        texts = common.data.decode_many(data.x_test[worst], data.word_index)
         for rank, (i, text) in enumerate(zip(worst, texts, strict=True), start=1):
             words = text.split()
             shown = " ".join(words[:SHOW_WORDS]) + (" ..." if len(words) > SHOW_WORDS else "")
@@ -213,7 +213,7 @@ def show_mistakes(probabilities: np.ndarray, data: common.Dataset, count: int) -
             print(textwrap.fill(shown, width=88, initial_indent="   ", subsequent_indent="   "))
 
 
-def source(data: common.Dataset, i: int) -> str:
+def source(data: common.data.Dataset, i: int) -> str:
     """Where test text `i` came from: aclImdb/test/neg/0_2.txt, line 12, neutral/3.txt."""
     return data.test_files[i] if data.origin else f"aclImdb/{data.test_files[i]}"
 
@@ -239,7 +239,7 @@ def plot_confusion(confusion: list[list[int]], labels: list[str], name: str, pat
     axes.set_ylabel("true label")
     axes.set_title(f"{name}: which label each label's test texts got")
     figure.colorbar(image, ax=axes, label="share of the true label's texts")
-    common.save_figure(figure, path)
+    common.report.save_figure(figure, path)
     print(f"Saved {path}")
 
 
@@ -268,10 +268,10 @@ def plot_lengths(
     axes.set_title("How far to trust a model on short texts: the test reviews cut short")
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left")  # short texts score low: that corner stays free
-    common.save_figure(figure, path)
+    common.report.save_figure(figure, path)
 
 
-def check_same_data(encoding: common.TextEncoding, data: common.Dataset) -> None:
+def check_same_data(encoding: common.saving.TextEncoding, data: common.data.Dataset) -> None:
     """The model must have been trained on data encoded with this data's word ranks and
     labels."""
     if encoding.labels != data.labels:

@@ -186,7 +186,7 @@ def draw_panel(ax, rows: list[dict], reported: list[tuple[str, float]]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = common.data_parser(
+    parser = common.cli.data_parser(
         __doc__,
         output_help="where the metrics files are read from, and comparison.png is written",
         data_note="; only used with --train",
@@ -197,27 +197,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--models",
         type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
-        default=[m for m in common.MODELS if m != "minilm"],
+        default=[m for m in common.cli.MODELS if m != "minilm"],
         metavar="LIST",
         help=f"with --train: which models to train, e.g. bow,cnn (default: all of "
-        f"{','.join(common.MODELS)} but minilm, which needs its weights package and about "
+        f"{','.join(common.cli.MODELS)} but minilm, which needs its weights package and about "
         "22 minutes)",
     )
     args = parser.parse_args(argv)
-    unknown = [m for m in args.models if m not in common.MODELS]
+    unknown = [m for m in args.models if m not in common.cli.MODELS]
     if unknown:
-        parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(common.MODELS)}")
+        parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(common.cli.MODELS)}")
     output_dir = Path(args.output_dir)
 
     if args.train:
-        common.prepare_output_dir(output_dir)
+        common.cli.prepare_output_dir(output_dir)
         data = ["--data", args.data] if args.data else []
         for flag in ("text_column", "label_column", "test_data", "test_split",
                      "positive_label", "escape_char"):  # fmt: skip
             if getattr(args, flag) is not None:  # your own data, read the same way for each
                 data += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
         for name in args.models:
-            command = common.MODELS[name]
+            command = common.cli.MODELS[name]
             print(f"\n=== {name}: python {' '.join(command)}", flush=True)
             script = [sys.executable, str(ROOT / command[0]), *command[1:]]
             if subprocess.run([*script, *data, "--output-dir", str(output_dir)]).returncode:
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(format_table(rows))
     path = output_dir / "comparison.png"
     try:
-        common.save_figure(plot(rows), path)
+        common.report.save_figure(plot(rows), path)
     except OSError as err:
         raise common.UserError(
             f"cannot save the plot in {str(output_dir)!r}: {err.strerror or err}."

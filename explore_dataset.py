@@ -22,17 +22,17 @@ from matplotlib.figure import Figure
 
 from models.word_ids import INDEX_FROM
 
-MAXLEN = common.MAXLEN  # the models see 500 tokens of every review
+MAXLEN = common.data.MAXLEN  # the models see 500 tokens of every review
 SHOW_WORDS = 120  # how much of the example review to print
 MAX_BINS = 200  # a histogram with more bars than this is unreadable, and slow to draw
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = common.data_parser(__doc__).parse_args(argv)
-    output_dir = common.prepare_output_dir(args.output_dir)
+    args = common.cli.data_parser(__doc__).parse_args(argv)
+    output_dir = common.cli.prepare_output_dir(args.output_dir)
 
     # Every word (num_words=None) and no padding (maxlen=None): the reviews as they are.
-    data = common.load_data(args.data, None, None, common.labeled.options(args))
+    data = common.labeled.load_data(args.data, None, None, common.labeled.options(args))
     X = np.concatenate((data.x_train, data.x_test))
     y = np.concatenate((data.y_train, data.y_test))
     print(f"Reviews: X {X.shape}, y {y.shape}")
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     fits = np.mean(tokens <= MAXLEN)
     print(f"Reviews that fit in {MAXLEN} tokens uncut: {fits:.1%}")
 
-    review = common.decode(data.x_train[0], data.word_index).split()
+    review = common.data.decode(data.x_train[0], data.word_index).split()
     label = common.cli.printable(data.labels[data.y_train[0]])
     shown = " ".join(review[:SHOW_WORDS]) + (" ..." if len(review) > SHOW_WORDS else "")
     print(f"\nThe first training review, decoded ({label}, {len(review)} words):")
@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     path = output_dir / "review_length.png"
     name = "IMDB reviews" if data.origin is None else "texts"
-    common.save_figure(plot_review_lengths(words, fits, name), path)
+    common.report.save_figure(plot_review_lengths(words, fits, name), path)
     print(f"\nSaved {path}")
 
 

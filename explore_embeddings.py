@@ -75,7 +75,7 @@ def cosine_neighbours(
     return [(int(candidates[i]), float(similarity[i])) for i in best]
 
 
-def word_pushes(model: object, encoding: common.TextEncoding, ids: np.ndarray) -> np.ndarray:
+def word_pushes(model: object, encoding: common.saving.TextEncoding, ids: np.ndarray) -> np.ndarray:
     """How each word alone moves P(positive): P(start, word) - P(start), padded as any text.
     With more than two labels, each label's probability: shape (words, labels)."""
     texts = encoding.prepare([[encoding.start, i] for i in ids] + [[encoding.start]])
@@ -125,7 +125,7 @@ def plot_map(
     axes.set_ylabel(f"second principal direction ({variance[1]:.0%} of the variance)")
     axes.set_title(title)
     axes.grid(alpha=0.3)
-    common.save_figure(figure, path)
+    common.report.save_figure(figure, path)
 
 
 def plot_label_map(
@@ -164,7 +164,7 @@ def plot_label_map(
     axes.set_ylabel(f"second principal direction ({variance[1]:.0%} of the variance)")
     axes.set_title(title)
     axes.grid(alpha=0.3)
-    common.save_figure(figure, path)
+    common.report.save_figure(figure, path)
 
 
 def at_least_two(text: str) -> int:
@@ -197,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     queries = [word.strip().lower() for word in args.words.split(",") if word.strip()]
     if not queries:
         raise common.UserError("--words is empty: give at least one word, e.g. --words good.")
-    output_dir = common.prepare_output_dir(args.output_dir)
+    output_dir = common.cli.prepare_output_dir(args.output_dir)
     files = common.find_model(args.model, args.models_dir)
     model, encoding = common.load_model(files)
     name = files.name

@@ -57,7 +57,7 @@ VALIDATION_SPLIT = 0.1  # of each fold's training rows: when to stop (train_bow.
 SHOWN = 20  # suspects printed
 TEXT_WIDTH = 70
 ROOT = Path(__file__).resolve().parent
-SCRIPTS = sorted({command[0] for command in common.MODELS.values()})  # train_bow.py, ...
+SCRIPTS = sorted({command[0] for command in common.cli.MODELS.values()})  # train_bow.py, ...
 
 
 # Each fold's model is new, and TensorFlow traces its functions anew: by the fifth it warns
@@ -66,7 +66,7 @@ tf.get_logger().addFilter(lambda record: "retracing" not in record.getMessage())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = common.data_parser(__doc__, writes=False, every_row=True)
+    parser = common.cli.data_parser(__doc__, writes=False, every_row=True)
     parser.add_argument(
         "--folds", type=common.cli.whole_number(2, 100), default=FOLDS,
         help=f"k: each row is scored by a model fitted on the other k - 1 folds (default: {FOLDS})",

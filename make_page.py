@@ -89,7 +89,9 @@ def runtime_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def onnx_model(version: Path, keras_model, encoding: common.TextEncoding, temporary: Path) -> Path:
+def onnx_model(
+    version: Path, keras_model, encoding: common.saving.TextEncoding, temporary: Path
+) -> Path:
     """The version's model.onnx, checked to read this encoding's ids and give its labels'
     outputs; for a version saved before versions held one, converted now."""
     path = version / PORTABLE_FILES["onnx"]

@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             folder = Path(args.html).resolve().parent
         except (OSError, RuntimeError) as err:  # a symbolic link loop, for one
             raise common.UserError(f"--html {args.html!r}: {err}.") from None
-        common.prepare_output_dir(folder)  # fail now, not at the end
+        common.cli.prepare_output_dir(folder)  # fail now, not at the end
 
     if args.texts:
         given = [(f"text {i}", text) for i, text in enumerate(args.texts, start=1)]
@@ -170,9 +170,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         stream, name = common.texts.open_input(args.file)
         lines = batches = common.texts.Lines(stream, name, BATCH_SIZE)
     files = common.find_model(args.model, args.models_dir)
-    model, encoding = common.load_model(files)
+    classifier = common.Classifier.load(files, min_confidence=args.min_confidence)
+    encoding = classifier.encoding
     shown = common.cli.printable(str(files.folder))
-    threshold = common.scoring.min_confidence(args.min_confidence, encoding)
+    threshold = classifier.min_confidence  # --min-confidence, else the model's own
     unsure = f"; unsure below {threshold:g}" if threshold else ""
     print(f"Model {shown}: learned from {common.saving.describe(encoding)}{unsure}.",
           file=sys.stderr)  # fmt: skip
@@ -186,12 +187,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         texts = [text for where, text in batch if scorable(where, text, lines)]
         if not texts:
             continue
-        if args.explain:
-            found = common.scoring.explained_records(model, encoding, texts)
-        else:
-            found = common.scoring.scored_records(model, encoding, texts)
-        if threshold is not None:  # --min-confidence, else the model's own (--target-accuracy)
-            common.scoring.abstain(found, threshold)
+        found = classifier.predict(texts, explain=args.explain)
         for record in found:
             show(record)
         sys.stdout.flush()  # each batch as soon as it is scored: a stream shows it live

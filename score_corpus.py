@@ -136,7 +136,7 @@ class Loaded:
     """A loaded version, as RunInference holds it (by a weak reference: not a tuple)."""
 
     model: keras.Model
-    encoding: common.TextEncoding
+    encoding: common.saving.TextEncoding
 
 
 class SavedVersion(ModelHandler):
@@ -157,7 +157,7 @@ class SavedVersion(ModelHandler):
 
     def run_inference(self, batch: Sequence[str], model: Loaded, inference_args=None) -> list:
         found = common.scoring.scored_records(model.model, model.encoding, list(batch))
-        threshold = common.scoring.min_confidence(self.min_confidence, model.encoding)
+        threshold = common.scoring.confidence_threshold(self.min_confidence, model.encoding)
         if threshold is not None:
             common.scoring.abstain(found, threshold)
             Metrics.counter(NAMESPACE, "abstained").inc(sum(r["abstained"] for r in found))
@@ -291,7 +291,7 @@ def check_output(prefix: str) -> None:
             raise common.UserError(
                 f"--output {prefix!r} is a folder: give a prefix, like scores/part."
             )
-        common.prepare_output_dir(Path(prefix).parent)
+        common.cli.prepare_output_dir(Path(prefix).parent)
     for pattern in (f"{prefix}-*-of-*.jsonl", f"{prefix}.{SKIPPED}-*-of-*.jsonl"):
         earlier = FileSystems.match([pattern])[0].metadata_list
         if earlier:

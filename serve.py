@@ -84,8 +84,8 @@ MAX_NAME = 200  # characters in a model's name
 
 def make_app(
     model: keras.Model,
-    encoding: common.TextEncoding,
-    files: common.ModelFiles,
+    encoding: common.saving.TextEncoding,
+    files: common.saving.ModelFiles,
     *,
     name: str | None = None,
     hosts: frozenset[str] | None = None,
@@ -337,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             max_body=args.max_body_bytes,
             max_instances=args.max_instances,
             body_timeout=args.body_timeout,
-            min_confidence=common.scoring.min_confidence(args.min_confidence, encoding),
+            min_confidence=common.scoring.confidence_threshold(args.min_confidence, encoding),
         )
         root = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         path = urllib.parse.quote(f"/v1/models/{name}", safe="/:@!$&'()*+,;=")

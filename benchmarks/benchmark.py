@@ -73,7 +73,7 @@ def tutorial(arrays: Path) -> dict:
 
 def project(name: str, data: str, output_dir: Path) -> dict:
     """Train one of the project's models with its defaults; its figures and the run's."""
-    script, *flags = common.MODELS[name]
+    script, *flags = common.cli.MODELS[name]
     command = [sys.executable, str(ROOT / script), *flags, "--data", data]
     _, total, peak = run([*command, "--output-dir", str(output_dir)])
     figures = json.loads(
@@ -123,7 +123,7 @@ def prediction(models_dir: Path, models: list[str], reviews: Path, count: int, r
 
 
 def batch_seconds(
-    data: common.Dataset, batches: int, repeat: int, data_flag: list[str], folder: Path
+    data: common.data.Dataset, batches: int, repeat: int, data_flag: list[str], folder: Path
 ) -> dict[str, float]:
     """Median seconds per training batch of 128 reviews, the CNN's and the LSTM's in turn.
 
@@ -247,7 +247,7 @@ def main() -> None:
     parser.add_argument(
         "--models",
         type=lambda text: [m for m in text.split(",") if m],
-        default=[m for m in common.MODELS if m not in ("lstm", "minilm")],
+        default=[m for m in common.cli.MODELS if m not in ("lstm", "minilm")],
         metavar="LIST",
         help="the models to train whole (default: every model but the LSTM, which is "
         "timed per batch instead, and minilm, about 22 minutes a run)",
@@ -265,16 +265,16 @@ def main() -> None:
         help="rounds of every measurement; the tables show medians (default: 3)",
     )
     args = parser.parse_args()
-    unknown = [m for m in args.models if m not in common.MODELS]
+    unknown = [m for m in args.models if m not in common.cli.MODELS]
     if unknown:
-        parser.error(f"unknown models {unknown}; choose from {', '.join(common.MODELS)}")
+        parser.error(f"unknown models {unknown}; choose from {', '.join(common.cli.MODELS)}")
 
     with tempfile.TemporaryDirectory() as tmp:
         # Warm the cache, and give the tutorial the same reviews as arrays, as keras.datasets would.
-        data = common.load_imdb(args.data, num_words=None, maxlen=None)
+        data = common.data.load_imdb(args.data, num_words=None, maxlen=None)
         clipped = {  # the 5,000 most frequent words, as keras.datasets.imdb.load_data gives them
             split: np.array(
-                [common.data.clip_vocabulary(s, common.NUM_WORDS) for s in x], dtype=object
+                [common.data.clip_vocabulary(s, common.data.NUM_WORDS) for s in x], dtype=object
             )
             for split, x in (("x_train", data.x_train), ("x_test", data.x_test))
         }
@@ -282,7 +282,7 @@ def main() -> None:
         np.savez(arrays, **clipped, y_train=data.y_train, y_test=data.y_test)
         reviews = Path(tmp) / "reviews.txt"
         count = 1000
-        texts = common.decode_many(data.x_test[:count], data.word_index)
+        texts = common.data.decode_many(data.x_test[:count], data.word_index)
         reviews.write_text("\n".join(texts) + "\n", encoding="utf-8")
 
         outputs = Path(tmp) / "outputs"
@@ -298,7 +298,7 @@ def main() -> None:
         # this process's size when it is started.
         prediction(outputs, args.models, reviews, count, args.repeat)
 
-        encoded = common.load_imdb(args.data)
+        encoded = common.data.load_imdb(args.data)
         data_flag = ["--data", args.data] if args.data else []
         seconds = batch_seconds(encoded, args.batches, args.repeat, data_flag, Path(tmp) / "lstm")
         print_batch_seconds(seconds, args.batches, args.repeat)

@@ -57,7 +57,7 @@ LEARNING_RATE, BATCH_SIZE, WARMUP_STEPS, MAX_TOKENS = 5e-5, 32, 100, 64
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = common.data_parser(__doc__, writes=False)
+    parser = common.cli.data_parser(__doc__, writes=False)
     parser.add_argument("--encoder", default=ENCODER, metavar="NAME_OR_PATH",
                         help=f"a sentence-transformers model (default: {ENCODER})")  # fmt: skip
     parser.add_argument(
@@ -80,18 +80,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def short_texts(
-    data: common.Dataset, words: int, seed: int = common.cli.DEFAULT_SEED
+    data: common.data.Dataset, words: int, seed: int = common.cli.DEFAULT_SEED
 ) -> dict[str, tuple[list[str], np.ndarray]]:
     """The texts every variant learns from (fit), chooses on (validation) and is tested on.
 
     fit: the first `words` words and one random `words`-word window of each fit review;
     validation and test: the first `words` words. Token ids are turned back into words.
     """
-    n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)
+    n = common.data.fit_size(len(data.x_train), VALIDATION_SPLIT)
     fit = openings_and_windows(data.x_train[:n], seed, words)  # as it learns
 
     def text(sequences: list[np.ndarray]) -> list[str]:
-        return [t.replace("<unk>", "[UNK]") for t in common.decode_many(sequences, data.word_index)]
+        return [
+            t.replace("<unk>", "[UNK]") for t in common.data.decode_many(sequences, data.word_index)
+        ]
 
     return {
         "fit": (text(fit), np.concatenate([data.y_train[:n]] * 2)),
@@ -171,10 +173,12 @@ def fine_tuned_encoder(encoder: str, texts: dict, seed: int) -> tuple[dict[str, 
     return scored, time.perf_counter() - start
 
 
-def bow_short_logits(models_dir: str, data: common.Dataset, words: int) -> dict[str, np.ndarray]:
+def bow_short_logits(
+    models_dir: str, data: common.data.Dataset, words: int
+) -> dict[str, np.ndarray]:
     """bow_short's log-odds on the validation and test reviews cut to `words` words."""
     model, encoding = common.load_model(common.find_model("bow_short", models_dir))
-    n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)
+    n = common.data.fit_size(len(data.x_train), VALIDATION_SPLIT)
     parts = {"validation": data.x_train[n:], "test": data.x_test}
     logits = {}
     for part, reviews in parts.items():
@@ -199,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "pip install -r requirements-pretrained.txt"
         ) from None
     load_encoder(args.encoder)  # a wrong name or folder fails now, not after minutes of work
-    data = common.load_imdb(args.data, maxlen=None)
+    data = common.data.load_imdb(args.data, maxlen=None)
     texts = short_texts(data, args.words, args.seed)
     labels = {part: texts[part][1] for part in ("validation", "test")}
     print(f"{len(texts['fit'][0]):,} texts of {args.words} words to learn from; "

@@ -62,13 +62,13 @@ def ngram_counts(x: np.ndarray, pairs: np.ndarray | None, num_words: int):
     return sparse.csr_matrix((values, (rows, columns)), shape=(len(x), width))  # sums repeats
 
 
-def run_baselines(data: common.Dataset) -> list[dict]:
+def run_baselines(data: common.data.Dataset) -> list[dict]:
     """Fit the four regressions; their validation and test accuracy and seconds."""
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
 
-    n = common.fit_size(len(data.x_train), VALIDATION_SPLIT)
+    n = common.data.fit_size(len(data.x_train), VALIDATION_SPLIT)
     x_fit, y_fit = data.x_train[:n], data.y_train[:n]
     x_val, y_val = data.x_train[n:], data.y_train[n:]
     results = []
@@ -97,13 +97,13 @@ def run_baselines(data: common.Dataset) -> list[dict]:
     return results
 
 
-def text_baselines(whole: common.Dataset) -> list[dict]:
+def text_baselines(whole: common.data.Dataset) -> list[dict]:
     """TfidfVectorizer() and LogisticRegression(), defaults kept, on every word of each text
     (`whole`: loaded without a vocabulary limit or padding), split as the Keras models are."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    n = common.fit_size(len(whole.x_train), VALIDATION_SPLIT)
+    n = common.data.fit_size(len(whole.x_train), VALIDATION_SPLIT)
     texts = common.data.decode_many(whole.x_train, whole.word_index)
     test_texts = common.data.decode_many(whole.x_test, whole.word_index)
     results = []
@@ -126,7 +126,7 @@ def figures(
     seconds: float,
     fit: spmatrix,
     validation: tuple[spmatrix, np.ndarray],
-    test: tuple[spmatrix, common.Dataset],
+    test: tuple[spmatrix, common.data.Dataset],
 ) -> dict:
     """One row of the table: a fitted regression's validation accuracy, then its test
     accuracy and macro F1 (the test rows predicted once), seconds and feature columns."""
@@ -155,8 +155,10 @@ def format_results(results: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = common.data_parser(__doc__, writes=False)
-    common.cli.add_encoding_flags(parser, num_words=common.NUM_WORDS, maxlen=common.MAXLEN)
+    parser = common.cli.data_parser(__doc__, writes=False)
+    common.cli.add_encoding_flags(
+        parser, num_words=common.data.NUM_WORDS, maxlen=common.data.MAXLEN
+    )
     args = parser.parse_args()
     try:
         import sklearn  # noqa: F401
@@ -165,7 +167,7 @@ def main() -> None:
             "this benchmark needs scikit-learn: pip install -r requirements-bench.txt"
         ) from None
     # Every word of every text, for TfidfVectorizer; the arrays the Keras models read.
-    whole = common.load_data(args.data, None, None, common.labeled.options(args))
+    whole = common.labeled.load_data(args.data, None, None, common.labeled.options(args))
     data = whole.clipped(args.num_words).padded(args.maxlen)
     print(format_results(run_baselines(data) + text_baselines(whole)))
 

@@ -3,13 +3,18 @@
 `predict_outputs` runs the model on word ids, `records` turns its outputs into what
 predict.py prints and the server answers (the label, every label's probability), and
 `word_contributions` says how much each word moved the result (--explain, :explain).
+`Classifier` is all of it for a program of one's own: a saved version, loaded once, that
+answers a list of texts with predict.py's records.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
-from common.saving import TextEncoding
+from common.cli import DEFAULT_OUTPUT_DIR
+from common.saving import ModelFiles, TextEncoding, load_model
+from common.texts import check_texts
 
 import keras
 import numpy as np
@@ -83,7 +88,7 @@ def scored_records(
     return records(score_texts(model, encoding, texts), encoding.labels, texts)
 
 
-def min_confidence(flag: float | None, encoding: TextEncoding) -> float | None:
+def confidence_threshold(flag: float | None, encoding: TextEncoding) -> float | None:
     """The threshold below which a text is left unanswered: --min-confidence if given,
     else the one the model was saved with (training's --target-accuracy), if any."""
     return encoding.min_confidence if flag is None else flag
@@ -164,3 +169,42 @@ def word_contributions(
     if rows:
         score(len(rows))
     return [[tuple(pair) for pair in text] for text in result]
+
+
+class Classifier:
+    """A saved model version, loaded once, that says of texts what predict.py says:
+
+        classifier = common.Classifier.load("cnn")  # the newest outputs/cnn/N/, or a folder
+        for record in classifier.predict(["A wonderful film.", "Dull."]):
+            print(record["label"], record["probabilities"])
+
+    A text below the version's saved threshold (training's --target-accuracy), or
+    `min_confidence`, gets `label` None and `abstained` true. A text with no word the
+    model reads is refused with a UserError, as predict.py refuses it.
+    """
+
+    def __init__(
+        self, model: keras.Model, encoding: TextEncoding, min_confidence: float | None = None
+    ) -> None:
+        self.model, self.encoding = model, encoding
+        self.min_confidence = confidence_threshold(min_confidence, encoding)
+
+    @classmethod
+    def load(
+        cls,
+        model: ModelFiles | str | os.PathLike[str],
+        models_dir: str | os.PathLike[str] = DEFAULT_OUTPUT_DIR,
+        min_confidence: float | None = None,
+    ) -> Classifier:
+        """The version `model` names (as predict.py's --model does), from `models_dir`."""
+        return cls(*load_model(model, models_dir), min_confidence=min_confidence)
+
+    def predict(self, texts: Sequence[str], explain: bool = False) -> list[dict[str, object]]:
+        """A record per text: its label, every label's probability, whether it abstained
+        and (with `explain`) each word's contribution, as `predict.py --format json`."""
+        check_texts([(f"text {i}", text) for i, text in enumerate(texts, start=1)])
+        if explain:
+            found = explained_records(self.model, self.encoding, texts)
+        else:
+            found = scored_records(self.model, self.encoding, texts)
+        return found if self.min_confidence is None else abstain(found, self.min_confidence)

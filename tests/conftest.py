@@ -411,7 +411,9 @@ def tiny_training(out: Path, seed: int) -> Callable[[], None]:
     model = keras.models.clone_model(fitted)
     model.set_weights(fitted.get_weights())
     x, y = _tiny_reviews(seed)
-    record.data = common.Dataset(x, y, x, y, TINY_WORDS, source="made up", num_words=8, maxlen=6)
+    record.data = common.data.Dataset(
+        x, y, x, y, TINY_WORDS, source="made up", num_words=8, maxlen=6
+    )
     return functools.partial(record.save, model, history, test_loss, test_accuracy)
 
 

@@ -121,14 +121,16 @@ def test_naive_bayes_ratios_point_the_right_way() -> None:
 def test_the_model_is_a_logistic_regression_on_weighted_presence() -> None:
     """P(positive) = sigmoid(sum of ratio x weight over the review's distinct n-grams)."""
     rng = np.random.default_rng(0)
-    x = rng.integers(2, common.NUM_WORDS, size=(6, common.MAXLEN)).astype(np.int32)
+    x = rng.integers(2, common.data.NUM_WORDS, size=(6, common.data.MAXLEN)).astype(np.int32)
     x[:, :400], x[:, 400] = 0, word_ids.START  # padding, start, 99 words
     x[0, 401:] = x[0, 401]  # one word repeated: it counts once
-    pairs = pair_vocabulary(x[:3], common.NUM_WORDS)
-    ids_layer = NgramIds(common.NUM_WORDS, pairs=pairs)
+    pairs = pair_vocabulary(x[:3], common.data.NUM_WORDS)
+    ids_layer = NgramIds(common.data.NUM_WORDS, pairs=pairs)
     ratios = rng.normal(size=ids_layer.num_features).astype(np.float32)
     ratios[0] = 0.0
-    model = build_bow(pairs, ratios, 100, num_words=common.NUM_WORDS, maxlen=common.MAXLEN)
+    model = build_bow(
+        pairs, ratios, 100, num_words=common.data.NUM_WORDS, maxlen=common.data.MAXLEN
+    )
     weights = rng.normal(size=(ids_layer.num_features, 1)).astype(np.float32)
     model.get_layer("weights").set_weights([weights])
 

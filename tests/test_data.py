@@ -34,33 +34,34 @@ def small(tmp_path: Path) -> Path:
     return write_dataset(tmp_path / "data", REVIEWS)
 
 
-def load(path: Path, tmp_path: Path, **kwargs) -> common.Dataset:
+def load(path: Path, tmp_path: Path, **kwargs) -> common.data.Dataset:
     kwargs.setdefault("num_words", None)
     kwargs.setdefault("maxlen", None)
-    return common.load_imdb(path, cache_dir=tmp_path / "cache", **kwargs)
+    return common.data.load_imdb(path, cache_dir=tmp_path / "cache", **kwargs)
 
 
-def texts_by_label(imdb: common.Dataset, split: str) -> dict[str, int]:
+def texts_by_label(imdb: common.data.Dataset, split: str) -> dict[str, int]:
     x, y = (imdb.x_train, imdb.y_train) if split == "train" else (imdb.x_test, imdb.y_test)
     return {
-        common.decode(seq, imdb.word_index): int(label) for seq, label in zip(x, y, strict=True)
+        common.data.decode(seq, imdb.word_index): int(label)
+        for seq, label in zip(x, y, strict=True)
     }
 
 
 def test_tokenize_lowercases_and_drops_markup_and_punctuation() -> None:
-    assert common.tokenize("Great film!<br /><br />I LOVED it.") == [
+    assert common.data.tokenize("Great film!<br /><br />I LOVED it.") == [
         "great", "film", "i", "loved", "it",
     ]  # fmt: skip
 
 
 def test_tokenize_keeps_apostrophes_inside_words_only() -> None:
-    assert common.tokenize("'Don't' say it\u2019s the director's cut''") == [
+    assert common.data.tokenize("'Don't' say it\u2019s the director's cut''") == [
         "don't", "say", "it's", "the", "director's", "cut",
     ]  # fmt: skip
 
 
 def test_tokenize_keeps_letters_beyond_ascii() -> None:
-    assert common.tokenize("Amélie — 10/10, naïve & charming") == [
+    assert common.data.tokenize("Amélie — 10/10, naïve & charming") == [
         "amélie", "10", "10", "naïve", "charming",
     ]  # fmt: skip
 
@@ -221,15 +222,15 @@ def test_a_valid_cache_file_with_bad_contents_is_rebuilt(
 def test_encode_is_the_encoder_of_the_training_data(small: Path, tmp_path: Path) -> None:
     imdb = load(small, tmp_path)
     for text in REVIEWS["train/pos"] + REVIEWS["train/neg"]:
-        encoded = common.encode(text, imdb.word_index)
+        encoded = common.data.encode(text, imdb.word_index)
         assert any(np.array_equal(encoded, seq) for seq in imdb.x_train), text
-    assert common.encode("good unheardof", imdb.word_index).tolist() == [1, 5, word_ids.OOV]
-    assert common.encode("good film", imdb.word_index, num_words=6).tolist() == [1, 5, 2]
+    assert common.data.encode("good unheardof", imdb.word_index).tolist() == [1, 5, word_ids.OOV]
+    assert common.data.encode("good film", imdb.word_index, num_words=6).tolist() == [1, 5, 2]
 
 
 def test_decode_drops_padding_and_marks_unknown_words(small: Path, tmp_path: Path) -> None:
     imdb = load(small, tmp_path)
-    assert common.decode([0, 0, 1, 5, 2, 6], imdb.word_index) == "good <unk> film"
+    assert common.data.decode([0, 0, 1, 5, 2, 6], imdb.word_index) == "good <unk> film"
 
 
 @pytest.mark.parametrize(
@@ -342,12 +343,12 @@ def test_the_keras_source_is_clipped_and_padded_like_the_local_one(
 
     monkeypatch.setattr(keras.datasets.imdb, "load_data", fake_load_data)
     monkeypatch.setattr(keras.datasets.imdb, "get_word_index", lambda: {"the": 1, "film": 11})
-    imdb = common.load_imdb(None, num_words=5000, maxlen=6)
+    imdb = common.data.load_imdb(None, num_words=5000, maxlen=6)
     assert calls == {"num_words": 5000, "start_char": 1, "oov_char": 2, "index_from": 3}
     assert imdb.x_train.tolist() == [[0, 0, 1, 14, 22, 16], [0, 0, 0, 1, 194, 2]]
     assert imdb.y_test.tolist() == [0, 1]
     assert imdb.source == "keras.datasets.imdb"
-    assert common.decode(imdb.x_train[0], imdb.word_index) == "film <unk> <unk>"
+    assert common.data.decode(imdb.x_train[0], imdb.word_index) == "film <unk> <unk>"
 
 
 def test_a_failed_download_says_how_to_work_offline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -356,7 +357,7 @@ def test_a_failed_download_says_how_to_work_offline(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(keras.datasets.imdb, "load_data", no_network)
     with pytest.raises(common.UserError, match=r"could not download .* --data PATH"):
-        common.load_imdb(None)
+        common.data.load_imdb(None)
 
 
 @pytest.mark.parametrize("script", ["train_mlp.py", "train_cnn.py", "explore_dataset.py"])
@@ -390,9 +391,9 @@ def test_hidden_files_in_the_review_folders_are_not_reviews(tmp_path: Path) -> N
     from conftest import learnable_reviews, write_dataset
 
     folder = write_dataset(tmp_path / "data", learnable_reviews(per_folder=2))
-    plain = common.load_imdb(folder, cache_dir=tmp_path / "cache")
+    plain = common.data.load_imdb(folder, cache_dir=tmp_path / "cache")
     (folder / "train" / "pos" / "._0_8.txt").write_bytes(b"\x00\x05\x16\x07 Mac OS X")
-    hidden = common.load_imdb(folder, cache_dir=tmp_path / "cache")
+    hidden = common.data.load_imdb(folder, cache_dir=tmp_path / "cache")
     assert len(hidden.x_train) == len(plain.x_train) == 4
 
 

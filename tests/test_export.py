@@ -1,4 +1,4 @@
-"""The exported model's tokenizer: TensorFlow ops that must give exactly `common.encode`'s ids."""
+"""The exported model's tokenizer: TensorFlow ops that must give `common.data.encode`'s ids."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 
 def python_words(texts: list[str]) -> list[list[str]]:
-    return [common.tokenize(text) for text in texts]
+    return [common.data.tokenize(text) for text in texts]
 
 
 STRINGS = [tf.TensorSpec(shape=(None,), dtype=tf.string)]
@@ -58,13 +58,13 @@ def test_models_saved_before_read_as_they_were_trained() -> None:
     """Tokenizer 1, the models saved before every script was read: Latin letters only."""
     text = "Отличный film, très bon 😀"
     old = tf.function(lambda t: tokenize_ops(t, 1), input_signature=STRINGS)
-    assert common.tokenize(text, 1) == ["film", "très", "bon"]
+    assert common.data.tokenize(text, 1) == ["film", "très", "bon"]
     assert [[w.decode() for w in row] for row in old(tf.constant([text])).to_list()] == [
-        common.tokenize(text, 1)]  # fmt: skip
+        common.data.tokenize(text, 1)]  # fmt: skip
 
 
 VOCABULARY = ["the", "film", "great", "awful", "don't", "école", "7½"]
-ENCODING = common.TextEncoding(
+ENCODING = common.saving.TextEncoding(
     {word: rank for rank, word in enumerate(VOCABULARY, start=1)}, num_words=8, maxlen=6
 )  # ranks 5 to 7 map to ids 8 to 10, beyond num_words: they are OOV, as in training
 

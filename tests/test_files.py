@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path) -> None:
     path = tmp_path / "metrics.json"
-    common.write_json(path, {"accuracy": 0.9})
+    common.report.write_json(path, {"accuracy": 0.9})
     with pytest.raises(TypeError):
-        common.write_json(path, {"accuracy": object()})  # cannot be written as JSON
+        common.report.write_json(path, {"accuracy": object()})  # cannot be written as JSON
     assert json.loads(path.read_text()) == {"accuracy": 0.9}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
 
@@ -28,7 +28,7 @@ def test_files_get_the_usual_permissions_not_those_of_a_temporary_file(tmp_path:
     figure.subplots().plot([1, 2], [3, 4])
     umask = os.umask(0o022)  # the common default: files readable by everyone
     try:
-        common.save_figure(figure, tmp_path / "plot.png")
+        common.report.save_figure(figure, tmp_path / "plot.png")
     finally:
         os.umask(umask)
     assert (tmp_path / "plot.png").stat().st_mode & 0o777 == 0o644
@@ -160,7 +160,7 @@ def test_loading_the_data_cleans_the_cache_folder(tmp_path: Path) -> None:
     cache.mkdir()
     leftover = cache / common.files.temporary_name("imdb_local_0123.npz", suffix=".npz")
     leftover.write_bytes(b"half a cache")
-    common.load_imdb(folder, cache_dir=cache)
+    common.data.load_imdb(folder, cache_dir=cache)
     assert not leftover.exists()
 
 

@@ -31,14 +31,14 @@ def test_word_pieces_cut_a_text_as_the_encoders_tokenizer_does(
         max_pieces=max_pieces,
     )  # fmt: skip
     texts = ["the film", "", "don't café naïve x rock'n'roll école", "the " * 12]
-    encoding = common.TextEncoding(word_index, num_words=num_words, maxlen=20)
+    encoding = common.saving.TextEncoding(word_index, num_words=num_words, maxlen=20)
     pieces = {key: np.asarray(value) for key, value in layer(encoding.encode_texts(texts)).items()}
 
     tokenizer = tokenizers.Tokenizer.from_file(str(tiny_encoder / "tokenizer.json"))
     known = {word for word, rank in word_index.items() if rank + word_ids.INDEX_FROM < num_words}
     for row, text in enumerate(texts):
         # What the encoder's tokenizer makes of the last 19 words our encoding keeps.
-        words = [w if w in known else "[UNK]" for w in common.tokenize(text)][-19:]
+        words = [w if w in known else "[UNK]" for w in common.data.tokenize(text)][-19:]
         cut = tokenizer.encode(" ".join(words), add_special_tokens=False).ids
         expected = [special["[CLS]"], *cut[: max_pieces - 2], special["[SEP]"]]
         length = int(pieces["padding_mask"][row].sum())

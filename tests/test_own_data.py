@@ -45,9 +45,9 @@ def three(three_labels: Path) -> Path:
     return three_labels
 
 
-def load(path: Path, **options) -> common.Dataset:
+def load(path: Path, **options) -> common.data.Dataset:
     columns = Columns(options.pop("text", None), options.pop("label", None))
-    return common.load_data(path, 200, 16, Options(columns, **options))
+    return common.labeled.load_data(path, 200, 16, Options(columns, **options))
 
 
 # --- Reading ---------------------------------------------------------------------------
@@ -104,9 +104,9 @@ def test_json_lines_gzipped_and_plain_csv_give_the_same_arrays(tmp_path: Path, t
 
 
 def test_every_word_clipped_then_padded_is_what_the_loader_gives(three: Path) -> None:
-    whole = common.load_data(three, None, None, Options())
+    whole = common.labeled.load_data(three, None, None, Options())
     derived = whole.clipped(20).padded(16)
-    direct = common.load_data(three, 20, 16, Options())
+    direct = common.labeled.load_data(three, 20, 16, Options())
     for name in ("x_train", "y_train", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(derived, name), getattr(direct, name))
     assert max(seq.max() for seq in whole.x_train) >= 20  # the whole data was not clipped
@@ -120,7 +120,7 @@ def test_quotes_escaped_with_a_backslash_are_read_with_escape_char(tmp_path: Pat
     path.write_text("id\tsentiment\treview\n" + "".join("\t".join(map(str, r)) + "\n"
                                                         for r in rows), "utf-8")  # fmt: skip
     data = load(path, escape_char="\\", test_split=0.4)
-    texts = common.decode_many(data.x_train, data.word_index) + common.decode_many(
+    texts = common.data.decode_many(data.x_train, data.word_index) + common.data.decode_many(
         data.x_test, data.word_index
     )
     assert sum(text.startswith("a superb film") for text in texts) == 5, texts
@@ -457,7 +457,7 @@ def test_predict_gives_every_label(run_here, three_model: Path, tmp_path: Path) 
     for line in explained.stdout.splitlines():
         record = json.loads(line)
         assert record["explains"] == record["label"]  # the predicted label is explained
-        assert [word for word, _ in record["words"]] == common.tokenize(record["text"])
+        assert [word for word, _ in record["words"]] == common.data.tokenize(record["text"])
     assert "of the label shown" in page.read_text()
 
 

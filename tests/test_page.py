@@ -32,12 +32,12 @@ SPOKEN = WORDS + ["Don\u2019t", "CAFÉ", "ŁÓDŹ", "<br />", "<BR/>", ",", "'",
 SPOKEN_TEXT = st.lists(st.sampled_from(SPOKEN), max_size=30).map(" ".join)
 
 
-def encodings() -> list[common.TextEncoding]:
+def encodings() -> list[common.saving.TextEncoding]:
     """Two encodings of WORDS: one that cuts texts to 6 ids and keeps 8 words, and one
     that keeps 40 ids and every word."""
     ranks = {word: rank for rank, word in enumerate(WORDS, start=1)}
-    return [common.TextEncoding(ranks, num_words=11, maxlen=6),
-            common.TextEncoding(ranks, num_words=100, maxlen=40)]  # fmt: skip
+    return [common.saving.TextEncoding(ranks, num_words=11, maxlen=6),
+            common.saving.TextEncoding(ranks, num_words=100, maxlen=40)]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,9 @@ def test_javascript_gives_the_python_ids_of_any_text(browser, texts: list[str]) 
             [tokenizer_spec(encoding), texts],
         )
         ids = encoding.encode_texts(texts).tolist()
-        assert given == [[common.tokenize(text), row] for text, row in zip(texts, ids, strict=True)]
+        assert given == [
+            [common.data.tokenize(text), row] for text, row in zip(texts, ids, strict=True)
+        ]
 
 
 def docs_python_tokenizer(version: Path) -> dict:

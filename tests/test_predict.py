@@ -53,12 +53,38 @@ def test_predict_matches_model_predict_on_the_training_encoding(
                for r in records)  # fmt: skip
 
     # The same texts, encoded the way the training data was, through model.predict.
-    word_index = common.load_imdb(tiny_folder, cache_dir=tmp_path).word_index
+    word_index = common.data.load_imdb(tiny_folder, cache_dir=tmp_path).word_index
     settings = json.loads((trained / "encoding.json").read_text())  # 1,000 words, 64 tokens
-    x = common.data.pad([common.encode(t, word_index, settings["num_words"]) for t in TEXTS],
+    x = common.data.pad([common.data.encode(t, word_index, settings["num_words"]) for t in TEXTS],
                         settings["maxlen"])  # fmt: skip
     expected = keras.models.load_model(trained / "model.keras").predict(x, verbose=0)[:, 0]
     np.testing.assert_allclose(json_probabilities(result.stdout), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_the_classifier_says_in_memory_what_predict_py_prints(predicted, trained: Path) -> None:
+    """docs/using-a-model.md's program of one's own: `common.Classifier` loads a version
+    and gives predict.py's records, without a subprocess; a threshold leaves the least
+    sure text unanswered; a text without words is refused in one sentence."""
+    classifier = common.Classifier.load(str(trained))
+    printed = [json.loads(line) for line in predicted.stdout.splitlines()]
+    assert classifier.predict(TEXTS) == printed
+    explained = classifier.predict(TEXTS[:1], explain=True)[0]
+    assert explained["explains"] == "positive" and [w for w, _ in explained["words"]]
+    tops = sorted(max(r["probabilities"].values()) for r in printed)
+    unsure = common.Classifier.load(trained, min_confidence=(tops[0] + tops[1]) / 2)
+    assert sum(r["abstained"] and r["label"] is None for r in unsure.predict(TEXTS)) == 1
+    with pytest.raises(common.UserError, match="text 2 has no words the model can read"):
+        classifier.predict(["good", "?!"])
+
+
+def test_the_program_of_using_a_model_runs(trained: Path, capsys) -> None:
+    """docs/using-a-model.md's Python, on this model: a line per text, its label first."""
+    page = (ROOT / "docs" / "using-a-model.md").read_text(encoding="utf-8")
+    (program,) = [block for block in re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+                  if "Classifier.load" in block]  # fmt: skip
+    exec(program.replace('Classifier.load("cnn")', f"Classifier.load({str(trained)!r})"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] in ("positive", "negative") for line in printed] == [True, True]
 
 
 def test_a_copied_model_works_from_any_folder(
@@ -152,23 +178,27 @@ def test_explanations_are_exact_for_a_linear_model() -> None:
     word's term (ratio x weight) from the log-odds; a word said twice is still present."""
 
     rng = np.random.default_rng(0)
-    encoding = common.TextEncoding(WORD_INDEX, num_words=common.NUM_WORDS, maxlen=500)
-    ratios = rng.normal(size=common.NUM_WORDS).astype(np.float32)
+    encoding = common.saving.TextEncoding(WORD_INDEX, num_words=common.data.NUM_WORDS, maxlen=500)
+    ratios = rng.normal(size=common.data.NUM_WORDS).astype(np.float32)
     ratios[0], ratios[word_ids.START] = 0.0, 1.0
     model = build_bow(
-        np.zeros(0, np.int32), ratios, 100, num_words=common.NUM_WORDS, maxlen=common.MAXLEN
+        np.zeros(0, np.int32),
+        ratios,
+        100,
+        num_words=common.data.NUM_WORDS,
+        maxlen=common.data.MAXLEN,
     )
-    weights = rng.normal(size=(common.NUM_WORDS, 1)).astype(np.float32)
+    weights = rng.normal(size=(common.data.NUM_WORDS, 1)).astype(np.float32)
     model.get_layer("weights").set_weights([weights])
     text = "the film was good, not bad: good"
 
     (explained,) = common.scoring.word_contributions(model, encoding, [text])
-    assert [word for word, _ in explained] == common.tokenize(text)
+    assert [word for word, _ in explained] == common.data.tokenize(text)
     p = float(model.predict(encoding.encode_texts([text]), verbose=0)[0, 0])
     logit = np.log(p / (1 - p))
-    tokens = common.encode(text, encoding.word_index).tolist()  # unknown words are all OOV
+    tokens = common.data.encode(text, encoding.word_index).tolist()  # unknown words are all OOV
     for word, contribution in explained:
-        token = common.encode(word, encoding.word_index)[1]
+        token = common.data.encode(word, encoding.word_index)[1]
         if tokens.count(token) > 1:  # "good" twice; "was" and "not", both unknown
             assert contribution == pytest.approx(0.0, abs=1e-6), word  # presence, not counts
         else:
@@ -183,7 +213,7 @@ def test_explain_in_text_json_and_html(run_here, trained: Path, tmp_path: Path) 
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in result.stdout.splitlines()]
     for record, text in zip(records, TEXTS, strict=True):
-        assert [word for word, _ in record["words"]] == common.tokenize(text)
+        assert [word for word, _ in record["words"]] == common.data.tokenize(text)
         assert all(isinstance(value, float) for _, value in record["words"])
     content = page.read_text(encoding="utf-8")
     assert content.startswith("<!doctype html>") and content.count("<p><b>") == len(TEXTS)
@@ -206,7 +236,7 @@ def test_html_needs_explain(run_here, trained: Path, tmp_path: Path) -> None:
 
 def test_words_cut_off_by_maxlen_get_no_contribution() -> None:
 
-    encoding = common.TextEncoding(WORD_INDEX, num_words=8, maxlen=4)
+    encoding = common.saving.TextEncoding(WORD_INDEX, num_words=8, maxlen=4)
     model = keras.Sequential([keras.Input(shape=(4,), dtype="int32"), keras.layers.Embedding(8, 2),
                               keras.layers.GlobalAveragePooling1D(),
                               keras.layers.Dense(1, activation="sigmoid")])  # fmt: skip
@@ -331,7 +361,7 @@ def test_html_into_a_symbolic_link_loop(run_here, trained: Path, tmp_path: Path)
 def test_explanations_are_scored_in_bounded_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Memory stays flat in the number of texts; the figures are those of one big call."""
 
-    encoding = common.TextEncoding(WORD_INDEX, num_words=common.NUM_WORDS, maxlen=20)
+    encoding = common.saving.TextEncoding(WORD_INDEX, num_words=common.data.NUM_WORDS, maxlen=20)
     layers = [keras.layers.Embedding(12, 1), keras.layers.Flatten(), keras.layers.Dense(1)]
     model = keras.Sequential([keras.Input((20,), dtype="int32"), *layers])
     texts = ["the film good", "bad bad film", "a " * 30 + "good", "the a film good bad"] * 5

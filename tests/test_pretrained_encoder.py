@@ -36,13 +36,13 @@ def test_the_pretrained_benchmark_reads_exactly_our_words_cut_short() -> None:
 
     lengths = [3, 5, 40, 80, 120, 7, 50, 9, 60, 100]  # the last one is the validation review
     reviews = np.array([review(n) for n in lengths], dtype=object)
-    data = common.Dataset(
+    data = common.data.Dataset(
         reviews, np.arange(10) % 2, reviews[:4], np.array([1, 0, 1, 0]), word_index, "test"
     )
     texts = benchmark.short_texts(data, words=5)
 
     fit, fit_labels = texts["fit"]
-    full = [" ".join(common.decode(r, word_index).split()).replace("<unk>", "[UNK]")
+    full = [" ".join(common.data.decode(r, word_index).split()).replace("<unk>", "[UNK]")
             for r in reviews]  # fmt: skip
     assert len(fit) == 18  # 9 fit reviews: 9 openings, then 9 windows
     assert list(fit_labels) == [0, 1, 0, 1, 0, 1, 0, 1, 0] * 2

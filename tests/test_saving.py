@@ -62,7 +62,7 @@ def test_an_encoding_file_that_does_not_fit(trained, tmp_path, change, expected)
         common.load_model(model)
 
 
-ENCODING = common.TextEncoding(
+ENCODING = common.saving.TextEncoding(
     {w: r for r, w in enumerate("the a film good bad don't amélie 10".split(), start=1)},
     num_words=8,  # indices 0-7: "the" to "bad" (rank + 3 < 8); the rest become OOV
     maxlen=12,
@@ -76,7 +76,7 @@ def test_any_string_encodes_to_in_range_integers_of_the_right_length(text: str) 
     assert x.shape == (1, 12) and np.issubdtype(x.dtype, np.integer)
     assert x.min() >= 0 and x.max() < 8
     # The start token and one index per word, cut to the last 12; never a zero among them.
-    assert np.count_nonzero(x) == min(len(common.tokenize(text)) + 1, 12)
+    assert np.count_nonzero(x) == min(len(common.data.tokenize(text)) + 1, 12)
 
 
 def test_long_texts_keep_their_end_like_the_training_data() -> None:

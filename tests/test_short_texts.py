@@ -17,7 +17,7 @@ from models.bag_of_ngrams import build_bow, pair_vocabulary
 def test_short_text_windows_cut_each_review_into_consecutive_pieces() -> None:
     rng = np.random.default_rng(0)
     reviews = [[word_ids.START, *rng.integers(2, 50, size=length)] for length in (5, 25, 60, 499)]
-    x = common.data.pad(reviews, common.MAXLEN)
+    x = common.data.pad(reviews, common.data.MAXLEN)
     y = np.array([1, 0, 1, 0])
     x_fit, y_fit = short_texts.with_windows(x, y, seed=7)
     assert np.array_equal(x_fit[:4], x) and y_fit[:4].tolist() == [1, 0, 1, 0]
@@ -56,13 +56,13 @@ def test_bow_short_keeps_the_bow_answers_on_long_texts(tmp_path: Path) -> None:
     """The whole-review regression is frozen while the short-text one learns."""
     rng = np.random.default_rng(0)
     lengths = (10, 40, 149, 150, 400)
-    x = np.zeros((len(lengths), common.MAXLEN), np.int32)
+    x = np.zeros((len(lengths), common.data.MAXLEN), np.int32)
     for row, words in enumerate(lengths):
         x[row, -1 - words] = word_ids.START
-        x[row, -words:] = rng.integers(2, common.NUM_WORDS, size=words)
-    pairs = pair_vocabulary(x, common.NUM_WORDS)
-    ratios = rng.normal(size=common.NUM_WORDS + len(pairs)).astype(np.float32)
-    bow = build_bow(pairs, ratios, 100, num_words=common.NUM_WORDS, maxlen=common.MAXLEN)
+        x[row, -words:] = rng.integers(2, common.data.NUM_WORDS, size=words)
+    pairs = pair_vocabulary(x, common.data.NUM_WORDS)
+    ratios = rng.normal(size=common.data.NUM_WORDS + len(pairs)).astype(np.float32)
+    bow = build_bow(pairs, ratios, 100, num_words=common.data.NUM_WORDS, maxlen=common.data.MAXLEN)
     trained = rng.normal(scale=0.01, size=(len(ratios), 1)).astype(np.float32)
     bow.get_layer("weights").set_weights([trained])
     bow_answers = bow.predict(x, verbose=0)[:, 0]

@@ -44,7 +44,7 @@ def test_the_bag_of_ngrams_baseline_learns(run_script, tmp_path: Path, imdb_data
 
     # model.onnx and model.tflite, without TensorFlow, on the 25,000 test reviews: the
     # pair lookup of each is the portable one, whose ids are searchsorted's.
-    data = common.load_data(imdb_data)
+    data = common.labeled.load_data(imdb_data)
     for name in ("bow", "bow_short"):
         model, _ = common.load_model(tmp_path / name / "1")
         check_portable_files(tmp_path / name / "1", model, data.x_test)

@@ -35,4 +35,6 @@ def test_the_deep_cnn_beats_the_second_article(run_script, tmp_path: Path, imdb_
     assert accuracy > 86.6  # the second article's figure, after 20 minutes on a laptop
     # model.onnx and model.tflite, without TensorFlow, on the 25,000 test reviews.
     model, _ = common.load_model(tmp_path / "deep_cnn" / "1")
-    check_portable_files(tmp_path / "deep_cnn" / "1", model, common.load_data(imdb_data).x_test)
+    check_portable_files(
+        tmp_path / "deep_cnn" / "1", model, common.labeled.load_data(imdb_data).x_test
+    )

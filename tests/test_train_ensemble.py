@@ -53,4 +53,6 @@ def test_the_ensemble_learns(run_script, tmp_path: Path, imdb_data: Path) -> Non
     assert accuracy > 90.0
     # model.onnx and model.tflite, without TensorFlow, on the 25,000 test reviews.
     model, _ = common.load_model(tmp_path / "ensemble" / "1")
-    check_portable_files(tmp_path / "ensemble" / "1", model, common.load_data(imdb_data).x_test)
+    check_portable_files(
+        tmp_path / "ensemble" / "1", model, common.labeled.load_data(imdb_data).x_test
+    )
