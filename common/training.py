@@ -1,21 +1,23 @@
 """What a training script does around its lesson, in one object: `RunRecord`.
 
 A training script builds, compiles, fits and evaluates its model itself, in plain
-Keras. The project meets it in four statements of its `main()`:
+Keras. The project meets it in five statements of its `main()`:
 
     args = common.training_parser(__doc__, epochs=2, ...).parse_args(argv)   # the flags
     record = common.RunRecord("cnn", args)     # checks the output folder, starts the clock
     (x_train, y_train), (x_test, y_test), labels = record.load_data()   # the data
     ...                                         # plain Keras: build, compile, fit, evaluate
+    model = record.calibrate(model)             # honest probabilities (the same labels)
     record.save(model, history, test_loss, test_accuracy)   # the model, its export, report
 
 Each `fit` passes `callbacks=record.callbacks, verbose=record.verbose`: they time the
 epochs, stop cleanly on SIGTERM, and print one line per epoch where the output is a file,
 not a terminal (a copy of the middle drops the two arguments).
 
-The save also calibrates the model's probabilities on the validation texts
-(models/calibration.py). What it records: seconds and peak memory per phase (data;
-build, fit and evaluate), seconds per epoch, and the test figures and history.
+`calibrate` is the one step that changes the model: a temperature fitted on the
+validation texts (models/calibration.py). The save only saves, and records seconds and
+peak memory per phase (data; build, fit and evaluate), seconds per epoch, and the test
+figures and history.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class RunRecord:
         self.callbacks: list[keras.callbacks.Callback] = [self.watcher]
         self.verbose: int | str = "auto" if sys.stdout.isatty() else 2
         self.data: Dataset | None = None  # padded to --maxlen, as the model reads it
+        self._calibrated: tuple | None = None  # what `calibrate` gave: model, test outputs, ...
 
     def load_data(self) -> tuple[Arrays, Arrays, list[str]]:
         """The texts to learn from and test on, as --data asks (the IMDB reviews, or your
@@ -149,6 +152,29 @@ class RunRecord:
         self.clock.lap("data")
         return data
 
+    def calibrate(self, model: keras.Model) -> keras.Model:
+        """The trained model with honest probabilities: a temperature fitted on the
+        validation texts becomes its last layer (models/calibration.py; the labels stay
+        the same, but for ties within rounding), and --target-accuracy's threshold is
+        chosen on the validation texts too. Prints both; `save` records them (the test
+        set's figures before and after, calibration.png, the card). The model is
+        returned as it is without validation texts."""
+        self.clock.lap("evaluate")
+        data = self.data
+        outputs = predict_outputs(model, data.x_test)
+        calibration = self._calibrate(model, outputs)
+        if calibration is not None:  # the same model, its probabilities scaled
+            model = with_temperature(model, calibration["temperature"])
+            labels = predicted(outputs)
+            outputs = predict_outputs(model, data.x_test)
+            calibration["after"] = _calibration_figures(outputs, data.y_test)
+            calibration["labels_changed"] = int(np.sum(predicted(outputs) != labels))
+            print(_calibration_line(calibration))
+        wanted = getattr(self.args, "target_accuracy", None)
+        threshold = self._threshold(model, outputs) if wanted is not None else None
+        self._calibrated = (model, outputs, calibration, threshold)
+        return model
+
     def save(
         self,
         model: keras.Model,
@@ -156,7 +182,8 @@ class RunRecord:
         test_loss: float,
         test_accuracy: float,
     ) -> None:
-        """Save the model, its export, the plot and the metrics; print the accuracy.
+        """Save the model, its export, the plot and the metrics; print the accuracy. It
+        changes nothing of the model: what `calibrate` gave is what is saved.
 
         `history` is fit's, or {part name: fit's} for a model trained in parts, which the
         plot then draws part by part. All of them go into one new version of the model's
@@ -164,13 +191,9 @@ class RunRecord:
         (common/saving.py): the model with the word index and settings that predict.py
         needs to encode new text exactly as the training texts were, its export as a
         SavedModel that takes raw text (common/export.py), and the metrics and plot of
-        this run. Before that, the model is calibrated: a temperature fitted on the
-        validation texts becomes its last layer (models/calibration.py; the labels stay
-        the same), and calibration.png shows the test set's probabilities before and
-        after. The accuracy is the last line printed on standard output; when the files
-        cannot be written, it is printed on standard error instead, before the error.
+        this run. The accuracy is the last line printed on standard output; when the
+        files cannot be written, it is printed on standard error instead, before the error.
         """
-        self.clock.lap("evaluate")
         if isinstance(history, dict):
             curves = {f"{part}_{key}": values for part, fitted in history.items()
                       for key, values in fitted.history.items()}  # fmt: skip
@@ -178,18 +201,12 @@ class RunRecord:
             curves = history.history
         run = TrainingRun(self.args.seed, test_accuracy, test_loss, curves, self.watcher.seconds)
         data = self.data
-        outputs = predict_outputs(model, data.x_test)
-        calibration = self._calibrate(model, outputs)
-        if calibration is not None:  # what is saved: the same model, its probabilities scaled
-            model = with_temperature(model, calibration["temperature"])
-            labels = predicted(outputs)
-            outputs = predict_outputs(model, data.x_test)
-            calibration["after"] = _calibration_figures(outputs, data.y_test)
-            calibration["labels_changed"] = int(np.sum(predicted(outputs) != labels))
-            print(_calibration_line(calibration))
+        if self._calibrated is not None and self._calibrated[0] is model:
+            _, outputs, calibration, threshold = self._calibrated
+        else:  # a model `calibrate` did not give: saved as it is
+            self.clock.lap("evaluate")
+            outputs, calibration, threshold = predict_outputs(model, data.x_test), None, None
         abstaining = _abstaining(outputs, data.y_test)
-        wanted = getattr(self.args, "target_accuracy", None)
-        threshold = self._threshold(model, outputs) if wanted is not None else None
         # Each label's figures on the test set.
         per_label = class_figures(data.y_test, predicted(outputs), data.labels)
         print("\nOn the test set, per label:")
