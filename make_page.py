@@ -108,7 +108,7 @@ def onnx_model(
         graph = onnx.load_model(str(path), load_external_data=False).graph
     except Exception as err:  # noqa: BLE001 - protobuf's errors for a file that is not ONNX
         raise common.UserError(
-            f"{path} is not an ONNX model ({common.cli.short_reason(err)})."
+            f"{path} is not an ONNX model ({common.files.short_reason(err)})."
         ) from None
     inputs, outputs = [[[d.dim_value or None for d in value.type.tensor_type.shape.dim]
                         for value in values] for values in (graph.input, graph.output)]  # fmt: skip

@@ -74,7 +74,7 @@ from apache_beam.transforms.environments import SubprocessSDKEnvironment  # noqa
 NAMESPACE = "score_corpus"  # of the counters the summary reads
 SKIPPED = "skipped"  # the tag of the lines that are not scored
 # What reading a file may raise: the file system's error, or damage in its compressed data.
-READ_ERRORS = (OSError, common.corpus.Damaged)
+READ_ERRORS = (OSError, common.files.Damaged)
 ROOT = Path(__file__).resolve().parent  # where a local worker process imports common from
 # A local worker process: Beam's own, with only its errors on standard error.
 WORKER = (
@@ -108,18 +108,18 @@ class ReadTexts(beam.DoFn):
                         yield (item.source, item.line), item.text
         except READ_ERRORS as err:  # a compressed file cut or corrupted: what came before is kept
             after = f" after line {line:,}" if line else ""
-            reason = f"cannot be read{after} ({common.cli.short_reason(err)})"
+            reason = f"cannot be read{after} ({common.files.short_reason(err)})"
             yield skipped(common.corpus.Skip(source, line + 1, reason, common.corpus.DAMAGED))
 
 
 @contextmanager
-def opened(readable: fileio.ReadableFile) -> Iterator[BinaryIO | common.corpus.Decompressed]:
+def opened(readable: fileio.ReadableFile) -> Iterator[BinaryIO | common.files.Decompressed]:
     """A file's bytes, decompressed by its name's suffix (.gz, .bz2, .zst, ...) by a reader
     that keeps every byte before damage and then raises (Beam's own readers end a file
     cut short there, silently; Python's lose the block they were reading)."""
     suffix = os.path.splitext(readable.metadata.path)[1].lower()
     with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as raw:
-        yield common.corpus.Decompressed(raw, suffix) if suffix in common.corpus.DECODERS else raw
+        yield common.files.Decompressed(raw, suffix) if suffix in common.files.DECODERS else raw
 
 
 def skipped(skip: common.corpus.Skip) -> beam.pvalue.TaggedOutput:
@@ -248,7 +248,7 @@ def matched_files(patterns: Sequence[str]) -> list[FileMetadata]:
             matched = FileSystems.match([pattern])[0].metadata_list
         except Exception as err:  # Beam's BeamIOError, or a file system it lacks
             raise common.UserError(
-                f"--input {pattern!r}: {common.cli.short_reason(err)}."
+                f"--input {pattern!r}: {common.files.short_reason(err)}."
             ) from None
         remote = FileSystems.get_scheme(pattern)
         files = matched if remote else [m for m in matched if os.path.isfile(m.path)]
@@ -317,7 +317,7 @@ def check_runner(options: PipelineOptions) -> str | None:
         runner = create_runner(name)
     except (ValueError, ImportError) as err:
         known = ", ".join(StandardOptions.KNOWN_RUNNER_NAMES)
-        reason = common.cli.short_reason(err) if isinstance(err, ImportError) else (
+        reason = common.files.short_reason(err) if isinstance(err, ImportError) else (
             f"Beam knows no runner of that name (its runners: {known}; or a class's full name)"
         )  # fmt: skip
         raise common.UserError(f"--runner {name}: {reason}.") from None

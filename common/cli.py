@@ -74,12 +74,6 @@ def skipped(count: int, noun: str, kind: str, places: Sequence[object], detail: 
     return f"Skipped {count:,} {noun}{s} {detail + ' ' if detail else ''}({kind}{s} {shown})"
 
 
-def short_reason(err: BaseException, limit: int = 160) -> str:
-    """An exception as a short phrase for a one-sentence error: its first line, capped."""
-    text = str(err).splitlines()[0].rstrip(":. ") if str(err).strip() else ""
-    return text[:limit] or type(err).__name__
-
-
 def run(main: Callable[[Sequence[str] | None], object]) -> None:
     """Call `main()` the way every script's `__main__` block does.
 
@@ -197,8 +191,8 @@ def data_parser(
     if every_row:
         parser.add_argument(
             "--data", metavar="PATH", required=True,
-            help="your own labeled texts: a .csv, .tsv or .jsonl file (also .gz), or a folder "
-            "with one folder of .txt files per label",
+            help="your own labeled texts: a .csv, .tsv or .jsonl file (also compressed: .gz, "
+            ".bz2, .xz, .zst, ...), or a folder with one folder of .txt files per label",
         )  # fmt: skip
     else:
         parser.add_argument(
@@ -207,7 +201,8 @@ def data_parser(
             default=os.environ.get("IMDB_DATA") or None,
             help="the Stanford Large Movie Review Dataset (aclImdb_v1.tar.gz or its extracted "
             "aclImdb/ folder), or your own labeled texts: a .csv, .tsv or .jsonl file (also "
-            ".gz), or a folder with one folder of .txt files per label (default: $IMDB_DATA "
+            "compressed: .gz, .bz2, .xz, .zst, ...), or a folder with one folder of .txt files "
+            "per label (default: $IMDB_DATA "
             f"if set, else download IMDB through keras.datasets.imdb){data_note}",
         )
     own = parser.add_argument_group("your own data (docs/your-own-data.md)")

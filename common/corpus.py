@@ -14,24 +14,20 @@ the run.
 
 from __future__ import annotations
 
-import bz2
 import csv
 import json
-import lzma
 import re
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
-from common.cli import printable, short_reason
-from common.files import BadLine, ChunkLines, decoded_line
+from common.cli import printable
+from common.files import BadLine, ChunkLines, decoded_line, short_reason
 from common.labeled import MAX_LINE_BYTES as MAX_ROW_BYTES
-from common.labeled import TABLE_SUFFIXES, TEXT_NAMES
+from common.labeled import TABLE_SUFFIXES, TEXT_NAMES, table_kind
 from common.texts import MAX_LINE_BYTES, text_problem
 
 # What a reader may compress a file with, by the names Beam's file systems know them by.
-COMPRESSED = (".gz", ".bz2", ".deflate", ".zst", ".zstd", ".xz", ".lzma")
 # Why a line is skipped, in a word or two: the summary counts them by these.
 NOT_UTF8, TOO_LONG, EMPTY, NO_WORDS = "not UTF-8", "too long", "empty", "no words"
 NO_TEXT, NOT_A_ROW, DAMAGED = "no text", "not a row", "damaged"
@@ -64,97 +60,6 @@ class Skip:
         return {"source": self.source, "line": self.line, "reason": self.reason}
 
 
-# ## Compressed files: every byte before the damage
-
-
-class Damaged(Exception):
-    """A compressed file that is cut short, corrupt, or followed by what is not its format."""
-
-
-class _Decoder(Protocol):
-    eof: bool
-    unused_data: bytes
-
-    def decompress(self, data: bytes) -> bytes: ...
-
-
-def _zstd() -> _Decoder:
-    import zstandard  # installed with Beam; imported only for a .zst file
-
-    return zstandard.ZstdDecompressor(max_window_size=2**31).decompressobj()
-
-
-DECODERS: dict[str, Callable[[], _Decoder]] = {
-    ".gz": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
-    ".deflate": zlib.decompressobj,  # zlib's format, as Beam writes it
-    ".bz2": bz2.BZ2Decompressor, ".xz": lzma.LZMADecompressor, ".lzma": lzma.LZMADecompressor,
-    ".zst": _zstd, ".zstd": _zstd,
-}  # fmt: skip
-PIECE = 1024  # compressed bytes decoded at a time: what a corrupt piece may take with it
-
-
-class Decompressed:
-    """`read(size)` of the bytes a compressed file holds, decoded a piece at a time, so that
-    everything before damage is read (Python's gzip, bz2 and lzma readers lose the block
-    being read; Beam's end a cut file silently). Then Damaged: a file cut short, data that
-    does not decode, or bytes after the last stream that start none. A file may hold
-    several streams one after another, as `cat a.gz b.gz` makes."""
-
-    def __init__(self, raw: BinaryIO, suffix: str) -> None:
-        self.raw, self.new = raw, DECODERS[suffix]
-        self.decoder, self.fed = self.new(), False  # fed: the stream has begun
-        self.streams = 0  # how many have ended
-        self.decoded = False  # whether the stream being read has given any byte
-        self.pending, self.left = bytearray(), b""  # decoded and not yet read; raw, to decode
-        self.error: Damaged | None = None
-        self.ended = False
-        self.zero_padded = suffix == ".gz"  # gzip(1) ignores zero bytes after the last member
-
-    def read(self, size: int) -> bytes:
-        while len(self.pending) < size and not self.ended and self.error is None:
-            self._decode_piece()
-        if not self.pending and self.error is not None:
-            raise self.error
-        data = bytes(self.pending[:size])
-        del self.pending[:size]
-        return data
-
-    def _decode_piece(self) -> None:
-        data, self.left = self.left or self.raw.read(PIECE), b""
-        if not data:
-            self.ended = True
-            if self.fed and not self.decoder.eof:
-                self.error = Damaged("it ends in the middle of its compressed data")
-            return
-        if self.decoder.eof:  # a stream has ended: what follows must begin another
-            if self.zero_padded and not data.strip(b"\0"):
-                return
-            self.decoder, self.fed, self.decoded = self.new(), False, False
-        copy = getattr(self.decoder, "copy", None)
-        before = copy() if copy else None  # zlib's: to find the first bad byte
-        self.fed = True
-        try:
-            decoded = self.decoder.decompress(data)
-            self.pending += decoded
-            self.decoded |= bool(decoded)
-        except Exception as err:  # zlib.error, OSError, LZMAError, ZstdError: all mean damage
-            if before is not None:  # what decodes of this piece, byte by byte, up to the bad one
-                for i in range(len(data)):
-                    try:
-                        self.pending += before.decompress(data[i : i + 1])
-                    except Exception:
-                        break
-            self.error = Damaged(
-                "what follows its compressed data is not more of it"
-                if self.streams and not self.decoded
-                else f"its compressed data is corrupt ({short_reason(err)})"
-            )
-            return
-        if self.decoder.eof:
-            self.streams += 1
-            self.left = self.decoder.unused_data
-
-
 def source_name(path: str) -> str:
     """`path` as text UTF-8 can carry: each byte of a file name that is not UTF-8 (which
     Python holds as a lone surrogate) written as \\xNN, so that its texts are scored."""
@@ -164,21 +69,13 @@ def source_name(path: str) -> str:
         return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def file_kind(path: str) -> str | None:
-    """ ".csv", ".tsv" or ".jsonl" for a table (compressed or not); None for lines of text."""
-    name = path.lower()
-    for suffix in COMPRESSED:
-        name = name.removesuffix(suffix)
-    return next((suffix for suffix in TABLE_SUFFIXES if name.endswith(suffix)), None)
-
-
 def read_texts(
     stream: BinaryIO, source: str, column: str | int | None = None
 ) -> Iterator[Text | Skip]:
     """Each text of the file `stream` (named `source`), or a Skip for each line or row that
     cannot be scored. `column`: a table's text column, by name or 0-based position (a
     CSV or TSV without a header row); None: the first named as TEXT_NAMES names it."""
-    kind = file_kind(source)
+    kind = table_kind(source)
     if kind is None:
         found = _plain(stream, source)
     elif kind == ".jsonl":

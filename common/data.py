@@ -38,8 +38,8 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from common.cli import UserError, short_reason
-from common.files import atomic_path, file_sha256, remove_stale_temporaries
+from common.cli import UserError
+from common.files import atomic_path, file_sha256, remove_stale_temporaries, short_reason
 
 import keras
 import numpy as np

@@ -11,20 +11,23 @@ of UTF-8 (`utf8_lines`, `decoded_line`, `ChunkLines`); and `file_sha256`.
 
 from __future__ import annotations
 
+import bz2
 import errno
 import fcntl
 import hashlib
 import json
+import lzma
 import os
 import re
 import secrets
 import shutil
 import stat
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 # A temporary file or folder of this project: hidden, the final name, the phase, a random
 # token, a check and the suffix (.cnn.keras.tmp-3f9c0e1a2b4d5e6f7a8b.keras). The check is a
@@ -434,3 +437,100 @@ def _older_than(entry: os.DirEntry, seconds: float) -> bool:
         return time.time() - entry.stat(follow_symlinks=False).st_mtime > seconds
     except OSError:
         return False
+
+
+def short_reason(err: BaseException, limit: int = 160) -> str:
+    """An exception as a short phrase for a one-sentence error: its first line, capped."""
+    text = str(err).splitlines()[0].rstrip(":. ") if str(err).strip() else ""
+    return text[:limit] or type(err).__name__
+
+
+# ## Compressed files: every byte before the damage
+
+
+class Damaged(Exception):
+    """A compressed file that is cut short, corrupt, or followed by what is not its format."""
+
+
+class _Decoder(Protocol):
+    eof: bool
+    unused_data: bytes
+
+    def decompress(self, data: bytes) -> bytes: ...
+
+
+def _zstd() -> _Decoder:
+    import zstandard  # installed with Beam; imported only for a .zst file
+
+    return zstandard.ZstdDecompressor(max_window_size=2**31).decompressobj()
+
+
+DECODERS: dict[str, Callable[[], _Decoder]] = {  # by suffix: every compression read
+    ".gz": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
+    ".deflate": zlib.decompressobj,  # zlib's format, as Beam writes it
+    ".bz2": bz2.BZ2Decompressor, ".xz": lzma.LZMADecompressor, ".lzma": lzma.LZMADecompressor,
+    ".zst": _zstd, ".zstd": _zstd,
+}  # fmt: skip
+PIECE = 1024  # compressed bytes decoded at a time: what a corrupt piece may take with it
+
+
+class Decompressed:
+    """`read(size)` of the bytes a compressed file holds, decoded a piece at a time, so that
+    everything before damage is read (Python's gzip, bz2 and lzma readers lose the block
+    being read; Beam's end a cut file silently). Then Damaged: a file cut short, data that
+    does not decode, or bytes after the last stream that start none. A file may hold
+    several streams one after another, as `cat a.gz b.gz` makes."""
+
+    def __init__(self, raw: BinaryIO, suffix: str) -> None:
+        self.raw, self.new = raw, DECODERS[suffix]
+        self.decoder, self.fed = self.new(), False  # fed: the stream has begun
+        self.streams = 0  # how many have ended
+        self.decoded = False  # whether the stream being read has given any byte
+        self.pending, self.left = bytearray(), b""  # decoded and not yet read; raw, to decode
+        self.error: Damaged | None = None
+        self.ended = False
+        self.zero_padded = suffix == ".gz"  # gzip(1) ignores zero bytes after the last member
+
+    def read(self, size: int) -> bytes:
+        while len(self.pending) < size and not self.ended and self.error is None:
+            self._decode_piece()
+        if not self.pending and self.error is not None:
+            raise self.error
+        data = bytes(self.pending[:size])
+        del self.pending[:size]
+        return data
+
+    def _decode_piece(self) -> None:
+        data, self.left = self.left or self.raw.read(PIECE), b""
+        if not data:
+            self.ended = True
+            if self.fed and not self.decoder.eof:
+                self.error = Damaged("it ends in the middle of its compressed data")
+            return
+        if self.decoder.eof:  # a stream has ended: what follows must begin another
+            if self.zero_padded and not data.strip(b"\0"):
+                return
+            self.decoder, self.fed, self.decoded = self.new(), False, False
+        copy = getattr(self.decoder, "copy", None)
+        before = copy() if copy else None  # zlib's: to find the first bad byte
+        self.fed = True
+        try:
+            decoded = self.decoder.decompress(data)
+            self.pending += decoded
+            self.decoded |= bool(decoded)
+        except Exception as err:  # zlib.error, OSError, LZMAError, ZstdError: all mean damage
+            if before is not None:  # what decodes of this piece, byte by byte, up to the bad one
+                for i in range(len(data)):
+                    try:
+                        self.pending += before.decompress(data[i : i + 1])
+                    except Exception:
+                        break
+            self.error = Damaged(
+                "what follows its compressed data is not more of it"
+                if self.streams and not self.decoded
+                else f"its compressed data is corrupt ({short_reason(err)})"
+            )
+            return
+        if self.decoder.eof:
+            self.streams += 1
+            self.left = self.decoder.unused_data

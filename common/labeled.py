@@ -3,11 +3,11 @@
 `load_data` is what every script's --data goes to: the IMDB reviews (common/data.py),
 or your own texts, read as below. `--data` takes, besides the IMDB dataset:
 
-* `reviews.csv`, `reviews.tsv` or `reviews.jsonl` (each also as `.gz`): one text and its
-  label per row. The columns are `--text-column` and `--label-column`, by name (a CSV
-  or TSV then has a header row) or by 0-based position (a file without one); without
-  them, the usual names are recognised (text, review, sentence, ...; label, sentiment,
-  class, ...);
+* `reviews.csv`, `reviews.tsv` or `reviews.jsonl` (each also compressed: `.gz`, `.bz2`,
+  `.xz`, `.zst`, ..., as score_corpus.py reads them): one text and its label per row.
+  The columns are `--text-column` and `--label-column`, by name (a CSV or TSV then has
+  a header row) or by 0-based position (a file without one); without them, the usual
+  names are recognised (text, review, sentence, ...; label, sentiment, class, ...);
 * a folder with one sub-folder of .txt files per class (`neutral/0001.txt`), optionally
   under `train/` and `test/`: the layout `keras.utils.text_dataset_from_directory` reads.
 
@@ -29,15 +29,13 @@ import argparse
 import array
 import csv
 import dataclasses
-import gzip
 import json
 import os
 import re
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from common.cli import UserError, printable, short_reason, skipped
+from common.cli import UserError, printable, skipped
 from common.data import (
     MAXLEN,
     NUM_WORDS,
@@ -49,7 +47,16 @@ from common.data import (
     pad,
     tokenize,
 )
-from common.files import BadLine, file_sha256, utf8_lines
+from common.files import (
+    DECODERS,
+    BadLine,
+    ChunkLines,
+    Damaged,
+    Decompressed,
+    file_sha256,
+    short_reason,
+    utf8_lines,
+)
 
 import numpy as np
 
@@ -76,8 +83,10 @@ class Columns:
 
 
 def table_kind(path: str | os.PathLike[str]) -> str | None:
-    """ ".csv", ".tsv" or ".jsonl" for a file of that kind (also gzipped), else None."""
-    name = Path(path).name.lower().removesuffix(".gz")
+    """ ".csv", ".tsv" or ".jsonl" for a file of that kind (compressed or not: each of
+    files.DECODERS), else None."""
+    name = Path(path).name.lower()
+    name = next((name.removesuffix(s) for s in DECODERS if name.endswith(s)), name)
     return next((suffix for suffix in TABLE_SUFFIXES if name.endswith(suffix)), None)
 
 
@@ -164,18 +173,23 @@ class TableReader:
 
     def lines(self) -> Iterator[str]:
         """The file's lines, decoded: one sentence for a line that is not UTF-8 or too long."""
-        opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+        suffix = next((s for s in DECODERS if self.path.name.lower().endswith(s)), None)
         try:
-            with opener(self.path, "rb") as file:
-                for _, text in utf8_lines(file, MAX_LINE_BYTES):
+            with open(self.path, "rb") as file:
+                stream = ChunkLines(Decompressed(file, suffix).read) if suffix else file
+                for _, text in utf8_lines(stream, MAX_LINE_BYTES):
                     yield text
         except BadLine as err:
             advice = "." if err.too_long else ": save the file as UTF-8."
             raise self._error(err.number, err.reason + advice) from None
-        except (OSError, EOFError, zlib.error) as err:
-            if isinstance(err, OSError) and err.strerror:
-                raise self._error(None, f"cannot be read: {err.strerror}.") from None
-            raise self._error(None, f"is damaged ({short_reason(err)}).") from None
+        except Damaged as err:
+            raise self._error(None, f"is damaged: {err}.") from None
+        except ImportError as err:  # zstandard, for a .zst file
+            raise self._error(None, f"cannot be read: {short_reason(err)}.") from None
+        except OSError as err:
+            raise self._error(
+                None, f"cannot be read: {err.strerror or short_reason(err)}."
+            ) from None
 
     def __iter__(self) -> Iterator[Row]:
         rows = self._json_rows() if self.kind == ".jsonl" else self._csv_rows()
@@ -420,7 +434,8 @@ def reader(path: Path, columns: Columns, flag: str = "--data",
     if table_kind(path) is None:
         raise UserError(
             f"{flag} {str(path)!r} is not a file this project reads: a .csv, .tsv or .jsonl "
-            "file (also .gz), a folder, or the IMDB archive (.tar.gz)."
+            "file (also compressed: .gz, .bz2, .xz, .zst, ...), a folder, or the IMDB archive "
+            "(.tar.gz)."
         )
     return TableReader(path, columns, flag, escape_char)
 

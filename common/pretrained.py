@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.cli import UserError, short_reason
-from common.files import file_sha256
+from common.cli import UserError
+from common.files import file_sha256, short_reason
 
 from models.minilm import load_backbone, word_piece_table
 from models.word_ids import INDEX_FROM

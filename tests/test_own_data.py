@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import importlib.util
 import json
+import lzma
 import re
 import shutil
 import subprocess
@@ -14,11 +16,13 @@ import threading
 from pathlib import Path
 
 import common
+import common.corpus
 from common.labeled import Columns, Options
 
 import numpy as np
 import pytest
 import tensorflow as tf
+import zstandard
 from conftest import (
     LABEL_WORDS,
     ROOT,
@@ -101,6 +105,35 @@ def test_json_lines_gzipped_and_plain_csv_give_the_same_arrays(tmp_path: Path, t
         np.testing.assert_array_equal(data.x_train, from_csv.x_train)
         np.testing.assert_array_equal(data.y_test, from_csv.y_test)
         assert data.word_index == from_csv.word_index
+
+
+COMPRESSIONS = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
+                ".zst": lambda data: zstandard.ZstdCompressor().compress(data)}  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", COMPRESSIONS)
+def test_training_and_score_corpus_read_each_compression_alike(
+    tmp_path: Path, three: Path, suffix: str
+) -> None:
+    """One reader of compressed files (common.files.Decompressed) for both (score_corpus.py
+    opens a file with it, then reads its texts): training reads
+    what score_corpus.py reads, the same texts as the plain file; cut short, the file is
+    refused by training in one sentence, as damaged."""
+    data = three.read_bytes()
+    packed = tmp_path / f"three.csv{suffix}"
+    packed.write_bytes(COMPRESSIONS[suffix](data))
+    plain, unpacked = load(three), load(packed)
+    np.testing.assert_array_equal(unpacked.x_train, plain.x_train)
+    np.testing.assert_array_equal(unpacked.y_test, plain.y_test)
+    with open(three, "rb") as a, open(packed, "rb") as b:
+        opened = ((a, three.name), (common.files.Decompressed(b, suffix), packed.name))
+        texts = [[t.text for t in common.corpus.read_texts(stream, name)
+                  if isinstance(t, common.corpus.Text)] for stream, name in opened]  # fmt: skip
+    assert texts[0] == texts[1] and len(texts[0]) == len(plain.y_train) + len(plain.y_test)
+    cut = tmp_path / f"cut.csv{suffix}"
+    cut.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
+    with pytest.raises(common.UserError, match=r"cut\.csv.* is damaged: "):
+        load(cut)
 
 
 def test_every_word_clipped_then_padded_is_what_the_loader_gives(three: Path) -> None:

@@ -92,7 +92,7 @@ def test_json_lines_take_the_named_key_or_one_named_as_a_text_is() -> None:
 
 
 def test_file_kinds_by_name() -> None:
-    kinds = {name: common.corpus.file_kind(name) for name in (
+    kinds = {name: common.labeled.table_kind(name) for name in (
         "a.csv", "a.TSV.gz", "a.jsonl.zst", "a.txt", "a.txt.gz", "csv", "a.csv.txt")}  # fmt: skip
     assert kinds == {"a.csv": ".csv", "a.TSV.gz": ".tsv", "a.jsonl.zst": ".jsonl",
                      "a.txt": None, "a.txt.gz": None, "csv": None, "a.csv.txt": None}  # fmt: skip
@@ -307,11 +307,11 @@ def test_without_beam_installed(run_corpus, monkeypatch) -> None:
 
 def read_whole(data: bytes, suffix: str) -> tuple[bytes, str | None]:
     """What Decompressed reads of `data`, and the damage it then reports, if any."""
-    stream, out = common.corpus.Decompressed(io.BytesIO(data), suffix), bytearray()
+    stream, out = common.files.Decompressed(io.BytesIO(data), suffix), bytearray()
     try:
         while chunk := stream.read(65536):
             out += chunk
-    except common.corpus.Damaged as err:
+    except common.files.Damaged as err:
         return bytes(out), str(err)
     return bytes(out), None
 
