@@ -21,11 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from common.cli import printable
-from common.files import BadLine, ChunkLines, decoded_line, short_reason
-from common.labeled import MAX_LINE_BYTES as MAX_ROW_BYTES
-from common.labeled import TABLE_SUFFIXES, TEXT_NAMES, table_kind
-from common.texts import MAX_LINE_BYTES, text_problem
+from common.files import MAX_LINE_BYTES, BadLine, ChunkLines, decoded_line, short_reason
+from common.labeled import TABLE_SUFFIXES, TEXT_NAMES, find_column, missing_column, table_kind
+from common.texts import text_problem
 
 # What a reader may compress a file with, by the names Beam's file systems know them by.
 # Why a line is skipped, in a word or two: the summary counts them by these.
@@ -125,12 +123,12 @@ def _csv_rows(
 ) -> Iterator[Text | Skip]:
     """The texts of a CSV or TSV file; a quoted text may span lines, and is placed at the
     line it starts on."""
-    csv.field_size_limit(MAX_ROW_BYTES)
+    csv.field_size_limit(MAX_LINE_BYTES)
     fed: list[int] = []  # the numbers of the lines the csv module has read for this row
     skipped: list[Skip] = []
 
     def feed() -> Iterator[str]:
-        for item in _lines(stream, source, MAX_ROW_BYTES):
+        for item in _lines(stream, source, MAX_LINE_BYTES):
             if isinstance(item, Skip):
                 skipped.append(item)
                 continue
@@ -160,9 +158,10 @@ def _csv_rows(
         line = fed[0]
         if position is None:  # the first row is the header: find the column in it
             names = [name.strip() for name in record]
-            position = _position(names, column)
-            if isinstance(position, str):
-                yield Skip(source, line, position, NO_TEXT)
+            position = find_column(names, column, TEXT_NAMES)
+            if position is None:
+                reason = missing_column(names, column, "text")
+                yield Skip(source, line, f"{reason}: the file is skipped", NO_TEXT)
                 return
             continue
         if position >= len(record):
@@ -171,24 +170,10 @@ def _csv_rows(
         yield Text(source, line, record[position])
 
 
-def _position(names: list[str], column: str | None) -> int | str:
-    """Where the text column is among a header's `names`, or why it is not there."""
-    if column is not None and column in names:
-        return names.index(column)
-    lowered = [name.lower() for name in names]
-    if column is None:
-        found = next((lowered.index(name) for name in TEXT_NAMES if name in lowered), None)
-        if found is not None:
-            return found
-    shown = ", ".join(repr(printable(name)) for name in names[:20])
-    wanted = f"no column {column!r}" if column is not None else "no column named as a text is"
-    return f"has {wanted} (its columns: {shown}): the file is skipped; name it with --text-column"
-
-
 def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Iterator[Text | Skip]:
     """The texts of a JSON Lines file: one object per line, its text under `column` or the
     first key TEXT_NAMES names."""
-    for item in _lines(stream, source, MAX_ROW_BYTES):
+    for item in _lines(stream, source, MAX_LINE_BYTES):
         if isinstance(item, Skip):
             yield item
             continue
@@ -205,8 +190,9 @@ def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Itera
             kind = type(record).__name__
             yield Skip(source, number, f"is a JSON {kind}, not an object", NOT_A_ROW)
             continue
-        key = column if column is not None else next(
-            (name for name in record if str(name).lower() in TEXT_NAMES), None)  # fmt: skip
+        keys = list(record)
+        found = None if isinstance(column, int) else find_column(keys, column, TEXT_NAMES)
+        key = column if found is None else keys[found]
         text = record.get(key) if isinstance(key, str) else None
         if not isinstance(text, str):
             said = "no key named as a text is" if key is None else f"no {key!r}"

@@ -317,6 +317,11 @@ def read_json(path: str | os.PathLike[str], limit: int) -> object:
         raise ValueError("it is nested too deeply") from None
 
 
+# One bound for a line of any file of texts, wherever it is read (training, predict.py,
+# a corpus): a line, or a quoted CSV field spanning lines, of more is not a text.
+MAX_LINE_BYTES = 16 * 2**20
+
+
 class BadLine(ValueError):
     """A line `utf8_lines` refuses: its number, what is wrong as a phrase, whether it is
     too long (else it is not UTF-8), and whether that goes for the whole file (a UTF-16

@@ -49,6 +49,7 @@ from common.data import (
 )
 from common.files import (
     DECODERS,
+    MAX_LINE_BYTES,
     BadLine,
     ChunkLines,
     Damaged,
@@ -66,7 +67,6 @@ TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}  # the delimiter; N
 TEXT_NAMES = ("text", "review", "sentence", "tweet", "content", "body", "comment", "document")
 LABEL_NAMES = ("label", "sentiment", "class", "target", "category", "polarity")
 POSITIVE_NAMES = ("positive", "pos", "1", "true", "yes", "good")  # what "positive" may be called
-MAX_LINE_BYTES = 16 * 2**20  # a longer line (or quoted field) is refused: not a text to learn
 MAX_TEXT_FILE_BYTES = 16 * 2**20  # one file of a class folder
 TEXT_FILE_SUFFIX = ".txt"
 MAX_LABELS = 10_000  # a softmax over more is not sentiment analysis any more
@@ -88,6 +88,25 @@ def table_kind(path: str | os.PathLike[str]) -> str | None:
     name = Path(path).name.lower()
     name = next((name.removesuffix(s) for s in DECODERS if name.endswith(s)), name)
     return next((suffix for suffix in TABLE_SUFFIXES if name.endswith(suffix)), None)
+
+
+def find_column(names: list[str], wanted: str | None, usual: tuple[str, ...]) -> int | None:
+    """Where the column `wanted` is among a header's `names` (or a JSON object's keys); with
+    None, the first of the `usual` names there, in any case. None: it is not there."""
+    if wanted is not None:
+        return names.index(wanted) if wanted in names else None
+    lowered = [str(name).lower() for name in names]
+    return next((lowered.index(name) for name in usual if name in lowered), None)
+
+
+def missing_column(names: list[str], wanted: str | None, kind: str) -> str:
+    """What a file lacks when `find_column` finds nothing, in the same words wherever it is read."""
+    shown = ", ".join(repr(printable(str(name))) for name in names[:20])
+    shown += f" and {len(names) - 20} more" if len(names) > 20 else ""
+    if wanted is not None:
+        return f"has no column {wanted!r}; its columns are {shown}"
+    return (f"has no column recognised as the {kind} among {shown}: name it with "
+            f"--{kind}-column (or give 0-based positions for a file without a header)")  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -288,27 +307,12 @@ class TableReader:
         """The index of the text or label column among the header's `names`."""
         if isinstance(wanted, int):
             return self._position(wanted, len(names), 1)
-        if wanted is not None:
-            if wanted in names:
-                return names.index(wanted)
-            raise self._error(
-                None, f"has no column {wanted!r}; its columns are {self._listed(names)}."
-            )
-        lowered = [name.lower() for name in names]
-        for choice in choices:
-            if choice in lowered:
-                self.recognised.add(kind)
-                return lowered.index(choice)
-        raise self._error(
-            None,
-            f"has no column recognised as the {kind} among {self._listed(names)}: name it "
-            f"with --{kind}-column (or give 0-based positions for a file without a header).",
-        )
-
-    @staticmethod
-    def _listed(names: list[str]) -> str:
-        shown = ", ".join(repr(printable(name)) for name in names[:20])
-        return shown + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        found = find_column(names, wanted, choices)
+        if found is None:
+            raise self._error(None, f"{missing_column(names, wanted, kind)}.")
+        if wanted is None:
+            self.recognised.add(kind)
+        return found
 
     def _json_rows(self) -> Iterator[tuple[int, str | None, str | None]]:
         wanted = (self.wanted.text, self.wanted.label)

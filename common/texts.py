@@ -17,9 +17,7 @@ from typing import BinaryIO
 
 from common.cli import UserError, skipped
 from common.data import tokenize
-from common.files import BadLine, ChunkLines, utf8_lines
-
-MAX_LINE_BYTES = 2**20  # one review per line: a line of more than 1 MiB is not one
+from common.files import MAX_LINE_BYTES, BadLine, ChunkLines, utf8_lines
 
 
 def check_texts(texts: Sequence[tuple[str, str]]) -> None:

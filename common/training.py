@@ -16,8 +16,8 @@ not a terminal (a copy of the middle drops the two arguments).
 
 `calibrate` is the one step that changes the model: a temperature fitted on the
 validation texts (models/calibration.py). The save only saves, and records seconds and
-peak memory per phase (data; build, fit and evaluate), seconds per epoch, and the test
-figures and history.
+peak memory per phase (data; build, fit and evaluate; calibrate; then the save's own:
+save, export, portable, card), seconds per epoch, and the test figures and history.
 """
 
 from __future__ import annotations
@@ -173,6 +173,7 @@ class RunRecord:
         wanted = getattr(self.args, "target_accuracy", None)
         threshold = self._threshold(model, outputs) if wanted is not None else None
         self._calibrated = (model, outputs, calibration, threshold)
+        self.clock.lap("calibrate")
         return model
 
     def save(
@@ -226,11 +227,14 @@ class RunRecord:
                 origin=data.origin,
                 min_confidence=threshold,
             )
+            self.clock.lap("save")
             # The same model with the tokenizer inside, for programs without this repository.
             export_text_model(model, encoding, folder)
+            self.clock.lap("export")
             # tokenizer.json, model.onnx and model.tflite
             for line in export_portable(model, encoding, folder):
                 print(line)
+            self.clock.lap("portable")
             card = model_card.gather(
                 model, encoding, data, outputs, name=self.name, model_sha256=model_sha256,
                 script=self.script, flags={k: v for k, v in vars(self.args).items()
@@ -240,6 +244,7 @@ class RunRecord:
             print("\nBehavioural checks (model_card.md):")
             for check in card.checks:
                 print(f"  {check['check']}: {check['passed']} of {check['pairs']} pairs pass")
+            self.clock.lap("card")
             save_training_report(
                 folder,
                 self.name,

@@ -136,6 +136,35 @@ def test_training_and_score_corpus_read_each_compression_alike(
         load(cut)
 
 
+@pytest.mark.parametrize("column", [None, "review"])
+def test_training_and_score_corpus_find_the_text_column_alike(tmp_path: Path, column) -> None:
+    """One column finder (common.labeled.find_column): the same column of a header, and of a
+    JSON object's keys, the usual names in the same order of preference; and, where there
+    is none, the same sentence from training and from score_corpus.py."""
+    rows = [("great film", "awful film")[i % 2] for i in range(20)]
+    table = tmp_path / "two.csv"  # "Comment" and "text" both usual: "text" comes first
+    table.write_text("Comment,text,label\n" + "".join(f"x,{t},{i % 2}\n" for i, t in
+                                                       enumerate(rows)), "utf-8")  # fmt: skip
+    lines = tmp_path / "two.jsonl"
+    lines.write_text("".join(json.dumps({"Comment": "x", "text": t, "label": i % 2}) + "\n"
+                             for i, t in enumerate(rows)), "utf-8")  # fmt: skip
+    for path in (table, lines):
+        with open(path, "rb") as stream:
+            read = [t.text for t in common.corpus.read_texts(stream, path.name)]
+        assert read == rows, path.name
+        data = load(path)
+        assert set(common.data.decode_many(data.x_train, data.word_index)) == set(rows)
+    lacking = tmp_path / "none.csv"
+    lacking.write_text("id,body2,label\n1,great,1\n2,awful,0\n", "utf-8")
+    with open(lacking, "rb") as stream:
+        (skip,) = common.corpus.read_texts(stream, lacking.name, column)
+    with pytest.raises(common.UserError) as refused:
+        load(lacking, text=column)
+    missing = common.labeled.missing_column(["id", "body2", "label"], column, "text")
+    assert skip.reason == f"{missing}: the file is skipped"
+    assert str(refused.value) == f"--data {str(lacking)!r} {missing}."
+
+
 def test_every_word_clipped_then_padded_is_what_the_loader_gives(three: Path) -> None:
     whole = common.labeled.load_data(three, None, None, Options())
     derived = whole.clipped(20).padded(16)

@@ -389,7 +389,7 @@ def test_explanations_are_scored_in_bounded_chunks(monkeypatch: pytest.MonkeyPat
 def test_a_line_longer_than_the_bound_is_refused(
     run_here, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Read line by line, a file is bounded per line: the bound is 1 MiB, here 64 bytes.
+    """Read line by line, a file is bounded per line: the bound is 16 MiB, here 64 bytes.
     The batches scored before the line are printed, and stop there."""
     import predict
 
