@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import common
-import common.corpus
 
 import keras
 
@@ -96,12 +95,12 @@ class ReadTexts(beam.DoFn):
         self.texts = Metrics.counter(NAMESPACE, "texts")
 
     def process(self, readable: fileio.ReadableFile) -> Iterable:
-        source, line = common.corpus.source_name(readable.metadata.path), 0
+        source, line = common.texts.source_name(readable.metadata.path), 0
         try:
             with opened(readable) as stream:
-                for item in common.corpus.read_texts(stream, source, self.column):
+                for item in common.texts.read_texts(stream, source, self.column):
                     line = item.line
-                    if isinstance(item, common.corpus.Skip):
+                    if isinstance(item, common.texts.Skip):
                         yield skipped(item)
                     else:
                         self.texts.inc()
@@ -109,7 +108,7 @@ class ReadTexts(beam.DoFn):
         except READ_ERRORS as err:  # a compressed file cut or corrupted: what came before is kept
             after = f" after line {line:,}" if line else ""
             reason = f"cannot be read{after} ({common.files.short_reason(err)})"
-            yield skipped(common.corpus.Skip(source, line + 1, reason, common.corpus.DAMAGED))
+            yield skipped(common.texts.Skip(source, line + 1, reason, common.texts.DAMAGED))
 
 
 @contextmanager
@@ -122,7 +121,7 @@ def opened(readable: fileio.ReadableFile) -> Iterator[BinaryIO | common.files.De
         yield common.files.Decompressed(raw, suffix) if suffix in common.files.DECODERS else raw
 
 
-def skipped(skip: common.corpus.Skip) -> beam.pvalue.TaggedOutput:
+def skipped(skip: common.texts.Skip) -> beam.pvalue.TaggedOutput:
     """A line that is not scored, counted by why and tagged for the skipped-lines files."""
     Metrics.counter(NAMESPACE, f"skipped: {skip.kind}").inc()
     return beam.pvalue.TaggedOutput(SKIPPED, common.cli.json_text(skip.record()))

@@ -5,9 +5,9 @@
     classifier.predict(["A wonderful film."])    # predict.py's records, in memory
 
 The modules, each named for its job: the IMDB reviews and their encoding (data.py),
-your own labeled texts (labeled.py), texts to score (texts.py; a corpus's files:
-corpus.py), flags and one-sentence errors (cli.py), a training run (training.py, with
-timing.py and report.py), saved versions (saving.py, files.py), their portable files
+your own labeled texts (labeled.py), texts to score and a corpus's files (texts.py),
+flags and one-sentence errors (cli.py), a training run (training.py, with timing.py and
+report.py), saved versions (saving.py, files.py), their portable files
 (export.py) and card (model_card.py, behaviour.py), a pre-trained checkpoint
 (pretrained.py), scoring (scoring.py), the page (page.py). serving.py, which loads a web
 server, is imported where it is used. `import common` loads TensorFlow and Keras without

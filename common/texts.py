@@ -1,23 +1,38 @@
-"""Texts to score, from the arguments, a file or standard input, read as they come.
+"""Texts to score: from the arguments, a file or standard input, read as they come; and the
+texts of a corpus file, each with the line it starts on.
 
-A file or a pipe is read line by line and handed on in small batches, so that
+A file or a pipe is read line by line and handed on in small batches (`Lines`), so that
 `tail -f tweets.txt | python predict.py` scores each line when it arrives and a file
 of a million lines takes no more memory than one of ten.
+
+score_corpus.py hands every file it matches to `read_texts`, one file to one worker, so
+that each text keeps its file and line. A file is read by its name, as the training
+scripts read theirs: `.csv`, `.tsv` and `.jsonl` (each also compressed: `.gz`, `.bz2`,
+...) are tables whose text is in `--text-column` or a column named as `common.labeled`
+recognises; any other file holds one text per line, as `predict.py --file` reads it.
+Nothing there raises for what a file holds: a line that is not UTF-8 or too long, an
+empty text, a row without its column, a line that is not JSON, comes back as a `Skip`
+that says where and why, so that one bad line among millions costs that line, not the run.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import queue
+import re
 import stat
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from common.cli import UserError, skipped
 from common.data import tokenize
-from common.files import MAX_LINE_BYTES, BadLine, ChunkLines, utf8_lines
+from common.files import MAX_LINE_BYTES, BadLine, ChunkLines, decoded_line, short_reason, utf8_lines
+from common.labeled import TABLE_SUFFIXES, TEXT_NAMES, find_column, missing_column, table_kind
 
 
 def check_texts(texts: Sequence[tuple[str, str]]) -> None:
@@ -162,3 +177,186 @@ class Lines:
             where = f"in {self.name}"
             print(skipped(self.blank, "blank line", "line", self.first_blank, where) + ".",
                   file=sys.stderr)  # fmt: skip
+
+
+# ## The texts of a corpus file, for score_corpus.py
+
+# Why a line is skipped, in a word or two: the summary counts them by these.
+NOT_UTF8, TOO_LONG, EMPTY, NO_WORDS = "not UTF-8", "too long", "empty", "no words"
+NO_TEXT, NOT_A_ROW, DAMAGED = "no text", "not a row", "damaged"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+JSON_TYPES = {dict: "an object", list: "an array", int: "a number", float: "a number",
+              bool: "true or false"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text to score, and where it starts: its file and 1-based line."""
+
+    source: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A line that is not scored: where, why (a phrase: "is not UTF-8 (...)"), and the
+    kind of reason it is, for the counts."""
+
+    source: str
+    line: int
+    reason: str
+    kind: str
+
+    def record(self) -> dict[str, object]:
+        """What the skipped-lines files hold of it: one JSON object per line."""
+        return {"source": self.source, "line": self.line, "reason": self.reason}
+
+
+def source_name(path: str) -> str:
+    """`path` as text UTF-8 can carry: each byte of a file name that is not UTF-8 (which
+    Python holds as a lone surrogate) written as \\xNN, so that its texts are scored."""
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name's byte gives
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def read_texts(
+    stream: BinaryIO, source: str, column: str | int | None = None
+) -> Iterator[Text | Skip]:
+    """Each text of the file `stream` (named `source`), or a Skip for each line or row that
+    cannot be scored. `column`: a table's text column, by name or 0-based position (a
+    CSV or TSV without a header row); None: the first named as TEXT_NAMES names it."""
+    kind = table_kind(source)
+    if kind is None:
+        found = _plain(stream, source)
+    elif kind == ".jsonl":
+        found = _json_rows(stream, source, column)
+    else:
+        found = _csv_rows(stream, source, column, TABLE_SUFFIXES[kind])
+    for item in found:
+        yield item if isinstance(item, Skip) else _checked(item)
+
+
+def _checked(text: Text) -> Text | Skip:
+    """The text, or a Skip if the model cannot read it (empty, or no word it knows how to read)."""
+    problem = text_problem(text.text)
+    if problem is None:
+        return text
+    return Skip(text.source, text.line, problem, NO_WORDS if text.text.strip() else EMPTY)
+
+
+def _lines(stream: BinaryIO, source: str, limit: int) -> Iterator[tuple[int, str] | Skip]:
+    """(number, text) of each line, its line end dropped; a Skip for a line that is not UTF-8
+    or longer than `limit` bytes (read past, never held)."""
+    lines = ChunkLines(stream.read)
+    number = offset = 0
+    while raw := lines.readline(limit + 2):  # room for \r\n after `limit` bytes
+        number += 1
+        start, offset = offset, offset + len(raw)
+        try:
+            text = decoded_line(raw, number, limit, start)
+        except BadLine as err:
+            if err.whole_file:
+                yield Skip(source, number, f"{err.reason}: the file is skipped", NOT_UTF8)
+                return
+            while err.too_long and not raw.endswith(b"\n") and (raw := lines.readline(limit)):
+                offset += len(raw)  # the rest of it, read past
+            yield Skip(source, number, err.reason, TOO_LONG if err.too_long else NOT_UTF8)
+            continue
+        yield number, text.removesuffix("\n").removesuffix("\r")
+
+
+def _plain(stream: BinaryIO, source: str) -> Iterator[Text | Skip]:
+    for item in _lines(stream, source, MAX_LINE_BYTES):
+        yield item if isinstance(item, Skip) else Text(source, *item)
+
+
+def _csv_rows(
+    stream: BinaryIO, source: str, column: str | int | None, delimiter: str
+) -> Iterator[Text | Skip]:
+    """The texts of a CSV or TSV file; a quoted text may span lines, and is placed at the
+    line it starts on."""
+    csv.field_size_limit(MAX_LINE_BYTES)
+    fed: list[int] = []  # the numbers of the lines the csv module has read for this row
+    skipped: list[Skip] = []
+
+    def feed() -> Iterator[str]:
+        for item in _lines(stream, source, MAX_LINE_BYTES):
+            if isinstance(item, Skip):
+                skipped.append(item)
+                continue
+            fed.append(item[0])
+            yield item[1] + "\n"
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+    position = column if isinstance(column, int) else None
+    names = {column: f"column {column}"} if isinstance(column, int) else {}
+    while True:
+        fed.clear()
+        try:
+            record = next(reader)
+        except StopIteration:
+            yield from skipped
+            return
+        except csv.Error as err:
+            yield from skipped
+            skipped.clear()
+            kind = "TSV" if delimiter == "\t" else "CSV"
+            yield Skip(source, fed[0] if fed else 1, f"is not valid {kind} ({err})", NOT_A_ROW)
+            continue
+        yield from skipped
+        skipped.clear()
+        if not record:  # a blank line between rows
+            continue
+        line = fed[0]
+        if position is None:  # the first row is the header: find the column in it
+            names = [name.strip() for name in record]
+            position = find_column(names, column, TEXT_NAMES)
+            if position is None:
+                reason = missing_column(names, column, "text")
+                yield Skip(source, line, f"{reason}: the file is skipped", NO_TEXT)
+                return
+            continue
+        if position >= len(record):
+            yield Skip(source, line, f"has no field {names[position]!r}", NO_TEXT)
+            continue
+        yield Text(source, line, record[position])
+
+
+def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Iterator[Text | Skip]:
+    """The texts of a JSON Lines file: one object per line, its text under `column` or the
+    first key TEXT_NAMES names."""
+    for item in _lines(stream, source, MAX_LINE_BYTES):
+        if isinstance(item, Skip):
+            yield item
+            continue
+        number, line = item
+        if not line.strip():  # an empty text, said as every empty text is
+            yield Text(source, number, "")
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as err:
+            yield Skip(source, number, f"is not valid JSON ({short_reason(err)})", NOT_A_ROW)
+            continue
+        if not isinstance(record, dict):
+            kind = type(record).__name__
+            yield Skip(source, number, f"is a JSON {kind}, not an object", NOT_A_ROW)
+            continue
+        keys = list(record)
+        found = None if isinstance(column, int) else find_column(keys, column, TEXT_NAMES)
+        key = column if found is None else keys[found]
+        text = record.get(key) if isinstance(key, str) else None
+        if not isinstance(text, str):
+            said = "no key named as a text is" if key is None else f"no {key!r}"
+            if text is not None:
+                said = f"{JSON_TYPES[type(text)]} as its {key!r}, not a string"
+            yield Skip(source, number, f"has {said}", NO_TEXT)
+            continue
+        if _SURROGATE.search(text):  # "\ud800" in JSON: no character, and no UTF-8 for it
+            shown = ascii(_SURROGATE.search(text).group())[1:-1]
+            yield Skip(source, number, f"has {shown} in its {key!r}, half of a character", NOT_UTF8)
+            continue
+        yield Text(source, number, text)

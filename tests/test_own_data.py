@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 
 import common
-import common.corpus
 from common.labeled import Columns, Options
 
 import numpy as np
@@ -127,8 +126,8 @@ def test_training_and_score_corpus_read_each_compression_alike(
     np.testing.assert_array_equal(unpacked.y_test, plain.y_test)
     with open(three, "rb") as a, open(packed, "rb") as b:
         opened = ((a, three.name), (common.files.Decompressed(b, suffix), packed.name))
-        texts = [[t.text for t in common.corpus.read_texts(stream, name)
-                  if isinstance(t, common.corpus.Text)] for stream, name in opened]  # fmt: skip
+        texts = [[t.text for t in common.texts.read_texts(stream, name)
+                  if isinstance(t, common.texts.Text)] for stream, name in opened]  # fmt: skip
     assert texts[0] == texts[1] and len(texts[0]) == len(plain.y_train) + len(plain.y_test)
     cut = tmp_path / f"cut.csv{suffix}"
     cut.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
@@ -150,14 +149,14 @@ def test_training_and_score_corpus_find_the_text_column_alike(tmp_path: Path, co
                              for i, t in enumerate(rows)), "utf-8")  # fmt: skip
     for path in (table, lines):
         with open(path, "rb") as stream:
-            read = [t.text for t in common.corpus.read_texts(stream, path.name)]
+            read = [t.text for t in common.texts.read_texts(stream, path.name)]
         assert read == rows, path.name
         data = load(path)
         assert set(common.data.decode_many(data.x_train, data.word_index)) == set(rows)
     lacking = tmp_path / "none.csv"
     lacking.write_text("id,body2,label\n1,great,1\n2,awful,0\n", "utf-8")
     with open(lacking, "rb") as stream:
-        (skip,) = common.corpus.read_texts(stream, lacking.name, column)
+        (skip,) = common.texts.read_texts(stream, lacking.name, column)
     with pytest.raises(common.UserError) as refused:
         load(lacking, text=column)
     missing = common.labeled.missing_column(["id", "body2", "label"], column, "text")

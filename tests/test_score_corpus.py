@@ -1,5 +1,5 @@
 """score_corpus.py: every line of a glob scored once, as predict.py scores it; bad lines
-reported, not fatal; and common/corpus.py, which reads the files."""
+reported, not fatal; and common/texts.py, which reads the files."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ import zlib
 from pathlib import Path
 
 import common
-import common.corpus
-from common.corpus import EMPTY, NO_TEXT, NO_WORDS, NOT_A_ROW, NOT_UTF8, TOO_LONG, Skip, Text
+from common.texts import EMPTY, NO_TEXT, NO_WORDS, NOT_A_ROW, NOT_UTF8, TOO_LONG, Skip, Text
 
 import pytest
 import zstandard
@@ -27,7 +26,7 @@ from conftest import ONE_THREAD, ROOT, assert_one_sentence_error
 
 
 def read(data: bytes, source: str, column: str | int | None = None) -> list:
-    return list(common.corpus.read_texts(io.BytesIO(data), source, column))
+    return list(common.texts.read_texts(io.BytesIO(data), source, column))
 
 
 def texts(found: list) -> list[tuple[int, str]]:
@@ -42,7 +41,7 @@ def skips(found: list) -> list[tuple[int, str]]:
 
 
 def test_lines_of_text_keep_their_numbers_and_skip_what_cannot_be_scored(monkeypatch) -> None:
-    monkeypatch.setattr(common.corpus, "MAX_LINE_BYTES", 20)
+    monkeypatch.setattr(common.texts, "MAX_LINE_BYTES", 20)
     data = b"".join([
         b"\xef\xbb\xbfgreat film\r\n",  # a byte-order mark and a CRLF: neither is the text's
         b"\n",
