@@ -2,10 +2,11 @@
 
 Train a model first (python train_cnn.py saves it as outputs/cnn/1/, with what it needs
 to encode new text the way its training texts were). Then give texts as arguments, in
-a file (one text per line), or on standard input:
+a file (one text per line, or a CSV, TSV or JSON Lines table), or on standard input:
 
     python predict.py "I loved every minute of it" "A waste of two hours."
     python predict.py --file reviews.txt --model mlp
+    python predict.py --file reviews.csv.gz --text-column review
     echo "Not bad at all" | python predict.py --format json
     tail -f tweets.txt | python predict.py    # each line scored as it arrives
 
@@ -127,7 +128,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="reviews to score")
-    parser.add_argument("--file", metavar="PATH", help="a UTF-8 text file, one review per line")
+    parser.add_argument(
+        "--file", metavar="PATH",
+        help="a UTF-8 text file, one review per line; or a CSV, TSV or JSON Lines file "
+        "(.csv, .tsv, .jsonl), its text in --text-column; either also compressed (.gz, .bz2, "
+        ".xz, .zst), read as score_corpus.py reads it",
+    )  # fmt: skip
+    parser.add_argument(
+        "--text-column", type=common.cli.column, metavar="NAME",
+        help="the column (or JSON key) of a table --file holding the text: a name, or a 0-based "
+        "position for a file without a header row (default: text, review, sentence, tweet, "
+        "content, body, comment or document)",
+    )  # fmt: skip
     common.cli.add_model_flags(parser)
     parser.add_argument(
         "--format",
@@ -153,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.texts and args.file:
         parser.error("give texts as arguments or --file, not both")
+    if args.text_column is not None and common.labeled.table_kind(args.file or "") is None:
+        parser.error("--text-column names a column of a CSV, TSV or JSON Lines --file")
     if args.html and not args.explain:
         parser.error("--html saves the explanations: add --explain")
     if args.html:
@@ -168,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         lines, batches = None, [given]
     else:  # a file or standard input: scored as the lines come
         stream, name = common.texts.open_input(args.file)
-        lines = batches = common.texts.Lines(stream, name, BATCH_SIZE)
+        lines = batches = common.texts.Lines(stream, name, BATCH_SIZE, args.text_column)
     files = common.find_model(args.model, args.models_dir)
     classifier = common.Classifier.load(files, min_confidence=args.min_confidence)
     encoding = classifier.encoding

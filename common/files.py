@@ -479,6 +479,11 @@ DECODERS: dict[str, Callable[[], _Decoder]] = {  # by suffix: every compression 
 PIECE = 1024  # compressed bytes decoded at a time: what a corrupt piece may take with it
 
 
+def compression(name: str) -> str | None:
+    """The suffix of DECODERS that `name` ends with (".gz" for reviews.csv.gz), or None."""
+    return next((s for s in DECODERS if name.lower().endswith(s)), None)
+
+
 class Decompressed:
     """`read(size)` of the bytes a compressed file holds, decoded a piece at a time, so that
     everything before damage is read (Python's gzip, bz2 and lzma readers lose the block

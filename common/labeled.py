@@ -54,6 +54,7 @@ from common.files import (
     ChunkLines,
     Damaged,
     Decompressed,
+    compression,
     file_sha256,
     short_reason,
     utf8_lines,
@@ -192,7 +193,7 @@ class TableReader:
 
     def lines(self) -> Iterator[str]:
         """The file's lines, decoded: one sentence for a line that is not UTF-8 or too long."""
-        suffix = next((s for s in DECODERS if self.path.name.lower().endswith(s)), None)
+        suffix = compression(self.path.name)
         try:
             with open(self.path, "rb") as file:
                 stream = ChunkLines(Decompressed(file, suffix).read) if suffix else file

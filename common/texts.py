@@ -31,7 +31,17 @@ from typing import BinaryIO
 
 from common.cli import UserError, skipped
 from common.data import tokenize
-from common.files import MAX_LINE_BYTES, BadLine, ChunkLines, decoded_line, short_reason, utf8_lines
+from common.files import (
+    MAX_LINE_BYTES,
+    BadLine,
+    ChunkLines,
+    Damaged,
+    Decompressed,
+    compression,
+    decoded_line,
+    short_reason,
+    utf8_lines,
+)
 from common.labeled import TABLE_SUFFIXES, TEXT_NAMES, find_column, missing_column, table_kind
 
 
@@ -86,11 +96,15 @@ class Lines:
     batches are always whole, and the same on every run. Blank lines are skipped and
     counted; lines are split on line feeds only (a CRLF's CR goes too).
     A line that is not UTF-8, or longer than MAX_LINE_BYTES, ends the reading with
-    one sentence naming it.
+    one sentence naming it. A file named as compressed (.gz, ...) is decompressed; one
+    named as a table (.csv, .tsv, .jsonl) is read as score_corpus.py reads it, with
+    `read_texts`: its text in `column`, and a row it cannot score skipped with a sentence.
     """
 
-    def __init__(self, stream: BinaryIO, name: str, size: int) -> None:
-        self.stream, self.name, self.size = stream, name, size
+    def __init__(
+        self, stream: BinaryIO, name: str, size: int, column: str | int | None = None
+    ) -> None:
+        self.stream, self.name, self.size, self.column = stream, name, size, column
         self.blank = 0  # how many blank lines were skipped
         self.first_blank: list[int] = []  # the numbers of the first ten of them
 
@@ -106,9 +120,15 @@ class Lines:
             unbuffered = ChunkLines(lambda size: os.read(fd, size))
             yield from self._as_they_come(self._lines(unbuffered))
             return
+        suffix = compression(self.name)
+        stream = Decompressed(self.stream, suffix) if suffix else self.stream
+        if table_kind(self.name) is not None:  # read as score_corpus.py reads it
+            lines = self._rows(stream)
+        else:
+            lines = self._lines(ChunkLines(stream.read) if suffix else stream)
         batch: list[tuple[str, str]] = []
         try:
-            for line in self._lines(self.stream):
+            for line in lines:
                 batch.append(line)
                 if len(batch) == self.size:
                     yield batch
@@ -160,6 +180,26 @@ class Lines:
         except BadLine as err:
             advice = "give one review per line" if err.too_long else "save it as UTF-8"
             raise UserError(f"line {err.number:,} of {self.name} {err.reason}: {advice}.") from None
+        except Damaged as err:
+            raise UserError(f"{self.name} is damaged: {err}.") from None
+
+    def _rows(self, stream: BinaryIO | Decompressed) -> Iterator[tuple[str, str]]:
+        """The texts of a CSV, TSV or JSON Lines file, by `read_texts`: a row it cannot
+        score is skipped with a sentence (an empty one counted as blank), as a line without
+        words is; damage ends the reading after the rows before it."""
+        try:
+            for item in read_texts(stream, self.name, self.column):
+                if isinstance(item, Text):
+                    yield f"line {item.line}", item.text
+                elif item.whole_file:  # a UTF-16 file, a table without its text column
+                    raise UserError(f"--file {self.name!r} {item.reason}.")
+                elif item.kind == EMPTY:
+                    yield from self._kept(item.line, "")
+                else:
+                    print(f"line {item.line:,} of {self.name} {item.reason}: skipped.",
+                          file=sys.stderr)  # fmt: skip
+        except Damaged as err:
+            raise UserError(f"{self.name} is damaged: {err}.") from None
 
     def _kept(self, number: int, text: str) -> Iterator[tuple[str, str]]:
         """The line, if it holds more than white space; else counted as blank."""
@@ -207,10 +247,12 @@ class Skip:
     line: int
     reason: str
     kind: str
+    whole_file: bool = False  # the rest of the file is skipped with it
 
     def record(self) -> dict[str, object]:
         """What the skipped-lines files hold of it: one JSON object per line."""
-        return {"source": self.source, "line": self.line, "reason": self.reason}
+        reason = self.reason + (": the file is skipped" if self.whole_file else "")
+        return {"source": self.source, "line": self.line, "reason": reason}
 
 
 def source_name(path: str) -> str:
@@ -259,7 +301,7 @@ def _lines(stream: BinaryIO, source: str, limit: int) -> Iterator[tuple[int, str
             text = decoded_line(raw, number, limit, start)
         except BadLine as err:
             if err.whole_file:
-                yield Skip(source, number, f"{err.reason}: the file is skipped", NOT_UTF8)
+                yield Skip(source, number, err.reason, NOT_UTF8, whole_file=True)
                 return
             while err.too_long and not raw.endswith(b"\n") and (raw := lines.readline(limit)):
                 offset += len(raw)  # the rest of it, read past
@@ -316,7 +358,7 @@ def _csv_rows(
             position = find_column(names, column, TEXT_NAMES)
             if position is None:
                 reason = missing_column(names, column, "text")
-                yield Skip(source, line, f"{reason}: the file is skipped", NO_TEXT)
+                yield Skip(source, line, reason, NO_TEXT, whole_file=True)
                 return
             continue
         if position >= len(record):

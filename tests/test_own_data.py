@@ -160,7 +160,8 @@ def test_training_and_score_corpus_find_the_text_column_alike(tmp_path: Path, co
     with pytest.raises(common.UserError) as refused:
         load(lacking, text=column)
     missing = common.labeled.missing_column(["id", "body2", "label"], column, "text")
-    assert skip.reason == f"{missing}: the file is skipped"
+    assert skip.reason == missing and skip.whole_file
+    assert skip.record()["reason"] == f"{missing}: the file is skipped"
     assert str(refused.value) == f"--data {str(lacking)!r} {missing}."
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import lzma
 import os
 import re
 import runpy
@@ -136,6 +138,39 @@ def test_text_output_and_reading_a_file(run_here, trained: Path, tmp_path: Path)
     assert TEXT_LINE.match(lines[0]).group(3) == TEXTS[0]
     assert lines[2].endswith("long review " * 200)  # whole: the output is not a terminal
     assert "Skipped 2 blank lines in" in result.stderr and "(lines 2, 4)" in result.stderr
+
+
+def test_a_table_or_a_compressed_file_gives_the_texts_of_the_plain_one(
+    run_here, predicted, trained: Path, tmp_path: Path
+) -> None:
+    """--file reads what training and score_corpus.py read: a CSV by its text column (a
+    quoted text with a comma, a row without a text skipped in one line), JSON Lines, and
+    either or a text file compressed; each gives the records of the texts as arguments."""
+    expected = [json.loads(line) for line in predicted.stdout.splitlines()]
+    rows = "".join(f'{i},"{text}"\n' for i, text in enumerate(TEXTS))
+    files = {
+        "reviews.csv": ("id,Review\n0,\n" + rows).encode(),
+        "reviews.jsonl.gz": gzip.compress("".join(
+            json.dumps({"id": i, "text": text}) + "\n" for i, text in enumerate(TEXTS)).encode()),
+        "reviews.txt.xz": lzma.compress("\n".join(TEXTS).encode()),
+    }  # fmt: skip
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        result = run_here("predict.py", "--model", trained, "--format", "json",
+                          "--file", tmp_path / name)  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert [json.loads(line) for line in result.stdout.splitlines()] == expected, name
+    assert "Skipped 1 blank line" in run_here(
+        "predict.py", "--model", trained, "--file", tmp_path / "reviews.csv").stderr  # fmt: skip
+    wrong = run_here("predict.py", "--model", trained, "--file", tmp_path / "reviews.csv",
+                     "--text-column", "body")  # fmt: skip
+    assert_one_sentence_error(wrong, "has no column 'body'; its columns are 'id', 'Review'.")
+    cut = tmp_path / "cut.txt.xz"
+    cut.write_bytes(files["reviews.txt.xz"][:-8])
+    assert_one_sentence_error(run_here("predict.py", "--model", trained, "--file", cut),
+                              "is damaged")  # fmt: skip
+    plain = run_here("predict.py", "--model", trained, "--text-column", "text", "good")
+    assert_one_sentence_error(plain, "--text-column names a column of a CSV")
 
 
 def test_standard_input(trained: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
