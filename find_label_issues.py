@@ -31,7 +31,6 @@ import argparse
 import csv
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -162,8 +161,7 @@ def out_of_fold(
             batch_size=args.batch_size or BATCH_SIZE, callbacks=best_epoch(validation is not None),
             verbose=0,
         )  # fmt: skip
-        p = model.predict(x[held], batch_size=1024, verbose=0)
-        probabilities[held] = np.concatenate([1 - p, p], axis=1) if num_labels == 2 else p
+        probabilities[held] = probabilities_of(model.predict(x[held], batch_size=1024, verbose=0))
         right = (probabilities[held].argmax(axis=1) == y[held]).mean()
         print(f"Fold {k + 1} of {args.folds}: fitted on {len(rest):,} rows, "
               f"{right:.2%} of its {len(held):,} held-out rows get their given label")  # fmt: skip
@@ -197,19 +195,21 @@ def out_of_fold_by_script(
             flags += ["--batch-size", args.batch_size] if args.batch_size else []
             result = subprocess.run([sys.executable, str(ROOT / args.script), *map(str, flags)],
                                     capture_output=True, text=True)  # fmt: skip
-            saved = re.findall(r"^Saved (.+)/: ", result.stdout, re.M)
-            if result.returncode != 0 or not saved:
+            out = folder / f"out{k}"  # the one model folder the run saved: its version 1
+            saved = [p for p in out.iterdir() if p.is_dir()] if out.is_dir() else []
+            if result.returncode != 0 or len(saved) != 1:
                 reason = (result.stderr.strip().splitlines() or ["no reason given"])[-1]
                 raise common.UserError(f"{args.script} failed on fold {k + 1}: {reason}")
-            model, encoding = common.load_model(common.find_model(saved[-1], folder))
+            files = common.find_model(str(saved[0]), out)
+            model, encoding = common.load_model(files)
             p = probabilities_of(common.scoring.score_texts(model, encoding, texts))
             columns = [encoding.labels.index(label) for label in labels if label in encoding.labels]
             known = [label in encoding.labels for label in labels]
             probabilities[np.flatnonzero(fold == k)[:, None], np.flatnonzero(known)] = p[:, columns]
-            accuracy = re.findall(r"^Accuracy: ([\d.]+%)", result.stdout, re.M)[-1]
+            metrics = common.files.read_json(files.folder / common.saving.METRICS_FILE, 2**24)
             print(f"Fold {k + 1} of {args.folds}: {args.script} on {len(fold) - len(texts):,} "
-                  f"rows, {accuracy} of its {len(texts):,} held-out rows get their given "
-                  "label")  # fmt: skip
+                  f"rows, {metrics['test_accuracy']:.2%} of its {len(texts):,} held-out rows get "
+                  "their given label")  # fmt: skip
     return probabilities
 
 
