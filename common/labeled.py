@@ -91,6 +91,70 @@ def table_kind(path: str | os.PathLike[str]) -> str | None:
     return next((suffix for suffix in TABLE_SUFFIXES if name.endswith(suffix)), None)
 
 
+@dataclasses.dataclass(frozen=True)
+class BadRow:
+    """A row of a table that cannot be read: the line it starts on, and why, as a phrase.
+    Training refuses the file with it; a corpus skips the row."""
+
+    line: int
+    reason: str
+
+
+def csv_records(
+    lines: Iterator[tuple[int, str]], delimiter: str, escape_char: str | None = None
+) -> Iterator[tuple[int, list[str]] | BadRow]:
+    """Each record of CSV or TSV `lines` ((number, text) pairs, line ends kept) with the line
+    it starts on, blank lines left out; a BadRow for what the csv module cannot read."""
+    csv.field_size_limit(MAX_LINE_BYTES)
+    fed: list[tuple[int, str]] = []  # the lines the csv module has read for this record
+
+    def feed() -> Iterator[str]:
+        for line in lines:
+            fed.append(line)
+            yield line[1]
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True, escapechar=escape_char)
+    kind = "TSV" if delimiter == "\t" else "CSV"
+    while True:
+        fed.clear()
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            start, reason = fed[0][0] if fed else 1, str(err)
+            if "end of data" in reason or "field limit" in reason:
+                yield BadRow(start, "opens a quote that is never closed (or a field is too long)")
+                continue
+            reason = f"is not valid {kind}: {reason}"
+            if escape_char is None and '\\"' in fed[-1][1]:
+                reason += (" (its quotes look escaped with a backslash, \\\", as in Kaggle's "
+                           "labeledTrainData.tsv: add --escape-char '\\')")  # fmt: skip
+            yield BadRow(start, reason)
+            continue
+        if record:
+            yield fed[0][0], record
+
+
+def json_records(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, dict] | BadRow]:
+    """Each object of JSON Lines `lines` ((number, text) pairs, blank ones left out by the
+    caller) with its line; a BadRow for a line that is not a JSON object."""
+    for number, line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError as err:
+            yield BadRow(number, f"is not valid JSON ({short_reason(err)})")
+            continue
+        except RecursionError:  # thousands of [ or {: no text to read
+            yield BadRow(number, "is JSON nested too deeply to read")
+            continue
+        if not isinstance(record, dict):
+            kind = type(record).__name__
+            yield BadRow(number, f"is a JSON {kind}, not an object of named fields")
+            continue
+        yield number, record
+
+
 def find_column(names: list[str], wanted: str | None, usual: tuple[str, ...]) -> int | None:
     """Where the column `wanted` is among a header's `names` (or a JSON object's keys); with
     None, the first of the `usual` names there, in any case. None: it is not there."""
@@ -227,33 +291,13 @@ class TableReader:
             )
 
     def _csv_rows(self) -> Iterator[tuple[int, str | None, str | None]]:
-        csv.field_size_limit(MAX_LINE_BYTES)
-        lines = self._remembered(self.lines())
-        reader = csv.reader(lines, delimiter=TABLE_SUFFIXES[self.kind], strict=True,
-                            escapechar=self.escape_char)  # fmt: skip
+        lines = enumerate(self.lines(), start=1)
         wanted = (self.wanted.text, self.wanted.label)
         header = None
-        while True:
-            start = reader.line_num + 1  # where the next record starts
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as err:
-                reason = str(err)
-                if "end of data" in reason or "field limit" in reason:
-                    raise self._error(
-                        start, "opens a quote that is never closed (or a field is too long)."
-                    ) from None
-                hint = ""
-                if self.escape_char is None and '\\"' in self._last_line:
-                    hint = (" Its quotes look escaped with a backslash (\\\"), as in Kaggle's "
-                            "labeledTrainData.tsv: add --escape-char '\\'.")  # fmt: skip
-                raise self._error(
-                    start, f"is not valid {self.kind[1:].upper()}: {reason}.{hint}"
-                ) from None
-            if not record:  # a blank line
-                continue
+        for item in csv_records(lines, TABLE_SUFFIXES[self.kind], self.escape_char):
+            if isinstance(item, BadRow):
+                raise self._error(item.line, f"{item.reason}.")
+            start, record = item
             if header is None:
                 header = self._header(record, start, wanted)
                 if header:  # a header row, not data
@@ -267,13 +311,6 @@ class TableReader:
                     "a stray delimiter, or a text with a delimiter that is not quoted?",
                 )
             yield start, record[self._text], record[self._label]
-
-    def _remembered(self, lines: Iterator[str]) -> Iterator[str]:
-        """`lines`, each kept as `_last_line` while the csv module reads it."""
-        self._last_line = ""
-        for line in lines:
-            self._last_line = line
-            yield line
 
     @property
     def columns(self) -> tuple[str, str]:
@@ -322,19 +359,12 @@ class TableReader:
                 None, "is JSON Lines, whose rows are objects: name the keys, not positions."
             )
         keys = None
-        for number, line in enumerate(self.lines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as err:
-                raise self._error(number, f"is not valid JSON ({short_reason(err)}).") from None
-            except RecursionError:  # thousands of [ or {: no text to learn from
-                raise self._error(number, "is JSON nested too deeply to read.") from None
-            if not isinstance(record, dict):
-                raise self._error(
-                    number, f"is a JSON {type(record).__name__}, not an object of named fields."
-                )
+        lines = ((n, line.removesuffix("\n").removesuffix("\r"))  # as a corpus reads them
+                 for n, line in enumerate(self.lines(), start=1) if line.strip())  # fmt: skip
+        for item in json_records(lines):
+            if isinstance(item, BadRow):
+                raise self._error(item.line, f"{item.reason}.")
+            number, record = item
             if keys is None:
                 names = list(record)
                 keys = [names[self._find(names, w, choices, kind)] for w, choices, kind in

@@ -17,8 +17,6 @@ that says where and why, so that one bad line among millions costs that line, no
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import queue
 import re
@@ -39,10 +37,18 @@ from common.files import (
     Decompressed,
     compression,
     decoded_line,
-    short_reason,
     utf8_lines,
 )
-from common.labeled import TABLE_SUFFIXES, TEXT_NAMES, find_column, missing_column, table_kind
+from common.labeled import (
+    TABLE_SUFFIXES,
+    TEXT_NAMES,
+    BadRow,
+    csv_records,
+    find_column,
+    json_records,
+    missing_column,
+    table_kind,
+)
 
 
 def check_texts(texts: Sequence[tuple[str, str]]) -> None:
@@ -320,39 +326,17 @@ def _csv_rows(
 ) -> Iterator[Text | Skip]:
     """The texts of a CSV or TSV file; a quoted text may span lines, and is placed at the
     line it starts on."""
-    csv.field_size_limit(MAX_LINE_BYTES)
-    fed: list[int] = []  # the numbers of the lines the csv module has read for this row
-    skipped: list[Skip] = []
-
-    def feed() -> Iterator[str]:
-        for item in _lines(stream, source, MAX_LINE_BYTES):
-            if isinstance(item, Skip):
-                skipped.append(item)
-                continue
-            fed.append(item[0])
-            yield item[1] + "\n"
-
-    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+    skipped: list[Skip] = []  # the lines not UTF-8 or too long, said before the next row
+    lines = _set_apart(_lines(stream, source, MAX_LINE_BYTES), skipped, newline=True)
     position = column if isinstance(column, int) else None
     names = {column: f"column {column}"} if isinstance(column, int) else {}
-    while True:
-        fed.clear()
-        try:
-            record = next(reader)
-        except StopIteration:
-            yield from skipped
-            return
-        except csv.Error as err:
-            yield from skipped
-            skipped.clear()
-            kind = "TSV" if delimiter == "\t" else "CSV"
-            yield Skip(source, fed[0] if fed else 1, f"is not valid {kind} ({err})", NOT_A_ROW)
-            continue
+    for item in csv_records(lines, delimiter):
         yield from skipped
         skipped.clear()
-        if not record:  # a blank line between rows
+        if isinstance(item, BadRow):
+            yield Skip(source, item.line, item.reason, NOT_A_ROW)
             continue
-        line = fed[0]
+        line, record = item
         if position is None:  # the first row is the header: find the column in it
             names = [name.strip() for name in record]
             position = find_column(names, column, TEXT_NAMES)
@@ -365,28 +349,33 @@ def _csv_rows(
             yield Skip(source, line, f"has no field {names[position]!r}", NO_TEXT)
             continue
         yield Text(source, line, record[position])
+    yield from skipped
+
+
+def _set_apart(
+    items: Iterator[tuple[int, str] | Skip], skipped: list[Skip], newline: bool = False
+) -> Iterator[tuple[int, str]]:
+    """The (number, text) lines of `items`, each Skip among them put in `skipped` for the
+    caller to say in its place; `newline`: each line with its line feed again, for csv."""
+    for item in items:
+        if isinstance(item, Skip):
+            skipped.append(item)
+        else:
+            yield (item[0], item[1] + "\n") if newline else item
 
 
 def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Iterator[Text | Skip]:
     """The texts of a JSON Lines file: one object per line, its text under `column` or the
     first key TEXT_NAMES names."""
-    for item in _lines(stream, source, MAX_LINE_BYTES):
-        if isinstance(item, Skip):
-            yield item
+    skipped: list[Skip] = []  # bad lines and blank ones, said before the next row
+    lines = _set_apart(_lines(stream, source, MAX_LINE_BYTES), skipped)
+    for item in json_records(_blank_as_empty(lines, source, skipped)):
+        yield from skipped
+        skipped.clear()
+        if isinstance(item, BadRow):
+            yield Skip(source, item.line, item.reason, NOT_A_ROW)
             continue
-        number, line = item
-        if not line.strip():  # an empty text, said as every empty text is
-            yield Text(source, number, "")
-            continue
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError) as err:
-            yield Skip(source, number, f"is not valid JSON ({short_reason(err)})", NOT_A_ROW)
-            continue
-        if not isinstance(record, dict):
-            kind = type(record).__name__
-            yield Skip(source, number, f"is a JSON {kind}, not an object", NOT_A_ROW)
-            continue
+        number, record = item
         keys = list(record)
         found = None if isinstance(column, int) else find_column(keys, column, TEXT_NAMES)
         key = column if found is None else keys[found]
@@ -402,3 +391,16 @@ def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Itera
             yield Skip(source, number, f"has {shown} in its {key!r}, half of a character", NOT_UTF8)
             continue
         yield Text(source, number, text)
+    yield from skipped
+
+
+def _blank_as_empty(
+    lines: Iterator[tuple[int, str]], source: str, skipped: list[Skip]
+) -> Iterator[tuple[int, str]]:
+    """The lines that hold more than white space; a blank one is an empty text, skipped as
+    every empty text is."""
+    for number, line in lines:
+        if line.strip():
+            yield number, line
+        else:
+            skipped.append(_checked(Text(source, number, "")))

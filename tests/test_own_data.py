@@ -165,6 +165,33 @@ def test_training_and_score_corpus_find_the_text_column_alike(tmp_path: Path, co
     assert str(refused.value) == f"--data {str(lacking)!r} {missing}."
 
 
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [("bad.csv", '3,"great"x,1\n'), ("bad.csv", '3,"great,1\n'), ("bad.jsonl", "[3]\n"),
+     ("bad.jsonl", '{"text": "great", \n'), ("bad.tsv", '3\t"great"x\t1\n')],
+    ids=["stray quote", "unclosed quote", "not an object", "not JSON", "TSV"],
+)  # fmt: skip
+def test_a_bad_row_gets_the_same_words_from_training_and_score_corpus(
+    tmp_path: Path, name: str, bad: str
+) -> None:
+    """One reader of records (common.labeled.csv_records and json_records): the row that
+    training refuses the file for is the row score_corpus.py skips, at the same line, for
+    the same reason."""
+    path = tmp_path / name
+    if name.endswith(".jsonl"):
+        good = [json.dumps({"text": t, "label": i % 2}) + "\n" for i, t in enumerate(["a", "b"])]
+        path.write_text("".join(good) + bad, "utf-8")
+    else:
+        sep = "\t" if name.endswith(".tsv") else ","
+        path.write_text(f"id{sep}text{sep}label\n1{sep}a{sep}0\n2{sep}b{sep}1\n" + bad, "utf-8")
+    with open(path, "rb") as stream:
+        read = list(common.texts.read_texts(stream, name))
+    (skip,) = [item for item in read if isinstance(item, common.texts.Skip)]
+    with pytest.raises(common.UserError) as refused:
+        load(path)
+    assert str(refused.value) == f"--data {str(path)!r}, line {skip.line:,}, {skip.reason}."
+
+
 def test_every_word_clipped_then_padded_is_what_the_loader_gives(three: Path) -> None:
     whole = common.labeled.load_data(three, None, None, Options())
     derived = whole.clipped(20).padded(16)
