@@ -187,7 +187,7 @@ class Lines:
             advice = "give one review per line" if err.too_long else "save it as UTF-8"
             raise UserError(f"line {err.number:,} of {self.name} {err.reason}: {advice}.") from None
         except Damaged as err:
-            raise UserError(f"{self.name} is damaged: {err}.") from None
+            raise UserError(f"--file {self.name!r} is damaged: {err}.") from None
 
     def _rows(self, stream: BinaryIO | Decompressed) -> Iterator[tuple[str, str]]:
         """The texts of a CSV, TSV or JSON Lines file, by `read_texts`: a row it cannot
@@ -205,7 +205,7 @@ class Lines:
                     print(f"line {item.line:,} of {self.name} {item.reason}: skipped.",
                           file=sys.stderr)  # fmt: skip
         except Damaged as err:
-            raise UserError(f"{self.name} is damaged: {err}.") from None
+            raise UserError(f"--file {self.name!r} is damaged: {err}.") from None
 
     def _kept(self, number: int, text: str) -> Iterator[tuple[str, str]]:
         """The line, if it holds more than white space; else counted as blank."""
