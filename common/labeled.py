@@ -127,7 +127,7 @@ def csv_records(
                 yield BadRow(start, "opens a quote that is never closed (or a field is too long)")
                 continue
             reason = f"is not valid {kind}: {reason}"
-            if escape_char is None and '\\"' in fed[-1][1]:
+            if escape_char is None and fed and '\\"' in fed[-1][1]:
                 reason += (" (its quotes look escaped with a backslash, \\\", as in Kaggle's "
                            "labeledTrainData.tsv: add --escape-char '\\')")  # fmt: skip
             yield BadRow(start, reason)
