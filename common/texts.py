@@ -330,11 +330,9 @@ def _csv_rows(
     lines = _set_apart(_lines(stream, source, MAX_LINE_BYTES), skipped, newline=True)
     position = column if isinstance(column, int) else None
     names = {column: f"column {column}"} if isinstance(column, int) else {}
-    for item in csv_records(lines, delimiter):
-        yield from skipped
-        skipped.clear()
-        if isinstance(item, BadRow):
-            yield Skip(source, item.line, item.reason, NOT_A_ROW)
+    for item in _in_order(csv_records(lines, delimiter), skipped, source):
+        if isinstance(item, Skip):
+            yield item
             continue
         line, record = item
         if position is None:  # the first row is the header: find the column in it
@@ -349,6 +347,17 @@ def _csv_rows(
             yield Skip(source, line, f"has no field {names[position]!r}", NO_TEXT)
             continue
         yield Text(source, line, record[position])
+
+
+def _in_order(
+    records: Iterator[tuple[int, object] | BadRow], skipped: list[Skip], source: str
+) -> Iterator[tuple[int, object] | Skip]:
+    """Each record, or a Skip for a BadRow, each after the lines set apart in `skipped`
+    before it, so that what is skipped comes in the order of the file."""
+    for item in records:
+        yield from skipped
+        skipped.clear()
+        yield Skip(source, item.line, item.reason, NOT_A_ROW) if isinstance(item, BadRow) else item
     yield from skipped
 
 
@@ -369,11 +378,9 @@ def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Itera
     first key TEXT_NAMES names."""
     skipped: list[Skip] = []  # bad lines and blank ones, said before the next row
     lines = _set_apart(_lines(stream, source, MAX_LINE_BYTES), skipped)
-    for item in json_records(_blank_as_empty(lines, source, skipped)):
-        yield from skipped
-        skipped.clear()
-        if isinstance(item, BadRow):
-            yield Skip(source, item.line, item.reason, NOT_A_ROW)
+    for item in _in_order(json_records(_blank_as_empty(lines, source, skipped)), skipped, source):
+        if isinstance(item, Skip):
+            yield item
             continue
         number, record = item
         keys = list(record)
@@ -391,7 +398,6 @@ def _json_rows(stream: BinaryIO, source: str, column: str | int | None) -> Itera
             yield Skip(source, number, f"has {shown} in its {key!r}, half of a character", NOT_UTF8)
             continue
         yield Text(source, number, text)
-    yield from skipped
 
 
 def _blank_as_empty(
