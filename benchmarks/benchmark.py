@@ -222,7 +222,7 @@ def print_table(results: dict[str, dict]) -> None:
     for phase in ("fit", "evaluate", *SAVING):
         row(phase, [(r["seconds"].get(phase), r["peak_memory_mb"].get(phase))
                     for r in results.values()])  # fmt: skip
-    # The rest of the wall time: what no phase holds (the per-label table, exiting).
+    # The rest of the wall time, which no phase holds: mostly the process exiting.
     row("other", [(r["total"] - sum(r["seconds"].values()), None) for r in results.values()])
     print("-" * len(header))
     row("total (wall)", [(r["total"], r["peak"]) for r in results.values()])

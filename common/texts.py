@@ -103,8 +103,8 @@ class Lines:
     counted; lines are split on line feeds only (a CRLF's CR goes too).
     A line that is not UTF-8, or longer than MAX_LINE_BYTES, ends the reading with
     one sentence naming it. A file named as compressed (.gz, ...) is decompressed; one
-    named as a table (.csv, .tsv, .jsonl) is read as score_corpus.py reads it, with
-    `read_texts`: its text in `column`, and a row it cannot score skipped with a sentence.
+    named as a table (.csv, .tsv, .jsonl) is read as score_corpus.py reads it (`read_texts`):
+    its text in `column`, and a row it cannot read skipped with a sentence.
     """
 
     def __init__(
@@ -190,19 +190,23 @@ class Lines:
             raise UserError(f"--file {self.name!r} is damaged: {err}.") from None
 
     def _rows(self, stream: BinaryIO | Decompressed) -> Iterator[tuple[str, str]]:
-        """The texts of a CSV, TSV or JSON Lines file, by `read_texts`: a row it cannot
-        score is skipped with a sentence (an empty one counted as blank), as a line without
-        words is; damage ends the reading after the rows before it."""
+        """The texts of a CSV, TSV or JSON Lines file, as `read_texts` reads them (their words
+        checked by the caller, as a line's are): a row it cannot read is skipped with a
+        sentence, an empty one counted as blank; damage ends the reading after the rows
+        before it."""
         try:
-            for item in read_texts(stream, self.name, self.column):
+            for item in _read(stream, self.name, self.column):
                 if isinstance(item, Text):
-                    yield f"line {item.line}", item.text
+                    if item.text.strip():
+                        yield f"line {item.line}", item.text
+                    else:
+                        self._blank(item.line)
                 elif item.whole_file:  # a UTF-16 file, a table without its text column
                     raise UserError(f"--file {self.name!r} {item.reason}.")
                 elif item.kind == EMPTY:
-                    yield from self._kept(item.line, "")
+                    self._blank(item.line)
                 else:
-                    print(f"line {item.line:,} of {self.name} {item.reason}: skipped.",
+                    print(f"line {item.line} of {self.name} {item.reason}: skipped.",
                           file=sys.stderr)  # fmt: skip
         except Damaged as err:
             raise UserError(f"--file {self.name!r} is damaged: {err}.") from None
@@ -213,9 +217,12 @@ class Lines:
         if text.strip():
             yield f"line {number}", text
         else:
-            self.blank += 1
-            if len(self.first_blank) < 10:
-                self.first_blank.append(number)
+            self._blank(number)
+
+    def _blank(self, number: int) -> None:
+        self.blank += 1
+        if len(self.first_blank) < 10:
+            self.first_blank.append(number)
 
     def report_blank(self) -> None:
         """Say on standard error which blank lines were skipped, if any."""
@@ -276,15 +283,18 @@ def read_texts(
     """Each text of the file `stream` (named `source`), or a Skip for each line or row that
     cannot be scored. `column`: a table's text column, by name or 0-based position (a
     CSV or TSV without a header row); None: the first named as TEXT_NAMES names it."""
+    for item in _read(stream, source, column):
+        yield item if isinstance(item, Skip) else _checked(item)
+
+
+def _read(stream: BinaryIO, source: str, column: str | int | None) -> Iterator[Text | Skip]:
+    """`read_texts`, but the texts not yet checked for words the model reads."""
     kind = table_kind(source)
     if kind is None:
-        found = _plain(stream, source)
-    elif kind == ".jsonl":
-        found = _json_rows(stream, source, column)
-    else:
-        found = _csv_rows(stream, source, column, TABLE_SUFFIXES[kind])
-    for item in found:
-        yield item if isinstance(item, Skip) else _checked(item)
+        return _plain(stream, source)
+    if kind == ".jsonl":
+        return _json_rows(stream, source, column)
+    return _csv_rows(stream, source, column, TABLE_SUFFIXES[kind])
 
 
 def _checked(text: Text) -> Text | Skip:

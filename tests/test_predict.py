@@ -149,7 +149,7 @@ def test_a_table_or_a_compressed_file_gives_the_texts_of_the_plain_one(
     expected = [json.loads(line) for line in predicted.stdout.splitlines()]
     rows = "".join(f'{i},"{text}"\n' for i, text in enumerate(TEXTS))
     files = {
-        "reviews.csv": ("id,Review\n0,\n" + rows).encode(),
+        "reviews.csv": ("id,Review\n0,\n" + rows + "3,!!!\n").encode(),
         "reviews.jsonl.gz": gzip.compress("".join(
             json.dumps({"id": i, "text": text}) + "\n" for i, text in enumerate(TEXTS)).encode()),
         "reviews.txt.xz": lzma.compress("\n".join(TEXTS).encode()),
@@ -160,8 +160,9 @@ def test_a_table_or_a_compressed_file_gives_the_texts_of_the_plain_one(
                           "--file", tmp_path / name)  # fmt: skip
         assert result.returncode == 0, result.stderr[-3000:]
         assert [json.loads(line) for line in result.stdout.splitlines()] == expected, name
-    assert "Skipped 1 blank line" in run_here(
-        "predict.py", "--model", trained, "--file", tmp_path / "reviews.csv").stderr  # fmt: skip
+    said = run_here("predict.py", "--model", trained, "--file", tmp_path / "reviews.csv").stderr
+    assert "Skipped 1 blank line" in said  # the row without a text
+    assert f"line 6 of {tmp_path / 'reviews.csv'} has no words the model can read" in said
     wrong = run_here("predict.py", "--model", trained, "--file", tmp_path / "reviews.csv",
                      "--text-column", "body")  # fmt: skip
     assert_one_sentence_error(wrong, "has no column 'body'; its columns are 'id', 'Review'.")
