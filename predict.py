@@ -198,9 +198,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     show = Printer(labels, args.format, colour=wants_colour(sys.stdout), cut=sys.stdout.isatty())
     pages, scored = [], 0
     for batch in batches:
-        texts = [text for where, text in batch if scorable(where, text, lines)]
-        if not texts:
-            continue
+        texts = [text for _, text in batch]
         found = classifier.predict(texts, explain=args.explain)
         for record in found:
             show(record)
@@ -219,16 +217,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         except OSError as err:
             raise common.UserError(f"cannot write {args.html!r}: {err.strerror or err}.") from None
         print(f"Saved {common.cli.printable(args.html)}", file=sys.stderr)
-
-
-def scorable(where: str, text: str, lines: common.texts.Lines | None) -> bool:
-    """Whether a line of a file or a stream has words to score; one without (emoji, a
-    line of punctuation) is skipped with a sentence on standard error, not an error,
-    so that one such tweet does not end a stream."""
-    problem = common.texts.text_problem(text)
-    if problem and lines is not None:
-        print(f"{where} of {lines.name} {problem}: skipped.", file=sys.stderr)
-    return problem is None
 
 
 class Printer:

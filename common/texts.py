@@ -100,7 +100,8 @@ class Lines:
     A batch ends when it holds `size` lines, or when no more input is waiting: a pipe
     or a terminal between lines. A regular file always has more waiting, so its
     batches are always whole, and the same on every run. Blank lines are skipped and
-    counted; lines are split on line feeds only (a CRLF's CR goes too).
+    counted, and a line without a word the model reads is skipped with a sentence; lines
+    are split on line feeds only (a CRLF's CR goes too).
     A line that is not UTF-8, or longer than MAX_LINE_BYTES, ends the reading with
     one sentence naming it. A file named as compressed (.gz, ...) is decompressed; one
     named as a table (.csv, .tsv, .jsonl) is read as score_corpus.py reads it (`read_texts`):
@@ -190,34 +191,36 @@ class Lines:
             raise UserError(f"--file {self.name!r} is damaged: {err}.") from None
 
     def _rows(self, stream: BinaryIO | Decompressed) -> Iterator[tuple[str, str]]:
-        """The texts of a CSV, TSV or JSON Lines file, as `read_texts` reads them (their words
-        checked by the caller, as a line's are): a row it cannot read is skipped with a
-        sentence, an empty one counted as blank; damage ends the reading after the rows
-        before it."""
+        """The texts of a CSV, TSV or JSON Lines file, as `read_texts` reads them: a row it
+        cannot score is skipped with a sentence, an empty one counted as blank; damage ends
+        the reading after the rows before it."""
         try:
-            for item in _read(stream, self.name, self.column):
+            for item in read_texts(stream, self.name, self.column):
                 if isinstance(item, Text):
-                    if item.text.strip():
-                        yield f"line {item.line}", item.text
-                    else:
-                        self._blank(item.line)
+                    yield f"line {item.line}", item.text
                 elif item.whole_file:  # a UTF-16 file, a table without its text column
                     raise UserError(f"--file {self.name!r} {item.reason}.")
                 elif item.kind == EMPTY:
                     self._blank(item.line)
                 else:
-                    print(f"line {item.line} of {self.name} {item.reason}: skipped.",
-                          file=sys.stderr)  # fmt: skip
+                    self._skip(item.line, item.reason)
         except Damaged as err:
             raise UserError(f"--file {self.name!r} is damaged: {err}.") from None
 
     def _kept(self, number: int, text: str) -> Iterator[tuple[str, str]]:
-        """The line, if it holds more than white space; else counted as blank."""
+        """The line, if it holds a word the model reads; blank, it is counted; without words
+        (emoji, punctuation), skipped with a sentence, so that one such tweet does not end
+        a stream."""
         text = text.removesuffix("\n").removesuffix("\r")
-        if text.strip():
-            yield f"line {number}", text
-        else:
+        if not text.strip():
             self._blank(number)
+        elif (problem := text_problem(text)) is not None:
+            self._skip(number, problem)
+        else:
+            yield f"line {number}", text
+
+    def _skip(self, number: int, reason: str) -> None:
+        print(f"line {number} of {self.name} {reason}: skipped.", file=sys.stderr)
 
     def _blank(self, number: int) -> None:
         self.blank += 1
@@ -283,18 +286,15 @@ def read_texts(
     """Each text of the file `stream` (named `source`), or a Skip for each line or row that
     cannot be scored. `column`: a table's text column, by name or 0-based position (a
     CSV or TSV without a header row); None: the first named as TEXT_NAMES names it."""
-    for item in _read(stream, source, column):
-        yield item if isinstance(item, Skip) else _checked(item)
-
-
-def _read(stream: BinaryIO, source: str, column: str | int | None) -> Iterator[Text | Skip]:
-    """`read_texts`, but the texts not yet checked for words the model reads."""
     kind = table_kind(source)
     if kind is None:
-        return _plain(stream, source)
-    if kind == ".jsonl":
-        return _json_rows(stream, source, column)
-    return _csv_rows(stream, source, column, TABLE_SUFFIXES[kind])
+        found = _plain(stream, source)
+    elif kind == ".jsonl":
+        found = _json_rows(stream, source, column)
+    else:
+        found = _csv_rows(stream, source, column, TABLE_SUFFIXES[kind])
+    for item in found:
+        yield item if isinstance(item, Skip) else _checked(item)
 
 
 def _checked(text: Text) -> Text | Skip:

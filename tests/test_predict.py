@@ -179,11 +179,12 @@ def test_standard_input(trained: Path, monkeypatch: pytest.MonkeyPatch, capsys) 
     piped in, one per line, are scored in order."""
     import predict
 
-    piped = io.TextIOWrapper(io.BytesIO("\n".join(TEXTS).encode("utf-8")), encoding="utf-8")
-    monkeypatch.setattr(sys, "stdin", piped)
+    piped = "\n".join([TEXTS[0], "?!", *TEXTS[1:]]).encode("utf-8")  # one line without words
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(piped), encoding="utf-8"))
     predict.main(["--model", str(trained / "model.keras")])
-    lines = capsys.readouterr().out.splitlines()
-    assert [TEXT_LINE.match(line).group(3) for line in lines] == TEXTS
+    printed = capsys.readouterr()
+    assert [TEXT_LINE.match(line).group(3) for line in printed.out.splitlines()] == TEXTS
+    assert "line 2 of standard input has no words the model can read" in printed.err
 
 
 @pytest.mark.parametrize(
