@@ -41,7 +41,7 @@ import common
 
 import numpy as np
 
-from models.outputs import predicted, probabilities
+import models  # each piece loads at first use (models.outputs), after the flags
 
 SHOW_WORDS = 80  # how much of each misclassified review to print
 LENGTHS = (10, 20, 30, 50, 100, 200)  # the words kept for the length curve; then whole reviews
@@ -135,11 +135,11 @@ def analyze(
         # Keep the start token and the first N words: what a short text looks like.
         cut = data.x_test if words is None else [s[: 1 + words] for s in data.x_test]
         outputs = common.scoring.predict_outputs(model, encoding.prepare(cut))
-        return float(np.mean(predicted(outputs) == y_test)), outputs
+        return float(np.mean(models.outputs.predicted(outputs) == y_test)), outputs
 
     accuracy, outputs = accuracy_and_outputs(None)
     by_length = {n: accuracy_and_outputs(n)[0] for n in {*LENGTHS, args.first_words}}
-    figures = common.report.class_figures(y_test, predicted(outputs), data.labels)
+    figures = common.report.class_figures(y_test, models.outputs.predicted(outputs), data.labels)
 
     learned = common.saving.describe(encoding)
     print(f"Model {path}, learned from {learned}, on the {len(y_test):,} test texts:")
@@ -149,7 +149,7 @@ def analyze(
     print("\nPer label, whole texts:")
     print(common.report.class_table(figures))
     if args.show_errors:
-        show_mistakes(probabilities(outputs), data, args.show_errors)
+        show_mistakes(models.outputs.probabilities(outputs), data, args.show_errors)
     print()
     return [by_length[n] for n in LENGTHS] + [accuracy, figures["confusion"]], outputs
 

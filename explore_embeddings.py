@@ -30,7 +30,6 @@ from pathlib import Path
 
 import common
 
-import keras
 import numpy as np
 
 WORDS = "excellent,awful,boring,plot,not"  # words a reader tries first
@@ -46,6 +45,7 @@ def word_embedding(model: object, num_words: int) -> np.ndarray:
     A bag of n-grams has Embedding layers too, but over n-gram features with one number
     each: they are weights of a linear model, not word vectors, and are not returned.
     """
+    import keras  # loaded with the model; not at the top, so that --help need not load it
 
     def all_layers(parent: keras.Model) -> Iterator[keras.Layer]:
         for layer in parent.layers:  # the ensemble holds whole models as layers

@@ -36,15 +36,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import common  # before keras: it hides the lines TensorFlow prints as it loads
+import common
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
+import models  # each piece loads at first use (models.outputs), after the flags
 from models.label_issues import find_label_issues
-from models.outputs import probabilities as probabilities_of
 
 FOLDS = 5  # each row is scored by a model fitted on the other 80%
 NUM_WORDS = 5000
@@ -57,11 +54,6 @@ SHOWN = 20  # suspects printed
 TEXT_WIDTH = 70
 ROOT = Path(__file__).resolve().parent
 SCRIPTS = sorted({command[0] for command in common.cli.MODELS.values()})  # train_bow.py, ...
-
-
-# Each fold's model is new, and TensorFlow traces its functions anew: by the fifth it warns
-# of "retracing", which here is expected.
-tf.get_logger().addFilter(lambda record: "retracing" not in record.getMessage())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -137,6 +129,14 @@ def out_of_fold(
 ) -> np.ndarray:
     """Every row's probabilities, (rows, labels), from a bag of n-grams fitted on the
     other folds."""
+    import keras  # not at the top: --help and a bad flag answer before TensorFlow loads
+    import tensorflow as tf
+
+    from models.bag_of_ngrams import LEARNING_RATE, best_epoch, build_bow, fit_features
+
+    # Each fold's model is new, and TensorFlow traces its functions anew: by the fifth it
+    # warns of "retracing", which here is expected.
+    tf.get_logger().addFilter(lambda record: "retracing" not in record.getMessage())
     probabilities = np.zeros((len(y), num_labels), np.float32)
     for k in range(args.folds):
         held = np.flatnonzero(fold == k)
@@ -161,7 +161,9 @@ def out_of_fold(
             batch_size=args.batch_size or BATCH_SIZE, callbacks=best_epoch(validation is not None),
             verbose=0,
         )  # fmt: skip
-        probabilities[held] = probabilities_of(model.predict(x[held], batch_size=1024, verbose=0))
+        probabilities[held] = models.outputs.probabilities(
+            model.predict(x[held], batch_size=1024, verbose=0)
+        )
         right = (probabilities[held].argmax(axis=1) == y[held]).mean()
         print(f"Fold {k + 1} of {args.folds}: fitted on {len(rest):,} rows, "
               f"{right:.2%} of its {len(held):,} held-out rows get their given label")  # fmt: skip
@@ -202,7 +204,7 @@ def out_of_fold_by_script(
                 raise common.UserError(f"{args.script} failed on fold {k + 1}: {reason}")
             files = common.find_model(str(saved[0]), out)
             model, encoding = common.load_model(files)
-            p = probabilities_of(common.scoring.score_texts(model, encoding, texts))
+            p = models.outputs.probabilities(common.scoring.score_texts(model, encoding, texts))
             columns = [encoding.labels.index(label) for label in labels if label in encoding.labels]
             known = [label in encoding.labels for label in labels]
             probabilities[np.flatnonzero(fold == k)[:, None], np.flatnonzero(known)] = p[:, columns]

@@ -29,13 +29,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import common  # before keras: it hides the lines TensorFlow prints as it loads
-from common.export import PORTABLE_FILES, export_file, portable_model, tokenizer_spec
+import common
 from common.page import WEB, page_html
 
-import onnx
-
-from models.outputs import output_units
+import models  # each piece loads at first use (models.outputs), after the flags
 
 ROOT = Path(__file__).resolve().parent
 ONNXRUNTIME_WEB = ROOT / "node_modules" / "onnxruntime-web" / "dist"
@@ -94,10 +91,13 @@ def onnx_model(
 ) -> Path:
     """The version's model.onnx, checked to read this encoding's ids and give its labels'
     outputs; for a version saved before versions held one, converted now."""
-    path = version / PORTABLE_FILES["onnx"]
+    import onnx  # here, as TensorFlow is: --help and a bad flag answer before they load
+
+    export = common.export
+    path = version / export.PORTABLE_FILES["onnx"]
     if not path.is_file():
-        path = temporary / PORTABLE_FILES["onnx"]
-        problem = export_file(portable_model(keras_model), "onnx", path)
+        path = temporary / export.PORTABLE_FILES["onnx"]
+        problem = export.export_file(export.portable_model(keras_model), "onnx", path)
         if problem:
             raise common.UserError(f"{version} cannot be run in a page: {problem[:-1]}.")
     if path.stat().st_size > MAX_MODEL_BYTES:
@@ -112,7 +112,7 @@ def onnx_model(
         ) from None
     inputs, outputs = [[[d.dim_value or None for d in value.type.tensor_type.shape.dim]
                         for value in values] for values in (graph.input, graph.output)]  # fmt: skip
-    units = output_units(len(encoding.labels))
+    units = models.outputs.output_units(len(encoding.labels))
     expected = ([[None, encoding.maxlen]], [[None, units]])
     int32 = graph.input and graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT32
     if (inputs, outputs) != expected or not int32:
@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "version": files.folder.name,
             "learned_from": encoding.learned_from,
             "min_confidence": encoding.min_confidence,
-            "tokenizer": tokenizer_spec(encoding),
+            "tokenizer": common.export.tokenizer_spec(encoding),
             "onnx": base64.b64encode(model_file.read_bytes()).decode("ascii"),
         }
 

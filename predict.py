@@ -54,8 +54,6 @@ from pathlib import Path
 import common
 
 SHOWN = 0.01  # --explain marks the words that moved the probability by at least this much
-# Lines from a file or a pipe are scored this many at a time, or as many as have come.
-BATCH_SIZE = common.scoring.BATCH_SIZE
 UNSURE = "unsure"  # what the text output says of a text left unanswered (--min-confidence)
 
 
@@ -182,7 +180,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         lines, batches = None, [given]
     else:  # a file or standard input: scored as the lines come
         stream, name = common.texts.open_input(args.file)
-        lines = batches = common.texts.Lines(stream, name, BATCH_SIZE, args.text_column)
+        # Scored common.texts.BATCH_SIZE lines at a time, or as many as have come.
+        lines = batches = common.texts.Lines(stream, name, common.texts.BATCH_SIZE,
+                                             args.text_column)  # fmt: skip
     files = common.find_model(args.model, args.models_dir)
     classifier = common.Classifier.load(files, min_confidence=args.min_confidence)
     encoding = classifier.encoding

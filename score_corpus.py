@@ -41,11 +41,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import common
-
-import keras
 
 # Beam warns, as it loads, of Google Cloud clients that this pipeline never uses.
 logging.getLogger().setLevel(logging.ERROR)
@@ -69,6 +67,9 @@ from apache_beam.options.pipeline_options import (  # noqa: E402
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner  # noqa: E402
 from apache_beam.runners.runner import create_runner  # noqa: E402
 from apache_beam.transforms.environments import SubprocessSDKEnvironment  # noqa: E402
+
+if TYPE_CHECKING:
+    import keras  # loaded with the model, after the flags
 
 NAMESPACE = "score_corpus"  # of the counters the summary reads
 SKIPPED = "skipped"  # the tag of the lines that are not scored
@@ -387,9 +388,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "probability is below P (default: the threshold the model was saved with, if any)",
     )  # fmt: skip
     parser.add_argument(
-        "--batch-size", type=common.cli.whole_number(1, 65_536), default=common.scoring.BATCH_SIZE,
+        "--batch-size", type=common.cli.whole_number(1, 65_536), default=common.texts.BATCH_SIZE,
         metavar="N",
-        help=f"texts per call of the model (default: {common.scoring.BATCH_SIZE})",
+        help=f"texts per call of the model (default: {common.texts.BATCH_SIZE})",
     )  # fmt: skip
     parser.add_argument(
         "--workers", type=common.cli.whole_number(1, 256), default=1, metavar="N",

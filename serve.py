@@ -42,6 +42,7 @@ import socket
 import sys
 import urllib.parse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import common
 from common.page import page_html
@@ -61,7 +62,6 @@ from common.serving import (
     texts_of,
 )
 
-import keras
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -69,6 +69,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+
+if TYPE_CHECKING:
+    import keras  # loaded with the model, after the flags
 
 MAX_BODY_BYTES = 4 * 2**20  # a request's body: 4 MiB holds a thousand long reviews
 MAX_INSTANCES = 1_000  # texts per :predict request
@@ -103,7 +106,7 @@ def make_app(
     hosts = allowed_hosts("127.0.0.1") if hosts is None else hosts
     version = files.folder.name if common.files.is_version_name(files.folder.name) else "1"
     batcher = Batcher(lambda texts: common.scoring.score_texts(model, encoding, texts),
-                      max_texts=common.scoring.BATCH_SIZE)  # fmt: skip
+                      max_texts=common.texts.BATCH_SIZE)  # fmt: skip
 
     def status() -> dict:
         return {

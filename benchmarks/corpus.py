@@ -10,7 +10,7 @@ model's length) into one file, then scores it, each in a fresh process:
 For each: the wall time from start to exit (start-up, model loading and writing
 included), lines per second, and the peak memory of the process with all of its
 children (the sum of their resident sizes, sampled every 0.1 s). Every run scores with
-batches of 256 texts (common.scoring.BATCH_SIZE, score_corpus.py's --batch-size).
+batches of 256 texts (common.texts.BATCH_SIZE, score_corpus.py's --batch-size).
 
     python train_cnn.py --data aclImdb_v1.tar.gz    # first: the model to score with
     python benchmarks/corpus.py --model cnn         # a million lines; --lines for fewer

@@ -41,7 +41,6 @@ from pathlib import Path
 from common.cli import UserError
 from common.files import atomic_path, file_sha256, remove_stale_temporaries, short_reason
 
-import keras
 import numpy as np
 
 from models.word_ids import INDEX_FROM, OOV, START
@@ -226,6 +225,8 @@ def decode_many(
 
 def pad(sequences: np.ndarray, maxlen: int) -> np.ndarray:
     """Pad with zeros or cut every sequence to `maxlen` tokens, at the front."""
+    import keras  # here: a script that only reads text or its flags need not load TensorFlow
+
     return keras.utils.pad_sequences(
         sequences, maxlen=maxlen, padding=PADDING, truncating=TRUNCATING, value=0
     )
@@ -273,6 +274,8 @@ def is_imdb(path: Path) -> bool:
 
 
 def _load_from_keras(num_words: int | None) -> Dataset:
+    import keras
+
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
             num_words=num_words, start_char=START, oov_char=OOV, index_from=INDEX_FROM

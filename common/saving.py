@@ -45,7 +45,8 @@ from common.labeled import MAX_LABELS
 import keras
 import numpy as np
 
-import models  # noqa: F401 (registers this project's own layers, for load_model)
+# Their layers register as they load, so that keras.models.load_model rebuilds them.
+from models import bag_of_ngrams, calibration, minilm, short_texts  # noqa: F401
 from models.outputs import output_units
 from models.word_ids import INDEX_FROM, OOV, START
 

@@ -14,14 +14,13 @@ from collections.abc import Sequence
 
 from common.cli import DEFAULT_OUTPUT_DIR
 from common.saving import ModelFiles, TextEncoding, load_model
-from common.texts import check_texts
+from common.texts import BATCH_SIZE, check_texts
 
 import keras
 import numpy as np
 
 from models.outputs import predicted, probabilities
 
-BATCH_SIZE = 256  # texts per step: large batches are much faster than one at a time
 # Rows per model call are a multiple of this: 16 floats fill an AVX-512 register (and two
 # of AVX2's), so that no output element is computed outside one (`predict_outputs`).
 ROW_MULTIPLE = 16

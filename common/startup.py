@@ -1,13 +1,16 @@
-"""TensorFlow without its start-up lines: the first thing `import common` does, so that the
-scripts import common before keras (pyproject.toml's isort sections keep them so).
+"""TensorFlow without its start-up lines, and only when it is needed: the first thing
+`import common` does, so that the scripts import common before keras (pyproject.toml's
+isort sections keep them so).
 
 TensorFlow's C++ core prints about eight lines on standard error as it loads (oneDNN,
 the CUDA drivers it did not find, the CPU instructions it could use, and, on a machine
-without a GPU, an error from cuInit), before every script's output, `--help` included.
-They say nothing wrong, and Python's logging cannot reach them: they are written to the
-file descriptor itself. So TensorFlow is imported here with standard error caught in a
-file, and what it printed is passed on, but for those lines. TF_CPP_MIN_LOG_LEVEL=2 then
-hides its later notices, not its errors.
+without a GPU, an error from cuInit), before every script's output. They say nothing
+wrong, and Python's logging cannot reach them: they are written to the file descriptor
+itself. So `import common` puts a finder on `sys.meta_path` (Python's import hook): the
+first import of TensorFlow, whoever makes it, runs with standard error caught in a file,
+and what it printed is passed on, but for those lines. TF_CPP_MIN_LOG_LEVEL=2 then hides
+its later notices, not its errors. Until then nothing is loaded: `predict.py --help` or a
+bad flag answers before TensorFlow's seconds of loading.
 
 TF_CPP_MIN_LOG_LEVEL=0 (or 1) shows them all again: nothing is hidden then.
 
@@ -19,6 +22,8 @@ and a script stopped meanwhile (Ctrl-C, SIGTERM) says "interrupted" and exits 13
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import os
 import re
 import signal
@@ -82,33 +87,73 @@ def restore_signals() -> None:
         signal.signal(signum, handler)
 
 
+class _QuietLoader(importlib.abc.Loader):
+    """TensorFlow's own loader, run with standard error caught."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> object:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: object) -> None:
+        module.__spec__.loader = module.__loader__ = self.loader  # TensorFlow's, once loaded
+        with _start_up_lines_left_out():
+            self.loader.exec_module(module)
+            module.config.list_physical_devices()  # the cuInit line comes when devices are found
+
+
+class _TensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Finds TensorFlow the first time it is imported, and gives it a `_QuietLoader`."""
+
+    def find_spec(self, name: str, path: object, target: object = None) -> object:
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)  # once: the finders after this one find it
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+class _start_up_lines_left_out:  # noqa: N801 (used as a `with` statement)
+    """Standard error caught in a file, and passed on but for START_UP_LINES; nothing is
+    caught where there is no standard error to catch (a daemon, a test's stream)."""
+
+    def __enter__(self) -> None:
+        global _error_fd
+        try:
+            sys.stderr.flush()
+            self.kept = os.dup(2)
+        except (OSError, ValueError):
+            self.kept = None
+            return
+        self.caught = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
+        _error_fd = self.kept
+        os.dup2(self.caught.fileno(), 2)
+
+    def __exit__(self, *exc: object) -> None:
+        global _error_fd
+        if self.kept is None:
+            return
+        os.dup2(self.kept, 2)  # anything else TensorFlow said is passed on, also if it failed
+        _error_fd = 2
+        os.close(self.kept)
+        with self.caught:
+            self.caught.seek(0)
+            printed = self.caught.read().decode("utf-8", errors="replace").splitlines()
+        others = [line for line in printed if not START_UP_LINES.match(line)]
+        if others:
+            print("\n".join(others), file=sys.stderr)
+
+
 def quiet_tensorflow() -> None:
-    """Import TensorFlow and find its devices, with its start-up lines left out."""
+    """Load TensorFlow, when something first imports it, with its start-up lines left out."""
     level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # passed on to child processes
     if "tensorflow" in sys.modules or level in ("0", "1"):
         return  # too late to catch, or asked to be shown
-    try:
-        sys.stderr.flush()
-        kept = os.dup(2)
-    except (OSError, ValueError):  # no standard error to catch (a daemon, a test's stream)
-        return
-    global _error_fd
-    with tempfile.TemporaryFile() as caught:
-        _error_fd = kept
-        os.dup2(caught.fileno(), 2)
-        try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # the cuInit line comes when devices are found
-        finally:  # anything else TensorFlow said is passed on, also if it failed to load
-            os.dup2(kept, 2)
-            _error_fd = 2
-            os.close(kept)
-            caught.seek(0)
-            printed = caught.read().decode("utf-8", errors="replace").splitlines()
-            others = [line for line in printed if not START_UP_LINES.match(line)]
-            if others:
-                print("\n".join(others), file=sys.stderr)
+    if not any(isinstance(finder, _TensorFlowFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TensorFlowFinder())
 
 
 open_closed_streams()

@@ -50,6 +50,8 @@ from common.labeled import (
     table_kind,
 )
 
+BATCH_SIZE = 256  # texts scored at a time: large batches are much faster than one at a time
+
 
 def check_texts(texts: Sequence[tuple[str, str]]) -> None:
     """Refuse what the model cannot read: no texts, an empty text, a text without words."""

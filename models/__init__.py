@@ -11,19 +11,13 @@ model's out-of-fold probabilities), word_ids.py (the ids every model reads). The
 tutorial's networks are in their own scripts.
 
 Imports nothing of common/, so a copy of this folder works in a project of your own.
-Importing it registers the custom layers, so that `keras.models.load_model` can rebuild
-any saved model of this project.
+Each module loads at first use (`models.outputs`), so that `models.word_ids` costs no
+Keras. A module that defines a layer registers it as it loads: import bag_of_ngrams,
+calibration, minilm and short_texts before `keras.models.load_model` rebuilds a saved
+model of this project, as common/saving.py does.
 """
 
-from models import (
-    bag_of_ngrams,
-    calibration,
-    label_issues,
-    minilm,
-    outputs,
-    short_texts,
-    word_ids,
-)
+import importlib
 
 __all__ = [
     "bag_of_ngrams",
@@ -34,3 +28,10 @@ __all__ = [
     "short_texts",
     "word_ids",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """`models.outputs`: the module, loaded at first use."""
+    if name in __all__:
+        return importlib.import_module(f"models.{name}")
+    raise AttributeError(f"module 'models' has no attribute {name!r}")

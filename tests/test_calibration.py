@@ -63,7 +63,7 @@ def test_the_measures_of_calibration_give_the_figures_worked_out_by_hand() -> No
 
 
 def test_a_model_with_its_temperature_saves_and_loads(tmp_path: Path) -> None:
-    import models  # noqa: F401 (registers the layer)
+    import models.calibration  # noqa: F401 (registers the layer)
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
     scaled = calibration.with_temperature(model, 1.7)

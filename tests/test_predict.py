@@ -428,18 +428,17 @@ def test_a_line_longer_than_the_bound_is_refused(
 ) -> None:
     """Read line by line, a file is bounded per line: the bound is 16 MiB, here 64 bytes.
     The batches scored before the line are printed, and stop there."""
-    import predict
 
     monkeypatch.setattr("common.texts.MAX_LINE_BYTES", 64)
     reviews = tmp_path / "reviews.txt"
-    good = "a good film\n" * (predict.BATCH_SIZE + 1)
+    good = "a good film\n" * (common.texts.BATCH_SIZE + 1)
     reviews.write_text(good + "a very long review " * 4 + "\n", encoding="utf-8")
     result = run_here("predict.py", "--model", trained, "--file", reviews)
     assert result.returncode == 2
-    assert f"error: line {predict.BATCH_SIZE + 2} of" in result.stderr
+    assert f"error: line {common.texts.BATCH_SIZE + 2} of" in result.stderr
     assert "is longer than" in result.stderr
     printed = result.stdout.splitlines()
-    assert len(printed) == predict.BATCH_SIZE + 1  # every line before it
+    assert len(printed) == common.texts.BATCH_SIZE + 1  # every line before it
     assert all(TEXT_LINE.match(line) for line in printed)
 
 

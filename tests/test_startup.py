@@ -43,12 +43,12 @@ def test_a_script_starts_without_tensorflows_lines() -> None:
     (given TF_CPP_MIN_LOG_LEVEL=2) start as quietly."""
     quiet = fresh("import common, keras; print(keras.ops.ones(2).shape)")
     assert quiet.returncode == 0 and quiet.stdout == "(2,)\n" and quiet.stderr == "", quiet.stderr
-    child = fresh("import common", TF_CPP_MIN_LOG_LEVEL="2")
+    child = fresh("import common, keras", TF_CPP_MIN_LOG_LEVEL="2")
     assert child.returncode == 0 and child.stderr == "", child.stderr
 
 
 def test_tf_cpp_min_log_level_0_shows_them_again() -> None:
-    shown = fresh("import common", TF_CPP_MIN_LOG_LEVEL="0")
+    shown = fresh("import common, keras", TF_CPP_MIN_LOG_LEVEL="0")
     assert shown.returncode == 0
     # What TensorFlow says depends on the machine; that it says something, here, does not.
     assert "I0000" in shown.stderr or "WARNING: All log messages" in shown.stderr, shown.stderr
@@ -74,11 +74,43 @@ def test_a_script_runs_with_its_standard_streams_closed() -> None:
             assert result.stderr == "", result
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_stopped_while_tensorflow_loads_a_script_says_interrupted(signum: int) -> None:
+TRAINING_SCRIPTS = sorted(path.name for path in ROOT.glob("train_*.py"))
+# The others read their flags before they load TensorFlow.
+OTHER_SCRIPTS = sorted({path.name for path in ROOT.glob("*.py")} - {*TRAINING_SCRIPTS})
+
+
+def test_import_common_loads_no_tensorflow_until_something_imports_it() -> None:
+    loaded = fresh("import sys, common; common.cli, common.texts, common.labeled; "
+                   "print('tensorflow' in sys.modules); import keras; "
+                   "print('tensorflow' in sys.modules)")  # fmt: skip
+    assert (loaded.returncode, loaded.stdout, loaded.stderr) == (0, "False\nTrue\n", "")
+
+
+@pytest.mark.parametrize("script", OTHER_SCRIPTS)
+@pytest.mark.parametrize("flag", ["--help", "--no-such-flag"])
+def test_help_and_a_bad_flag_answer_before_tensorflow_loads(script: str, flag: str) -> None:
+    """All but the training scripts (whose `import keras` is at the top, as keras-io's
+    are): their flags are read before anything loads TensorFlow."""
+    result = fresh(f"import runpy, sys; sys.argv = [{script!r}, {flag!r}]\n"
+                   f"try:\n    runpy.run_path({script!r}, run_name='__main__')\n"
+                   "except SystemExit as e:\n"
+                   "    print('exit', e.code, 'tensorflow' in sys.modules)")  # fmt: skip
+    assert result.stdout.splitlines()[-1] == f"exit {0 if flag == '--help' else 2} False", result
+
+
+@pytest.mark.parametrize(
+    "signum, command",
+    [(signal.SIGINT, ["train_cnn.py", "--help"]), (signal.SIGTERM, ["train_cnn.py", "--help"]),
+     (signal.SIGINT, ["predict.py", "--models-dir", "none", "great"]),
+     (signal.SIGTERM, ["predict.py", "--models-dir", "none", "great"])],
+)  # fmt: skip
+def test_stopped_while_tensorflow_loads_a_script_says_interrupted(
+    signum: int, command: list[str]
+) -> None:
     """Once TensorFlow's library is mapped (its loading has seconds to go), Ctrl-C and
-    SIGTERM give one word and exit 130, as they do once the script runs."""
-    script = subprocess.Popen([sys.executable, "predict.py", "--help"], cwd=ROOT, text=True,
+    SIGTERM give one word and exit 130: before the script runs (a training script's
+    `import keras`) and once it runs (predict.py loads it after its flags)."""
+    script = subprocess.Popen([sys.executable, *command], cwd=ROOT, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     maps = Path(f"/proc/{script.pid}/maps")
     while script.poll() is None and "libtensorflow" not in maps.read_text():
