@@ -113,3 +113,20 @@ def test_a_text_gets_the_same_bits_whatever_it_is_scored_with(labels: int) -> No
                 rows = np.insert(x[text + 1 : text + size], position, x[text], axis=0)
                 seen.add(common.scoring.predict_outputs(model, rows)[position].tobytes())
         assert len(seen) == 1, f"text {text}: {len(seen)} different outputs"
+
+
+@pytest.mark.parametrize("labels", [1, 3])
+def test_the_temperature_alone_gives_the_bits_of_the_whole_calibrated_model(labels: int):
+    """Training measures the calibrated model on the test set from the outputs it already
+    has, through the temperature layer alone: that must be what the model saved gives."""
+    keras.utils.set_random_seed(2)
+    head = keras.layers.Dense(1, activation="sigmoid") if labels == 1 else keras.layers.Dense(
+        labels, activation="softmax")  # fmt: skip
+    base = keras.Sequential([keras.Input((30,), dtype="int32"), keras.layers.Embedding(200, 8),
+                             keras.layers.Conv1D(4, 3), keras.layers.Flatten(), head])  # fmt: skip
+    x = np.random.default_rng(1).integers(1, 200, (1000, 30)).astype("int32")
+    before = common.scoring.predict_outputs(base, x)
+    model = calibration.with_temperature(base, 0.6)
+    whole = common.scoring.predict_outputs(model, x)
+    assert np.array_equal(common.training._through_temperature(model, before), whole)
+    assert not np.array_equal(before, whole)  # the temperature did change them
