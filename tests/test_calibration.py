@@ -3,6 +3,8 @@ and the measures of calibration give the figures worked out by hand."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from pathlib import Path
 
 import common
@@ -10,6 +12,7 @@ import common
 import keras
 import numpy as np
 import pytest
+from conftest import ROOT, labeled_texts, write_csv
 
 from models import calibration
 from models.outputs import predicted
@@ -130,3 +133,50 @@ def test_the_temperature_alone_gives_the_bits_of_the_whole_calibrated_model(labe
     whole = common.scoring.predict_outputs(model, x)
     assert np.array_equal(common.training._through_temperature(model, before), whole)
     assert not np.array_equal(before, whole)  # the temperature did change them
+
+
+def short_texts_benchmark():
+    """benchmarks/short_texts.py as a module (a script, not a package)."""
+    path = ROOT / "benchmarks" / "short_texts.py"
+    spec = importlib.util.spec_from_file_location("short_texts_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_short_texts_benchmark_tests_on_the_texts_training_tests_on(three_labels: Path):
+    split = short_texts_benchmark().split_texts(three_labels, None, 0.2)
+    data = common.labeled.load_data(three_labels)
+    texts, y = split["test"]
+    assert split["labels"] == data.labels and np.array_equal(y, data.y_test)
+    by_line = {line: text for line, (text, _) in enumerate(labeled_texts(), start=2)}
+    assert texts == [by_line[int(where.removeprefix("line "))] for where in data.test_files]
+    assert len(split["train"][0]) + len(texts) == len(labeled_texts())
+
+
+def test_the_short_texts_benchmark_gives_the_floor_that_calibrated_probabilities_show():
+    figures = short_texts_benchmark().figures
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(3), size=3000)
+    y = np.array([rng.choice(3, p=row) for row in p])  # labels as calibrated as can be
+    calibrated = figures(p, y)
+    assert 0.005 < calibrated["floor"] < 0.05 and calibrated["ece"] < 2 * calibrated["floor"]
+    sharp = p**3 / np.sum(p**3, axis=1, keepdims=True)  # the same labels, overconfident
+    assert figures(sharp, y)["ece"] > 3 * calibrated["floor"]
+    two = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    two = figures(two, np.array([0, 1, 1, 1]))  # label 0: F1 2/3; label 1: 4/5
+    assert two["accuracy"] == 0.75 and two["macro_f1"] == pytest.approx((2 / 3 + 4 / 5) / 2)
+
+
+def test_the_short_texts_benchmark_tests_on_every_row_of_a_test_file(tmp_path: Path):
+    rows = labeled_texts()
+    train = write_csv(tmp_path / "train.csv", rows[:60])
+    test = tmp_path / "test.jsonl"  # another form than the training file's
+    test.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in rows[60:]))
+    split = short_texts_benchmark().split_texts(train, test, 0.2)
+    assert split["train"][0] == [text for text, _ in rows[:60]]
+    assert split["test"][0] == [text for text, _ in rows[60:]]
+    assert [split["labels"][i] for i in split["test"][1]] == [label for _, label in rows[60:]]
+    odd = write_csv(tmp_path / "odd.csv", [("a text", "surprised")])
+    with pytest.raises(common.UserError, match="labels the training data never has: 'surprised'"):
+        short_texts_benchmark().split_texts(train, odd, 0.2)
