@@ -6,8 +6,9 @@ training texts and is tested once on the same test texts:
 
 * scikit-learn: `TfidfVectorizer(ngram_range=(1, 2))` and `LogisticRegression(C=4)` on
   the raw texts, its probabilities as they are (the peer to beat);
-* `train_bow.py` (the bag of n-grams) and, with --minilm, `train_minilm.py` (minutes on
-  2 cores), each with its defaults and its calibration, scored here from its saved version.
+* each training script given with --script, with its flags (default: `train_bow.py`,
+  the bag of n-grams; `train_minilm.py` takes minutes on 2 cores), each with its
+  calibration, scored here from its saved version: one row per lever to compare.
 
 Per system: wall seconds and peak memory of the training process, accuracy, macro-F1,
 ECE (15 bins of the top probability) and its floor: the mean ECE that a perfectly
@@ -18,13 +19,15 @@ texts can tell apart from noise.
 scikit-learn is a benchmark-only dependency: pip install -r requirements-bench.txt
 
     python benchmarks/short_texts.py --data tweets.csv
-    python benchmarks/short_texts.py --data train.csv --test-data test.csv --minilm
+    python benchmarks/short_texts.py --data train.csv --test-data test.csv \
+        --script train_bow.py --script train_minilm.py --script "train_minilm.py --epochs 2"
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -44,10 +47,7 @@ from models.outputs import probabilities  # noqa: E402
 FLOOR_DRAWS = 200  # label draws from a model's own probabilities, for the ECE's floor
 FLOOR_SEED = 7
 PEER_C = 4.0  # train_bow.py's regularisation, as benchmarks/sklearn_baselines.py uses
-SYSTEMS = {  # the project's, by the command that trains each with its defaults
-    "train_bow.py": ["train_bow.py"],
-    "train_minilm.py": ["train_minilm.py"],
-}
+TRAINING_SCRIPTS = sorted(path.name for path in ROOT.glob("train_*.py"))
 
 
 def split_texts(data: Path, test_data: Path | None, test_split: float) -> dict:
@@ -131,7 +131,9 @@ def main() -> None:
                         default=common.labeled.TEST_SPLIT,
                         help="without --test-data, the share of each label held out "
                         "(default: 0.2)")  # fmt: skip
-    parser.add_argument("--minilm", action="store_true", help="train_minilm.py too (minutes)")
+    parser.add_argument("--script", action="append", metavar="COMMAND",
+                        help="a training script and its flags, one row each; repeat it "
+                        "(default: train_bow.py)")  # fmt: skip
     parser.add_argument("--peer-output", type=Path, help=argparse.SUPPRESS)  # the peer's run
     args = parser.parse_args()
     try:
@@ -140,6 +142,16 @@ def main() -> None:
         raise common.UserError(
             "this benchmark needs scikit-learn: pip install -r requirements-bench.txt"
         ) from None
+    commands = {}
+    for name in args.script or ["train_bow.py"]:  # checked before anything is trained
+        try:
+            command = commands[name] = shlex.split(name)
+        except ValueError as err:  # an unclosed quote
+            raise common.UserError(f"--script {name!r}: {err}.") from None
+        if not command or command[0] not in TRAINING_SCRIPTS:
+            raise common.UserError(
+                f"--script {name!r}: expected one of {', '.join(TRAINING_SCRIPTS)}, then its flags."
+            )
     split = split_texts(args.data, args.test_data, args.test_split)
     if args.peer_output:  # this script, run again to time the peer in a process of its own
         peer(split, args.peer_output)
@@ -153,10 +165,8 @@ def main() -> None:
         out = Path(tmp) / "peer.npy"
         seconds, peak = timed([sys.executable, __file__, *data_flags, "--peer-output", str(out)])
         rows.append(("scikit-learn TF-IDF 1-2 grams LR", seconds, peak, np.load(out)))
-        for name, command in SYSTEMS.items():
-            if name == "train_minilm.py" and not args.minilm:
-                continue
-            models = Path(tmp) / name
+        for i, (name, command) in enumerate(commands.items()):
+            models = Path(tmp) / f"script{i}"
             seconds, peak = timed([sys.executable, str(ROOT / command[0]), *command[1:],
                                    *data_flags, "--output-dir", str(models)])  # fmt: skip
             (folder,) = [path for path in models.iterdir() if path.is_dir()]
