@@ -26,6 +26,7 @@ scikit-learn is a benchmark-only dependency: pip install -r requirements-bench.t
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shlex
 import subprocess
@@ -136,12 +137,10 @@ def main() -> None:
                         "(default: train_bow.py)")  # fmt: skip
     parser.add_argument("--peer-output", type=Path, help=argparse.SUPPRESS)  # the peer's run
     args = parser.parse_args()
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("sklearn") is None:
         raise common.UserError(
             "this benchmark needs scikit-learn: pip install -r requirements-bench.txt"
-        ) from None
+        )
     commands = {}
     for name in args.script or ["train_bow.py"]:  # checked before anything is trained
         try:
