@@ -1,7 +1,8 @@
 """Your own labeled texts: the project's models beside scikit-learn's linear peer, side by side.
 
-For one labeled file (split as training splits it: a stratified hold-out of --test-split
-of each label, seed 113) or a pair (--test-data), each system learns from the same
+For your labeled texts (a file or a folder of class folders, split as training splits
+it: its test/ folder, else a stratified hold-out of --test-split of each label, seed 113)
+or a pair (--test-data), each system learns from the same
 training texts and is tested once on the same test texts:
 
 * scikit-learn: `TfidfVectorizer(ngram_range=(1, 2))` and `LogisticRegression(C=4)` on
@@ -51,25 +52,25 @@ PEER_C = 4.0  # train_bow.py's regularisation, as benchmarks/sklearn_baselines.p
 TRAINING_SCRIPTS = sorted(path.name for path in ROOT.glob("train_*.py"))
 
 
-def split_texts(data: Path, test_data: Path | None, test_split: float) -> dict:
+def split_texts(data: Path, test_data: Path | None, test_split: float | None) -> dict:
     """The training and test texts and their class ids, exactly as training splits them
-    (common/labeled.py): every row with a text and a label, in file order."""
-    columns = common.labeled.Columns()
-    train = list(common.labeled.reader(data, columns))
-    test = list(common.labeled.reader(test_data, columns, "--test-data")) if test_data else None
-    labels = common.labeled.label_order({row.label for row in train}, None)
-    ids = {label: i for i, label in enumerate(labels)}
-    y = np.array([ids[row.label] for row in train])
-    if test is None:
-        fit_rows, test_rows = common.labeled.stratified_split(y, test_split, labels)
+    (common/labeled.py): every row with a text and a label, in file order; a folder's
+    train/ and test/ folders, if it has both."""
+    labeled = common.labeled
+    train_path, test_path = labeled.split_folders(data) if data.is_dir() else (data, None)
+    test_path, flag = (test_data, "--test-data") if test_data else (test_path, "--data")
+    train = list(labeled.reader(train_path, labeled.Columns()))
+    labels = labeled.label_order({row.label for row in train}, None)
+    y = labeled.class_ids(labels, [row.label for row in train])
+    if test_path is None:
+        share = labeled.TEST_SPLIT if test_split is None else test_split
+        fit_rows, test_rows = labeled.stratified_split(y, share, labels)
         test_texts, y_test = [train[i].text for i in test_rows], y[test_rows]
         train_texts, y_train = [train[i].text for i in fit_rows], y[fit_rows]
     else:
-        unseen = sorted({row.label for row in test} - set(labels))
-        if unseen:  # as training refuses them
-            raise common.UserError(f"the test data has labels the training data never has: "
-                                   f"{', '.join(map(repr, unseen[:10]))}.")  # fmt: skip
-        test_texts, y_test = [row.text for row in test], np.array([ids[r.label] for r in test])
+        test = list(labeled.reader(test_path, labeled.Columns(), flag))
+        test_texts, y_test = [row.text for row in test], labeled.test_class_ids(
+            labels, [row.label for row in test])  # fmt: skip
         train_texts, y_train = [row.text for row in train], y
     return {"labels": labels, "train": (train_texts, y_train), "test": (test_texts, y_test)}
 
@@ -129,9 +130,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="your labeled texts")
     parser.add_argument("--test-data", type=Path, help="a test file of the same form")
     parser.add_argument("--test-split", type=common.cli.probability,
-                        default=common.labeled.TEST_SPLIT,
-                        help="without --test-data, the share of each label held out "
-                        "(default: 0.2)")  # fmt: skip
+                        help="without a test part, the share of each label held out, as "
+                        "training's --test-split (default: 0.2)")  # fmt: skip
     parser.add_argument("--script", action="append", metavar="COMMAND",
                         help="a training script and its flags, one row each; repeat it "
                         "(default: train_bow.py)")  # fmt: skip
@@ -157,7 +157,7 @@ def main() -> None:
         return
     data_flags = ["--data", str(args.data)]
     data_flags += ["--test-data", str(args.test_data)] if args.test_data else []
-    data_flags += ["--test-split", str(args.test_split)] if not args.test_data else []
+    data_flags += ["--test-split", str(args.test_split)] if args.test_split is not None else []
     test_texts, y_test = split["test"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

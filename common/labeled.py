@@ -571,20 +571,8 @@ def load_labeled(
         split = f"a stratified hold-out of {test_split:.0%} of each label"
         split += f" (seed {SHUFFLE_SEED})"
     else:
-        unseen = sorted(set(test.labels) - set(labels))
-        if unseen:
-            raise UserError(
-                f"the test data has labels the training data never has: "
-                f"{', '.join(repr(printable(label)) for label in unseen[:10])}."
-            )
-        missing = [label for label in labels if label not in set(test.labels)]
-        if missing:
-            raise UserError(
-                f"the test data has no texts labeled {printable(missing[0])!r}: a test set "
-                "needs every label the training data has, to measure each one."
-            )
         fit_rows, test_rows = np.arange(len(y_all)), np.arange(len(test.labels))
-        y_test = _ids_of(labels, test.labels)
+        y_test = test_class_ids(labels, test.labels)
         test_where = test.where
         split = f"{str(test_path)!r}"
     # A file sorted by label would leave validation (the last share) one label: shuffle.
@@ -653,10 +641,28 @@ def _class_ids(path: Path, given: list[str], positive: str | None) -> tuple[list
         raise UserError(
             f"--data {str(path)!r} has {one}: a classifier needs texts of two labels at least."
         )
-    return labels, _ids_of(labels, given)
+    return labels, class_ids(labels, given)
 
 
-def _ids_of(labels: list[str], given: list[str]) -> np.ndarray:
+def test_class_ids(labels: list[str], given: list[str]) -> np.ndarray:
+    """The class ids of a test part's labels `given`; one sentence for a label the training
+    data (`labels`) never has, or for one of `labels` that the test part lacks."""
+    unseen = sorted(set(given) - set(labels))
+    if unseen:
+        raise UserError(
+            f"the test data has labels the training data never has: "
+            f"{', '.join(repr(printable(label)) for label in unseen[:10])}."
+        )
+    missing = [label for label in labels if label not in set(given)]
+    if missing:
+        raise UserError(
+            f"the test data has no texts labeled {printable(missing[0])!r}: a test set "
+            "needs every label the training data has, to measure each one."
+        )
+    return class_ids(labels, given)
+
+
+def class_ids(labels: list[str], given: list[str]) -> np.ndarray:
     """Each of `given`'s class id: its place in `labels`."""
     class_of = {label: i for i, label in enumerate(labels)}
     return np.array([class_of[label] for label in given], np.int64)

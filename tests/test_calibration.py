@@ -181,3 +181,18 @@ def test_the_short_texts_benchmark_tests_on_every_row_of_a_test_file(tmp_path: P
     odd = write_csv(tmp_path / "odd.csv", [("a text", "surprised")])
     with pytest.raises(common.UserError, match="labels the training data never has: 'surprised'"):
         short_texts_benchmark().split_texts(train, odd, 0.2)
+
+
+def test_the_short_texts_benchmark_tests_on_a_folders_own_test_part(tmp_path: Path):
+    """A folder of class folders under train/ and test/: training's test part, not a
+    hold-out of a data set whose labels would be "train" and "test"."""
+    rows = labeled_texts()
+    for part, chosen in (("train", rows[:60]), ("test", rows[60:])):
+        for i, (text, label) in enumerate(chosen):
+            (tmp_path / part / label).mkdir(parents=True, exist_ok=True)
+            (tmp_path / part / label / f"{i:03}.txt").write_text(text, encoding="utf-8")
+    split = short_texts_benchmark().split_texts(tmp_path, None, None)
+    data = common.labeled.load_data(tmp_path)
+    assert split["labels"] == data.labels == ["negative", "neutral", "positive"]
+    assert np.array_equal(split["test"][1], data.y_test) and len(split["train"][0]) == 60
+    assert sorted(split["test"][0]) == sorted(text for text, _ in rows[60:])
