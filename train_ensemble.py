@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> keras.Model:
     # The test set is evaluated once, after training.
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
 
-    # Honest probabilities: a temperature fitted on the validation texts becomes the
-    # model's last layer, and the labels stay the same (docs/trust.md).
+    # Honest probabilities: a temperature (or a curve, where it does better) fitted on
+    # the validation texts becomes the model's last layer; the labels stay (docs/trust.md).
     model = record.calibrate(model)
 
     # Save the model, its export, the plot and the metrics; print the test accuracy.

@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> keras.Model:
         f"the encoder, on each text's first {WORDS} words and a window": encoder_history,
     }
 
-    # Honest probabilities: a temperature fitted on the validation texts becomes the
-    # model's last layer, and the labels stay the same (docs/trust.md).
+    # Honest probabilities: a temperature (or a curve, where it does better) fitted on
+    # the validation texts becomes the model's last layer; the labels stay (docs/trust.md).
     model = record.calibrate(model)
 
     # Save the model, its export, the plot and the metrics; print the test accuracy.

@@ -25,7 +25,7 @@ from common.scoring import score_texts
 import keras
 import numpy as np
 
-from models.calibration import ABSTAIN_AT, selective
+from models.calibration import ABSTAIN_AT, CURVE_AT, chosen_because, selective
 from models.outputs import predicted, probabilities
 from models.word_ids import START
 
@@ -55,7 +55,7 @@ class CardFacts:
     outputs: np.ndarray  # the saved model's outputs for the test texts
     words: np.ndarray  # each test text's length in words, as the model read it
     maxlen: int
-    calibration: dict | None  # the temperature and ECE / Brier before and after; None: not
+    calibration: dict | None  # the temperature or curve, ECE / Brier before and after; None: not
     min_confidence: float | None  # the saved threshold (--target-accuracy), if any
     checks: list[dict]
     versions: dict[str, str]  # of Python and the libraries
@@ -227,9 +227,7 @@ def text(facts: CardFacts) -> str:
     else:
         before, after = calibration["before"], calibration["after"]
         lines += [
-            f"A temperature of {calibration['temperature']:.3f}, fitted on the "
-            f"{calibration['validation_texts']:,} validation texts, scales its probabilities "
-            "(the labels stay the same). On the test texts:",
+            f"{calibration_sentence(calibration)} On the test texts:",
             "",
             "| | expected calibration error | Brier score |",
             "|---|---|---|",
@@ -306,3 +304,15 @@ def write(folder: str | Path, facts: CardFacts) -> Path:
     with atomic_path(path) as temporary:
         temporary.write_text(text(facts), encoding="utf-8")
     return path
+
+
+def calibration_sentence(calibration: dict) -> str:
+    """The card's sentence on what calibrates the model, and on how many texts."""
+    texts = f"{calibration['validation_texts']:,} validation texts{chosen_because(calibration)}"
+    if "curve" in calibration:
+        slopes = ", ".join(f"{s:.3f}" for s in calibration["curve"]["slopes"])
+        return (f"An increasing curve on its log-probabilities, fitted on the {texts}, reshapes "
+                f"its probabilities (the labels stay the same): slopes {slopes} between the "
+                f"probabilities {', '.join(f'{a:g}' for a in CURVE_AT)}.")  # fmt: skip
+    return (f"A temperature of {calibration['temperature']:.3f}, fitted on the {texts}, scales "
+            "its probabilities (the labels stay the same).")  # fmt: skip

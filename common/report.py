@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
 
-from models.calibration import BINS
+from models.calibration import BINS, calibrator
 
 
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
@@ -157,16 +157,16 @@ def history_figure(run: TrainingRun, title: str) -> Figure:
     return figure
 
 
-def calibration_figure(before: dict, after: dict, temperature: float, title: str) -> Figure:
+def calibration_figure(before: dict, after: dict, calibrated: str, title: str) -> Figure:
     """A reliability diagram: per bin of the top probability, the share of texts right
-    against the probability claimed, before and after the temperature (the diagonal:
+    against the probability claimed, before and after `calibrated` (the diagonal:
     a model whose 0.9 is right 90% of the time); below, how many texts fall in each bin."""
     figure = Figure(figsize=(10, 5.5), layout="constrained")
     ax, counts = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     ax.plot([0, 1], [0, 1], ":", color="gray", label="calibrated")
     for side, figures, style, color, label in (
         (0.3, before, "s--", "tab:gray", f"as trained (ECE {before['ece']:.4f})"),
-        (0.7, after, "o-", "tab:blue", f"temperature {temperature:.2f} (ECE {after['ece']:.4f})"),
+        (0.7, after, "o-", "tab:blue", f"{calibrated} (ECE {after['ece']:.4f})"),
     ):
         bins = figures["bins"]
         ax.plot(bins["confidence"], bins["accuracy"], style, color=color, label=label)
@@ -236,7 +236,7 @@ def save_training_report(
         texts = sum(calibration["after"]["bins"]["texts"])
         title = f"{shown_name}: probability claimed and share right, on the {texts:,} test texts"
         figure = calibration_figure(calibration["before"], calibration["after"],
-                                    calibration["temperature"], title)  # fmt: skip
+                                    calibrator(calibration), title)  # fmt: skip
         save_figure(figure, folder / CALIBRATION_PLOT)
     write_json(
         folder / METRICS_FILE,
@@ -250,7 +250,7 @@ def save_training_report(
             "test_accuracy_std": 0.0,
             "test_accuracies": [run.test_accuracy],
             "per_label": stored_figures(per_label),
-            # The temperature and, on the test set, ECE and Brier before and after it.
+            # The temperature or curve and, on the test set, ECE and Brier before and after.
             "calibration": calibration,
             # Answering only from a top probability: the share answered and right, on test.
             "abstaining": abstaining,

@@ -14,10 +14,11 @@ Each `fit` passes `callbacks=record.callbacks, verbose=record.verbose`: they tim
 epochs, stop cleanly on SIGTERM, and print one line per epoch where the output is a file,
 not a terminal (a copy of the middle drops the two arguments).
 
-`calibrate` is the one step that changes the model: a temperature fitted on the
-validation texts (models/calibration.py). The save only saves, and records seconds and
-peak memory per phase (data; build, fit and evaluate; calibrate; then the save's own:
-save, export, portable, card), seconds per epoch, and the test figures and history.
+`calibrate` is the one step that changes the model: a temperature, or a curve where it
+does better on held-out folds, fitted on the validation texts (models/calibration.py).
+The save only saves, and records seconds and peak memory per phase (data; build, fit
+and evaluate; calibrate; then the save's own: save, export, portable, card), seconds per
+epoch, and the test figures and history.
 """
 
 from __future__ import annotations
@@ -51,12 +52,15 @@ import tensorflow as tf
 from models.calibration import (
     ABSTAIN_AT,
     brier_score,
+    calibrator,
+    chosen_because,
     expected_calibration_error,
-    fit_temperature,
+    fit_calibration,
+    log_loss,
     lowest_threshold,
     reliability,
     selective,
-    with_temperature,
+    with_calibration,
 )
 from models.outputs import predicted
 
@@ -153,7 +157,8 @@ class RunRecord:
         return data
 
     def calibrate(self, model: keras.Model) -> keras.Model:
-        """The trained model with honest probabilities: a temperature fitted on the
+        """The trained model with honest probabilities: a temperature (or a curve, where
+        held-out folds of the validation texts show it does better) fitted on the
         validation texts becomes its last layer (models/calibration.py; the labels stay
         the same, but for ties within rounding), and --target-accuracy's threshold is
         chosen on the validation texts too. Prints both; `save` records them (the test
@@ -162,16 +167,25 @@ class RunRecord:
         self.clock.lap("evaluate")
         data = self.data
         outputs = predict_outputs(model, data.x_test)
-        calibration = self._calibrate(model, outputs)
+        x_val, y_val = self._validation()
+        val_outputs = predict_outputs(model, x_val)
+        calibration = self._calibrate(val_outputs, y_val, outputs)
         if calibration is not None:  # the same model, its probabilities scaled
-            model = with_temperature(model, calibration["temperature"])
+            model = with_calibration(model, calibration)
             labels = predicted(outputs)
-            outputs = _through_temperature(model, outputs)
+            outputs = _through_calibration(model, outputs)
+            val_outputs = _through_calibration(model, val_outputs)
             calibration["after"] = _calibration_figures(outputs, data.y_test)
             calibration["labels_changed"] = int(np.sum(predicted(outputs) != labels))
+            # The calibrated model on the validation texts: what train_auto.py compares.
+            calibration["validation"] = {
+                "accuracy": float(np.mean(predicted(val_outputs) == y_val)),
+                "macro_f1": class_figures(y_val, predicted(val_outputs), data.labels)["macro_f1"],
+                "log_loss": log_loss(val_outputs, y_val),
+            }
             print(_calibration_line(calibration))
         wanted = getattr(self.args, "target_accuracy", None)
-        threshold = self._threshold(model, outputs) if wanted is not None else None
+        threshold = self._threshold(val_outputs, y_val, outputs) if wanted is not None else None
         self._calibrated = (model, outputs, calibration, threshold)
         self.clock.lap("calibrate")
         return model
@@ -276,13 +290,13 @@ class RunRecord:
         print(f"Saved {version}/: {MODEL_FILE}, its encoding, export, metrics and history plot")
         print(accuracy)  # the last line: Accuracy: NN.NN%
 
-    def _threshold(self, model: keras.Model, test_outputs: np.ndarray) -> float | None:
+    def _threshold(
+        self, val_outputs: np.ndarray, y_val: np.ndarray, test_outputs: np.ndarray
+    ) -> float | None:
         """The lowest top probability from which the model is right on --target-accuracy
         of the validation texts it answers (the most it can answer so); None if no
         threshold reaches it. Prints what it gives on the test texts."""
         data, target = self.data, self.args.target_accuracy
-        x_val, y_val = self._validation()
-        val_outputs = predict_outputs(model, x_val)
         overall = float(np.mean(predicted(val_outputs) == y_val))
         if overall >= target:  # answering every text reaches it: a threshold would only cost
             print(f"\nThe model is right on {overall:.2%} of all the validation texts, which "
@@ -301,17 +315,22 @@ class RunRecord:
               f"{answered:.2%} of the texts, {shown}. predict.py and serve.py use it.")  # fmt: skip
         return threshold
 
-    def _calibrate(self, model: keras.Model, test_outputs: np.ndarray) -> dict | None:
-        """The temperature that makes the model's probabilities honest on the validation
-        texts (models/calibration.py), with the test set's figures before it; None
-        without validation texts."""
-        x_val, y_val = self._validation()
+    def _calibrate(
+        self, val_outputs: np.ndarray, y_val: np.ndarray, test_outputs: np.ndarray
+    ) -> dict | None:
+        """The temperature or curve that makes the model's probabilities honest on the
+        validation texts (models/calibration.py), with the test set's figures before it;
+        None without validation texts."""
         if not len(y_val):
             print("\nNot calibrated: with --validation-split 0 no text is left to fit it on.")
             return None
+        fitted = fit_calibration(val_outputs, y_val)
         return {
-            "method": "temperature scaling, fitted on the validation texts",
-            "temperature": fit_temperature(predict_outputs(model, x_val), y_val),
+            "method": (
+                "a curve on the log-probabilities" if "curve" in fitted else "temperature scaling"
+            )
+            + ", fitted on the validation texts",
+            **fitted,
             "validation_texts": len(y_val),
             "before": _calibration_figures(test_outputs, self.data.y_test),
         }
@@ -344,11 +363,11 @@ class RunRecord:
             )
 
 
-def _through_temperature(model: keras.Model, outputs: np.ndarray) -> np.ndarray:
-    """What `model` (ending in its temperature) gives for the texts whose outputs before
-    the temperature are `outputs`: its last layer alone, on the same steps, gives the same
-    bits as the whole model (tests/test_calibration.py checks it) in a fraction of the time."""
-    tail = keras.Sequential([keras.Input(shape=outputs.shape[1:]), model.get_layer("temperature")])
+def _through_calibration(model: keras.Model, outputs: np.ndarray) -> np.ndarray:
+    """What `model` (ending in its calibration) gives for the texts whose outputs before
+    it are `outputs`: its last layer alone, on the same steps, gives the same bits as the
+    whole model (tests/test_calibration.py checks it) in a fraction of the time."""
+    tail = keras.Sequential([keras.Input(shape=outputs.shape[1:]), model.layers[-1]])
     return predict_outputs(tail, outputs)
 
 
@@ -378,10 +397,10 @@ def _abstaining(outputs: np.ndarray, y: np.ndarray) -> list[dict]:
 def _calibration_line(calibration: dict) -> str:
     before, after = calibration["before"], calibration["after"]
     return (
-        f"\nCalibrated: temperature {calibration['temperature']:.3f}, fitted on the "
-        f"{calibration['validation_texts']:,} validation texts. On the test set, expected "
-        f"calibration error {before['ece']:.4f} -> {after['ece']:.4f}, Brier score "
-        f"{before['brier']:.4f} -> {after['brier']:.4f}; "
+        f"\nCalibrated: {calibrator(calibration)}, fitted on the "
+        f"{calibration['validation_texts']:,} validation texts{chosen_because(calibration)}. "
+        f"On the test set, expected calibration error {before['ece']:.4f} -> "
+        f"{after['ece']:.4f}, Brier score {before['brier']:.4f} -> {after['brier']:.4f}; "
         + (f"{changed:,} test label{'s' if changed > 1 else ''} changed (a probability within "
            "rounding of 0.5)." if (changed := calibration["labels_changed"]) else
            "every test label is the one it was.")

@@ -5,7 +5,7 @@ train_ensemble.py, train_minilm.py), short_texts.py (the regression for short te
 its `LengthGate`, the short texts cut from the reviews), minilm.py (a pre-trained
 encoder reading our word ids through the `WordPieces` layer), outputs.py (the end of
 every model: one probability for two labels, one per label for more), calibration.py
-(the temperature every saved model ends in, and the measures of calibration),
+(the temperature or curve every saved model ends in, and the measures of calibration),
 label_issues.py (confident learning: which given labels are likely wrong, from any
 model's out-of-fold probabilities), word_ids.py (the ids every model reads). The
 tutorial's networks are in their own scripts.

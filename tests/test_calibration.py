@@ -1,5 +1,6 @@
-"""models/calibration.py: temperature scaling keeps every label, finds a known temperature,
-and the measures of calibration give the figures worked out by hand; so does
+"""models/calibration.py: temperature scaling and the curve keep every label, each is
+found where it made the labels (the curve only where held-out folds want it), both export
+to ONNX and LiteRT, and the measures of calibration give the figures worked out by hand; so does
 benchmarks/short_texts.py, with the ECE's floor, on training's own test texts."""
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ import json
 from pathlib import Path
 
 import common
+from common.export import export_file
 
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, labeled_texts, write_csv
+from conftest import ROOT, check_portable_files, labeled_texts, write_csv
 
 from models import calibration
 from models.outputs import predicted
@@ -51,6 +53,68 @@ def test_the_fitted_temperature_is_the_one_that_made_the_labels(true_temperature
     assert after < 0.02 < before
 
 
+TRUE_SLOPES = [0.5, 0.4, 0.6, 1.8, 2.3, 2.0, 2.0]  # a model timid in the middle, not at the ends
+
+
+def s_shaped(units: int, texts: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A model's outputs, and labels drawn from what `Curve(TRUE_SLOPES)` makes of them:
+    an S-shaped reliability curve, which no one temperature can follow."""
+    rng = np.random.default_rng(seed)
+    if units == 1:
+        outputs = 1 / (1 + np.exp(-rng.normal(0, 2, size=(texts, 1))))
+        y = (rng.uniform(size=texts) < calibration.curved(outputs, TRUE_SLOPES)[:, 0]).astype(int)
+    else:
+        outputs = rng.dirichlet(np.ones(units) * 0.7, size=texts)
+        truth = np.cumsum(calibration.curved(outputs, TRUE_SLOPES), axis=1)
+        y = (rng.uniform(size=(texts, 1)) > truth).sum(axis=1)
+    return outputs, y
+
+
+@pytest.mark.parametrize("units", [1, 3])
+def test_a_curve_keeps_every_label_and_one_slope_is_a_temperature(units: int) -> None:
+    rng = np.random.default_rng(3)
+    if units == 1:
+        outputs = rng.uniform(0.001, 0.999, size=(500, 1)).astype("float32")
+    else:
+        outputs = rng.dirichlet(np.ones(units), size=500).astype("float32")
+    slopes = [0.2, 3.0, 0.5, 1.5, 0.01, 2.0, 0.7]  # far from a line: still increasing
+    curved = keras.ops.convert_to_numpy(calibration.Curve(slopes)(outputs))
+    assert (predicted(curved) == predicted(outputs)).all()
+    np.testing.assert_allclose(curved, calibration.curved(outputs, slopes), atol=1e-5)
+    line = calibration.curved(outputs, [1 / 1.7] * len(slopes))
+    np.testing.assert_allclose(line, calibration.scaled(outputs, 1.7), atol=1e-9)
+    for wrong in ([1.0] * 6, [1.0] * 6 + [0.0], [1.0] * 6 + [float("nan")]):
+        with pytest.raises(ValueError, match="slopes above 0"):
+            calibration.Curve(wrong)
+    with pytest.raises(ValueError, match="must rise"):
+        calibration.Curve([1.0] * 3, at=[0.5, 0.1])
+
+
+@pytest.mark.parametrize("units", [1, 3])
+def test_the_curve_is_chosen_where_one_temperature_cannot_follow_the_truth(units: int) -> None:
+    """On an S-shaped truth, held-out folds choose the curve, and on texts it never saw
+    its ECE is below the temperature's; on labels a temperature made, the temperature."""
+    outputs, y = s_shaped(units, 6000, seed=4)
+    fitted = calibration.fit_calibration(outputs[:3000], y[:3000])
+    assert "curve" in fitted and "temperature" not in fitted
+    losses = fitted["held_out_log_loss"]
+    assert losses["curve"] < losses["temperature"]
+    temperature = calibration.fit_temperature(outputs[:3000], y[:3000])
+    curve = calibration.expected_calibration_error(
+        calibration.curved(outputs[3000:], fitted["curve"]["slopes"]), y[3000:])  # fmt: skip
+    line = calibration.expected_calibration_error(
+        calibration.scaled(outputs[3000:], temperature), y[3000:])  # fmt: skip
+    assert curve < line
+    rng = np.random.default_rng(5)
+    z = rng.normal(0, 3, size=3000)
+    made = (rng.uniform(size=z.size) < 1 / (1 + np.exp(-z / 1.5))).astype(int)
+    fitted = calibration.fit_calibration((1 / (1 + np.exp(-z)))[:, None], made)
+    assert fitted["temperature"] == pytest.approx(1.5, rel=0.1) and "curve" not in fitted
+    # Too few validation texts to fold: one temperature, and no losses to show.
+    few = calibration.fit_calibration(outputs[:100], y[:100])
+    assert set(few) == {"temperature", "held_out_log_loss"} and few["held_out_log_loss"] is None
+
+
 def test_the_measures_of_calibration_give_the_figures_worked_out_by_hand() -> None:
     """Ten texts said positive at 0.9, eight of them right: ECE 0.1; Brier: 2 x 0.1² for
     each right one, 2 x 0.9² for each wrong one."""
@@ -66,16 +130,26 @@ def test_the_measures_of_calibration_give_the_figures_worked_out_by_hand() -> No
     )
 
 
-def test_a_model_with_its_temperature_saves_and_loads(tmp_path: Path) -> None:
-    import models.calibration  # noqa: F401 (registers the layer)
+CALIBRATIONS = [{"temperature": 1.7}, {"curve": {"slopes": TRUE_SLOPES}}]
 
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
-    scaled = calibration.with_temperature(model, 1.7)
-    scaled.save(tmp_path / "scaled.keras")
-    loaded = keras.models.load_model(tmp_path / "scaled.keras")
-    x = np.random.default_rng(2).normal(size=(8, 4)).astype("float32")
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), scaled.predict(x, verbose=0))
-    assert loaded.get_layer("temperature").temperature == 1.7
+
+@pytest.mark.parametrize("fitted", CALIBRATIONS, ids=["temperature", "curve"])
+def test_a_calibrated_model_saves_loads_and_exports(tmp_path: Path, fitted: dict) -> None:
+    """model.keras keeps the calibration; model.onnx and model.tflite give its outputs."""
+    keras.utils.set_random_seed(3)
+    head = keras.layers.Dense(3, activation="softmax")
+    model = keras.Sequential([keras.Input((12,), dtype="int32"), keras.layers.Embedding(50, 4),
+                              keras.layers.Flatten(), head])  # fmt: skip
+    calibrated = calibration.with_calibration(model, fitted)
+    calibrated.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    x = np.random.default_rng(2).integers(1, 50, size=(64, 12)).astype("int32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), calibrated.predict(x, verbose=0))
+    last = loaded.layers[-1]
+    assert (last.temperature == 1.7) if "temperature" in fitted else last.slopes == TRUE_SLOPES
+    for kind, name in (("onnx", "model.onnx"), ("litert", "model.tflite")):
+        assert export_file(calibrated, kind, tmp_path / name) is None
+    check_portable_files(tmp_path, calibrated, x)
     with pytest.raises(ValueError, match="above 0"):
         calibration.Temperature(0.0)
 
@@ -98,8 +172,9 @@ def test_the_threshold_is_the_lowest_that_reaches_the_accuracy_asked() -> None:
     assert calibration.lowest_threshold(np.array([[0.9], [0.9]]), np.array([1, 0]), 1.0) is None
 
 
+@pytest.mark.parametrize("fitted", CALIBRATIONS, ids=["temperature", "curve"])
 @pytest.mark.parametrize("labels", [1, 3])
-def test_a_text_gets_the_same_bits_whatever_it_is_scored_with(labels: int) -> None:
+def test_a_text_gets_the_same_bits_whatever_it_is_scored_with(labels: int, fitted: dict):
     """The calibration's log and exp give other roundings to the elements TensorFlow
     computes outside vector registers (the last few of a batch of odd size): every call
     is padded so that none is, and a text's output depends on nothing but the text."""
@@ -108,7 +183,7 @@ def test_a_text_gets_the_same_bits_whatever_it_is_scored_with(labels: int) -> No
         labels, activation="softmax")  # fmt: skip
     base = keras.Sequential([keras.Input((20,), dtype="int32"), keras.layers.Embedding(100, 8),
                              keras.layers.GlobalAveragePooling1D(), head])  # fmt: skip
-    model = calibration.with_temperature(base, 1.7)
+    model = calibration.with_calibration(base, fitted)
     x = np.random.default_rng(0).integers(1, 100, (600, 20)).astype("int32")
     for text in range(10):
         seen = set()
@@ -119,10 +194,13 @@ def test_a_text_gets_the_same_bits_whatever_it_is_scored_with(labels: int) -> No
         assert len(seen) == 1, f"text {text}: {len(seen)} different outputs"
 
 
+@pytest.mark.parametrize("fitted", CALIBRATIONS, ids=["temperature", "curve"])
 @pytest.mark.parametrize("labels", [1, 3])
-def test_the_temperature_alone_gives_the_bits_of_the_whole_calibrated_model(labels: int):
+def test_the_calibration_alone_gives_the_bits_of_the_whole_calibrated_model(
+    labels: int, fitted: dict
+) -> None:
     """Training measures the calibrated model on the test set from the outputs it already
-    has, through the temperature layer alone: that must be what the model saved gives."""
+    has, through the calibration layer alone: that must be what the model saved gives."""
     keras.utils.set_random_seed(2)
     head = keras.layers.Dense(1, activation="sigmoid") if labels == 1 else keras.layers.Dense(
         labels, activation="softmax")  # fmt: skip
@@ -130,10 +208,10 @@ def test_the_temperature_alone_gives_the_bits_of_the_whole_calibrated_model(labe
                              keras.layers.Conv1D(4, 3), keras.layers.Flatten(), head])  # fmt: skip
     x = np.random.default_rng(1).integers(1, 200, (1000, 30)).astype("int32")
     before = common.scoring.predict_outputs(base, x)
-    model = calibration.with_temperature(base, 0.6)
+    model = calibration.with_calibration(base, fitted)
     whole = common.scoring.predict_outputs(model, x)
-    assert np.array_equal(common.training._through_temperature(model, before), whole)
-    assert not np.array_equal(before, whole)  # the temperature did change them
+    assert np.array_equal(common.training._through_calibration(model, before), whole)
+    assert not np.array_equal(before, whole)  # the calibration did change them
 
 
 def short_texts_benchmark():
