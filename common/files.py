@@ -169,6 +169,17 @@ def write_folder(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
 
 
 @contextmanager
+def scratch_folder(parent: str | os.PathLike[str], name: str) -> Iterator[Path]:
+    """A hidden folder in `parent` for the block's work, removed when the block ends,
+    however it ends (a killed run's: by the next cleaner, being unlocked)."""
+    with _hidden_folder(Path(parent), name) as folder:
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
 def _hidden_folder(parent: Path, name: str) -> Iterator[Path]:
     """A new hidden folder in `parent` for the block to fill and rename into place, locked
     while the block runs (a cleaner takes an unlocked one for a dead run's) and removed

@@ -36,6 +36,10 @@ BINS = 15  # equal-width bins of the top probability, for the expected calibrati
 T_RANGE = (0.05, 20.0)  # the temperatures searched: far beyond any model here
 ABSTAIN_AT = (0.8, 0.9, 0.95)  # the top probabilities from which to answer, in the tables
 CURVE_AT = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9)  # where the curve's slope may change
+# The curve reads probabilities from 1e-4 up: a float32 p within 1e-4 of 1 leaves 1 - p
+# too few digits, which a slope below 1 would stretch into differences of 1e-5 between
+# Keras, ONNX and LiteRT. Below it, every probability counts as CURVE_FLOOR.
+CURVE_FLOOR = 1e-4
 FOLDS = 5  # the validation texts' folds on which the curve must beat the temperature
 FOLD_TEXTS = 50  # below this many validation texts per fold, one temperature only
 SMOOTHING = 1e-3  # pulls neighbouring slopes together: a stretch with no text takes theirs
@@ -93,13 +97,14 @@ def scaled(outputs: np.ndarray, temperature: float) -> np.ndarray:
 @keras.saving.register_keras_serializable(package="imdb_sentiment")
 class Curve(keras.layers.Layer):
     """A model's probabilities -> softmax(f(log p)), f increasing and piecewise linear: its
-    slope is `slopes[i]` between the log of `at[i - 1]` and of `at[i]` (from log EPSILON
-    to 0). One output is read as the two probabilities (1 - p, p) and answered as one."""
+    slope is `slopes[i]` between the log of `at[i - 1]` and of `at[i]` (from log
+    CURVE_FLOOR to 0; flat below). One output is read as the two probabilities (1 - p, p)
+    and answered as one."""
 
     def __init__(self, slopes: list[float], at: list[float] = CURVE_AT, **kwargs) -> None:
         super().__init__(**kwargs)
         at, slopes = [float(a) for a in at], [float(s) for s in slopes]
-        if not (all(EPSILON < a < 1.0 for a in at) and all(np.diff(at) > 0)):
+        if not (all(CURVE_FLOOR < a < 1.0 for a in at) and all(np.diff(at) > 0)):
             raise ValueError(f"a curve's probabilities must rise within (0, 1), got {at}")
         if len(slopes) != len(at) + 1 or not all(0 < s < np.inf for s in slopes):
             raise ValueError(f"a curve needs {len(at) + 1} slopes above 0, got {slopes}")
@@ -228,8 +233,8 @@ def chosen_because(calibration: dict) -> str:
 
 
 def _knots(at: tuple[float, ...] | list[float]) -> list[float]:
-    """The ends of the curve's stretches, in log-probability: log EPSILON, log at..., 0."""
-    return [float(np.log(EPSILON)), *(float(np.log(a)) for a in at), 0.0]
+    """The ends of the curve's stretches, in log-probability: log CURVE_FLOOR, log at..., 0."""
+    return [float(np.log(CURVE_FLOOR)), *(float(np.log(a)) for a in at), 0.0]
 
 
 def _pieces(outputs: np.ndarray) -> np.ndarray:

@@ -81,8 +81,11 @@ def test_a_curve_keeps_every_label_and_one_slope_is_a_temperature(units: int) ->
     curved = keras.ops.convert_to_numpy(calibration.Curve(slopes)(outputs))
     assert (predicted(curved) == predicted(outputs)).all()
     np.testing.assert_allclose(curved, calibration.curved(outputs, slopes), atol=1e-5)
-    line = calibration.curved(outputs, [1 / 1.7] * len(slopes))
-    np.testing.assert_allclose(line, calibration.scaled(outputs, 1.7), atol=1e-9)
+    # Equal slopes are a temperature, where every probability is above the curve's floor.
+    inside = (outputs > calibration.CURVE_FLOOR).all(axis=1) & (
+        outputs < 1 - calibration.CURVE_FLOOR).all(axis=1)  # fmt: skip
+    line = calibration.curved(outputs[inside], [1 / 1.7] * len(slopes))
+    np.testing.assert_allclose(line, calibration.scaled(outputs[inside], 1.7), atol=1e-9)
     for wrong in ([1.0] * 6, [1.0] * 6 + [0.0], [1.0] * 6 + [float("nan")]):
         with pytest.raises(ValueError, match="slopes above 0"):
             calibration.Curve(wrong)
@@ -133,11 +136,18 @@ def test_the_measures_of_calibration_give_the_figures_worked_out_by_hand() -> No
 CALIBRATIONS = [{"temperature": 1.7}, {"curve": {"slopes": TRUE_SLOPES}}]
 
 
-@pytest.mark.parametrize("fitted", CALIBRATIONS, ids=["temperature", "curve"])
+SLOW_TAIL = {"curve": {"slopes": [0.3, *TRUE_SLOPES[1:]]}}  # the sure texts made far less sure
+
+
+@pytest.mark.parametrize("fitted", [*CALIBRATIONS, SLOW_TAIL], ids=["temperature", "curve", "tail"])
 def test_a_calibrated_model_saves_loads_and_exports(tmp_path: Path, fitted: dict) -> None:
-    """model.keras keeps the calibration; model.onnx and model.tflite give its outputs."""
+    """model.keras keeps the calibration; model.onnx and model.tflite give its outputs,
+    to 1e-5 even for texts a float32 probability calls all but certain (with one output,
+    1 - p then keeps a digit or two, which a slope below 1 would stretch)."""
     keras.utils.set_random_seed(3)
-    head = keras.layers.Dense(3, activation="softmax")
+    units, activation = (1, "sigmoid") if fitted is SLOW_TAIL else (3, "softmax")
+    spread = keras.initializers.RandomNormal(stddev=50.0)  # log-odds of about +-10
+    head = keras.layers.Dense(units, activation=activation, kernel_initializer=spread)
     model = keras.Sequential([keras.Input((12,), dtype="int32"), keras.layers.Embedding(50, 4),
                               keras.layers.Flatten(), head])  # fmt: skip
     calibrated = calibration.with_calibration(model, fitted)
@@ -146,7 +156,10 @@ def test_a_calibrated_model_saves_loads_and_exports(tmp_path: Path, fitted: dict
     x = np.random.default_rng(2).integers(1, 50, size=(64, 12)).astype("int32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), calibrated.predict(x, verbose=0))
     last = loaded.layers[-1]
-    assert (last.temperature == 1.7) if "temperature" in fitted else last.slopes == TRUE_SLOPES
+    assert last.temperature == 1.7 if "temperature" in fitted else (
+        last.slopes == fitted["curve"]["slopes"])  # fmt: skip
+    sure = np.abs(model.predict(x, verbose=0) - 0.5) > 0.5 - 1e-6
+    assert sure.any()  # texts it is all but certain of
     for kind, name in (("onnx", "model.onnx"), ("litert", "model.tflite")):
         assert export_file(calibrated, kind, tmp_path / name) is None
     check_portable_files(tmp_path, calibrated, x)

@@ -12,7 +12,7 @@ from pathlib import Path
 import common.startup
 
 import pytest
-from conftest import ROOT
+from conftest import LESSONS, ROOT
 
 # What TensorFlow 2.21 printed as it started, on a machine without a GPU.
 PRINTED = """\
@@ -77,7 +77,7 @@ def test_a_script_runs_with_its_standard_streams_closed() -> None:
             assert result.stderr == "", result
 
 
-TRAINING_SCRIPTS = sorted(path.name for path in ROOT.glob("train_*.py"))
+TRAINING_SCRIPTS = [path.name for path in LESSONS]
 # The others read their flags before they load TensorFlow.
 OTHER_SCRIPTS = sorted({path.name for path in ROOT.glob("*.py")} - {*TRAINING_SCRIPTS})
 

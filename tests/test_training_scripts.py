@@ -22,9 +22,9 @@ import common
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import LESSONS, ROOT
 
-TRAINING_SCRIPTS = sorted(ROOT.glob("train_*.py"))
+TRAINING_SCRIPTS = LESSONS
 SCRIPTS = sorted({*ROOT.glob("*.py"), *ROOT.glob("benchmarks/*.py")})
 PROJECT = {"common", "record"}  # the project's names in main(): the package, the run's record
 MAX_SEAMS = 5  # the flags, the record, the data, the calibration, the save
