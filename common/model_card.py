@@ -25,7 +25,7 @@ from common.scoring import score_texts
 import keras
 import numpy as np
 
-from models.calibration import ABSTAIN_AT, CURVE_AT, chosen_because, selective
+from models.calibration import ABSTAIN_AT, CURVE_AT, CURVE_FLOOR, chosen_because, selective
 from models.outputs import predicted, probabilities
 from models.word_ids import START
 
@@ -311,8 +311,9 @@ def calibration_sentence(calibration: dict) -> str:
     texts = f"{calibration['validation_texts']:,} validation texts{chosen_because(calibration)}"
     if "curve" in calibration:
         slopes = ", ".join(f"{s:.3f}" for s in calibration["curve"]["slopes"])
+        ends = ", ".join(f"{a:g}" for a in (CURVE_FLOOR, *CURVE_AT))
         return (f"An increasing curve on its log-probabilities, fitted on the {texts}, reshapes "
                 f"its probabilities (the labels stay the same): slopes {slopes} between the "
-                f"probabilities {', '.join(f'{a:g}' for a in CURVE_AT)}.")  # fmt: skip
+                f"probabilities {ends}.")  # fmt: skip
     return (f"A temperature of {calibration['temperature']:.3f}, fitted on the {texts}, scales "
             "its probabilities (the labels stay the same).")  # fmt: skip
