@@ -19,7 +19,6 @@ a time that does not hold the bag of n-grams is one sentence, and nothing is sav
 
 import argparse
 import importlib.util
-import json
 import os
 import shutil
 import subprocess
@@ -30,6 +29,8 @@ from pathlib import Path
 import common
 
 MINUTES = 15.0  # the default time for both
+METRICS_FILE = "metrics.json"  # common.saving.METRICS_FILE, named without loading TensorFlow
+METRICS_MAX_BYTES = 2**24  # a version's metrics: kilobytes
 STOP_SECONDS = 30  # a candidate asked to stop (SIGTERM) is killed if it takes longer
 CANDIDATES = (  # in the order they train: the first that is right as often wins
     ("bow", "train_bow.py", "the bag of n-grams"),
@@ -136,16 +137,15 @@ def train(script: str, given: list[str], folder: Path, seconds: float) -> tuple[
     return code, (said or lines or [""])[-1].removeprefix("error: ")
 
 
-def validation_figures(folder: Path) -> tuple[Path, dict]:
+def saved_version(folder: Path) -> tuple[Path, dict]:
     """The one version a script saved in `folder`, and its metrics."""
     (version,) = folder.glob("*/[0-9]*")
-    return version, json.loads((version / "metrics.json").read_text(encoding="utf-8"))
+    return version, common.files.read_json(version / METRICS_FILE, METRICS_MAX_BYTES)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    start = time.monotonic()
-    deadline = start + args.minutes * 60
+    deadline = time.monotonic() + args.minutes * 60
     output_dir = common.cli.prepare_output_dir(args.output_dir)
     given = flags(args)
     missing = encoder_here(args)
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\n== {what}: python {script} ({left / 60:.1f} minutes left)", flush=True)
             code, said = train(script, given + extra, folder, left)
             if code == 0:
-                trained[name] = validation_figures(folder)
+                trained[name] = saved_version(folder)
             elif name == "bow":  # no model at all
                 if code is None:
                     raise common.UserError(
@@ -180,13 +180,16 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 print(f"\nThe encoder did not train ({said}): the bag of n-grams is kept.")
 
-        # The most right on the validation texts; max keeps the first of equals: bow.
-        chosen = max(trained, key=lambda n: trained[n][1]["calibration"]["validation"]["accuracy"])
+        # Each calibrated model on the validation texts (common/training.py records it).
+        figures = {n: m["calibration"]["validation"] for n, (_, m) in trained.items()}
+        # The most right on them; max keeps the first of equals: bow.
+        chosen = max(figures, key=lambda n: figures[n]["accuracy"])
         version, metrics = trained[chosen]
-        print("\n" + why(chosen, trained))
+        texts = metrics["calibration"]["validation_texts"]
+        print("\n" + why(chosen, figures, texts))
         kept = common.files.write_version(
             output_dir / version.parent.name,
-            lambda folder: publish(version, folder, metrics, trained, chosen, output_dir),
+            lambda folder: publish(version, folder, metrics, figures, chosen, output_dir),
         )
     where = (
         "" if args.output_dir == common.cli.DEFAULT_OUTPUT_DIR else f" --models-dir {output_dir}"
@@ -195,10 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Accuracy: {metrics['test_accuracy'] * 100:.2f}%")
 
 
-def why(chosen: str, trained: dict) -> str:
+def why(chosen: str, figures: dict[str, dict], texts: int) -> str:
     """One sentence: what was kept, on how many validation texts, against what."""
-    figures = {name: metrics["calibration"]["validation"] for name, (_, metrics) in trained.items()}
-    texts = trained[chosen][1]["calibration"]["validation_texts"]
     line = (f"Kept {chosen}: right on {figures[chosen]['accuracy']:.2%} of the {texts:,} "
             f"validation texts (macro-F1 {figures[chosen]['macro_f1']:.2%})")  # fmt: skip
     others = [f"{figures[n]['accuracy']:.2%} ({figures[n]['macro_f1']:.2%}) for {n}"
@@ -206,7 +207,7 @@ def why(chosen: str, trained: dict) -> str:
     return line + (f", against {', '.join(others)}." if others else ".")
 
 
-def publish(version: Path, folder: Path, metrics: dict, trained: dict, chosen: str,
+def publish(version: Path, folder: Path, metrics: dict, figures: dict[str, dict], chosen: str,
             output_dir: Path) -> None:  # fmt: skip
     """Move the kept version's files into `folder`, the new version being written; its
     metrics say where it is and what it was chosen over."""
@@ -216,11 +217,10 @@ def publish(version: Path, folder: Path, metrics: dict, trained: dict, chosen: s
     metrics["chosen_by"] = {
         "script": "train_auto.py",
         "rule": "the most right on the validation texts; the first trained on a tie",
-        "validation": {n: m["calibration"]["validation"] for n, (_, m) in trained.items()},
+        "validation": figures,
         "chosen": chosen,
     }
-    with common.files.atomic_path(folder / "metrics.json") as path:
-        path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    common.files.write_json(folder / METRICS_FILE, metrics)
     shutil.rmtree(version.parent, ignore_errors=True)
 
 

@@ -311,6 +311,21 @@ def _fsync(path: str | os.PathLike[str], flags: int = 0) -> None:
         os.close(fd)
 
 
+def write_json(path: str | os.PathLike[str], data: dict) -> None:
+    """Save `data` as readable JSON, atomically (NumPy scalars as the numbers they hold)."""
+    text = json.dumps(data, indent=2, default=_to_builtin) + "\n"
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def _to_builtin(value: object) -> object:
+    import numpy as np  # only for a value json cannot write itself
+
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
 def read_json(path: str | os.PathLike[str], limit: int) -> object:
     """The JSON in a file that came from elsewhere, read with bounds: ValueError if it is not
     a regular file (a FIFO or /dev/zero would be read forever), holds more than `limit`

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from dataclasses import asdict, dataclass
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from common.cli import UserError, printable
-from common.files import atomic_path
+from common.files import atomic_path, write_json
 from common.saving import CALIBRATION_PLOT, HISTORY_PLOT, IMDB_NAME, METRICS_FILE
 from common.timing import PhaseClock
 
@@ -21,19 +20,6 @@ import tensorflow as tf
 from matplotlib.figure import Figure  # the object API: saves files, never needs a screen
 
 from models.calibration import BINS, calibrator
-
-
-def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
-    """Save `data` as readable JSON, atomically."""
-    text = json.dumps(data, indent=2, default=_to_builtin) + "\n"
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
-def _to_builtin(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:

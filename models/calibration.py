@@ -89,8 +89,12 @@ def scaled(outputs: np.ndarray, temperature: float) -> np.ndarray:
     p = np.clip(np.asarray(outputs, dtype=np.float64), EPSILON, 1.0 - EPSILON)
     if p.shape[-1] == 1:
         return 1.0 / (1.0 + np.exp(-(np.log(p) - np.log1p(-p)) / temperature))
-    z = np.log(p) / temperature
-    z -= z.max(axis=-1, keepdims=True)
+    return _softmax(np.log(p) / temperature)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    """softmax over the last axis, from the largest logit down (no overflow)."""
+    z = z - z.max(axis=-1, keepdims=True)
     return np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
 
 
@@ -105,7 +109,8 @@ class Curve(keras.layers.Layer):
         super().__init__(**kwargs)
         at, slopes = [float(a) for a in at], [float(s) for s in slopes]
         if not (all(CURVE_FLOOR < a < 1.0 for a in at) and all(np.diff(at) > 0)):
-            raise ValueError(f"a curve's probabilities must rise within (0, 1), got {at}")
+            raise ValueError(f"a curve's probabilities must rise within ({CURVE_FLOOR:g}, 1), "
+                             f"got {at}")  # fmt: skip
         if len(slopes) != len(at) + 1 or not all(0 < s < np.inf for s in slopes):
             raise ValueError(f"a curve needs {len(at) + 1} slopes above 0, got {slopes}")
         self.at, self.slopes = at, slopes
@@ -114,9 +119,8 @@ class Curve(keras.layers.Layer):
         p = keras.ops.clip(probabilities, EPSILON, 1.0 - EPSILON)
         one = probabilities.shape[-1] == 1
         log_p = keras.ops.log(keras.ops.concatenate([1.0 - p, p], axis=-1) if one else p)
-        z = 0.0
-        for low, high, slope in zip(_knots(self.at)[:-1], _knots(self.at)[1:], self.slopes,
-                                    strict=True):  # fmt: skip
+        z, knots = 0.0, _knots(self.at)
+        for low, high, slope in zip(knots[:-1], knots[1:], self.slopes, strict=True):
             z = z + slope * (keras.ops.clip(log_p, low, high) - low)
         if one:
             return keras.ops.sigmoid(z[..., 1:] - z[..., :1])
@@ -142,8 +146,7 @@ def curved(outputs: np.ndarray, slopes: np.ndarray) -> np.ndarray:
     z = _pieces(np.asarray(outputs)) @ np.asarray(slopes, dtype=np.float64)
     if np.shape(outputs)[-1] == 1:
         return 1.0 / (1.0 + np.exp(-(z[:, 1:] - z[:, :1])))
-    z -= z.max(axis=-1, keepdims=True)
-    return np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    return _softmax(z)
 
 
 def fit_curve(outputs: np.ndarray, y: np.ndarray, temperature: float | None = None) -> np.ndarray:
